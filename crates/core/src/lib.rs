@@ -1,0 +1,1 @@
+//! Scan, probe and check media datasets.
