@@ -1,1 +1,77 @@
-fn main() {}
+//! `stimpack`: the command-line tool. Flags are parsed in `cli`, reports are drawn in `render`;
+//! everything else lives in the `stimpack-core` library.
+
+mod cli;
+mod render;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{CheckArgs, Cli, Command};
+
+/// The process exit status, as documented in `--help`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exit {
+    /// No errors.
+    Ok = 0,
+    /// The dataset has errors.
+    Findings = 1,
+    /// The input could not be read, or the arguments are wrong.
+    Usage = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Ok
+            };
+            let _ = e.print();
+            return code.into();
+        }
+    };
+    let result = match cli.command {
+        Command::Check(args) => check(&args),
+    };
+    match result {
+        Ok(exit) => exit.into(),
+        // A closed pipe (`stimpack check x | head`) is not a failure.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Exit::Ok.into(),
+        Err(e) => {
+            eprintln!("stimpack: {e}");
+            Exit::Usage.into()
+        }
+    }
+}
+
+fn check(args: &CheckArgs) -> io::Result<Exit> {
+    let opts = args.rules.to_options();
+    let report = match stimpack_core::check(&args.input, &opts) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("stimpack: {e}");
+            return Ok(Exit::Usage);
+        }
+    };
+    let mut out = io::stdout().lock();
+    if args.output.json {
+        serde_json::to_writer_pretty(&mut out, &report).map_err(io::Error::from)?;
+        writeln!(out)?;
+    } else {
+        let style = render::Style::new(args.output.color);
+        render::report(&mut out, &report, &style)?;
+    }
+    out.flush()?;
+    Ok(if report.ok { Exit::Ok } else { Exit::Findings })
+}

@@ -1,0 +1,310 @@
+//! The check itself: scan the input, work out its layout, probe every stimulus in parallel,
+//! apply the rules, and assemble the report.
+
+use std::fs::File;
+use std::io::{BufReader, Read, Seek};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::error::InputError;
+use crate::jsonfiles::{self, JsonProblem};
+use crate::layout::{self, Candidate, Layout};
+use crate::options::CheckOptions;
+use crate::probe::{self, Probe};
+use crate::report::{Code, Group, Issue, MediaKind, Report, Role, Severity, Stimulus};
+use crate::rules;
+use crate::scan::{self, Entry, Origin, Scan};
+use crate::sniff::{self, ExtensionKind};
+
+/// Buffer for reading one media file: headers are small, and frame walks read sequentially.
+const READ_BUFFER: usize = 32 << 10;
+
+/// Checks a folder, zip archive or URL list.
+///
+/// Fails only when the input itself cannot be read; every problem with its content is a
+/// finding in the report.
+pub fn check(input: &Path, opts: &CheckOptions) -> Result<Report, InputError> {
+    let scan = scan::scan(input)?;
+    Ok(check_scan(&scan, opts))
+}
+
+/// Checks an input that has already been scanned (the `pack` step reuses the scan).
+pub fn check_scan(scan: &Scan, opts: &CheckOptions) -> Report {
+    let layout = layout::analyze(scan, opts.repack);
+    let mut issues = scan.issues.clone();
+    issues.extend(layout.issues.iter().cloned());
+
+    let candidates: Vec<&Candidate> = layout.groups.values().flatten().collect();
+    let probe_all = || -> Vec<(Stimulus, Vec<Issue>)> {
+        candidates
+            .par_iter()
+            .map(|c| stimulus(scan, c, opts))
+            .collect()
+    };
+    let probed = match opts.threads {
+        0 => probe_all(),
+        n => match rayon::ThreadPoolBuilder::new().num_threads(n).build() {
+            Ok(pool) => pool.install(probe_all),
+            Err(_) => probe_all(),
+        },
+    };
+
+    let mut groups: Vec<Group> = Vec::with_capacity(layout.groups.len());
+    let mut probed = probed.into_iter();
+    for (id, members) in &layout.groups {
+        let mut stimuli = Vec::with_capacity(members.len());
+        for _ in members {
+            let Some((stimulus, found)) = probed.next() else {
+                break;
+            };
+            issues.extend(found);
+            stimuli.push(stimulus);
+        }
+        let config = layout
+            .configs
+            .get(id)
+            .and_then(|&i| config(scan, &layout, i, &mut issues));
+        groups.push(Group {
+            id: id.clone(),
+            config,
+            stimuli,
+        });
+    }
+    for (id, &i) in &layout.configs {
+        if !layout.groups.contains_key(id) {
+            config(scan, &layout, i, &mut issues);
+        }
+    }
+    if let Some(i) = layout.providers {
+        providers(scan, i, &mut issues);
+    }
+    issues.extend(rules::check_groups(&groups, opts));
+
+    let mut report = Report::new(scan.root.display().to_string(), scan.kind, groups, issues);
+    if opts.strict {
+        report.make_strict();
+    }
+    report
+}
+
+/// Probes one candidate and turns it into a stimulus plus findings.
+fn stimulus(scan: &Scan, c: &Candidate, opts: &CheckOptions) -> (Stimulus, Vec<Issue>) {
+    let entry = &scan.entries[c.entry];
+    let probe = match &entry.origin {
+        Origin::Url { .. } => from_extension(&c.extension),
+        _ => catch_unwind(AssertUnwindSafe(|| probe_entry(scan, entry, &c.extension))).unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Probe {
+                media: None,
+                reading: None,
+                findings: vec![probe::Finding {
+                    severity: Severity::Error,
+                    code: Code::InvalidMedia,
+                    message: format!(
+                        "the file's structure crashed the reader ({what}); it is almost certainly damaged. \
+                         Export it again (and please report this file to stimpack)"
+                    ),
+                }],
+            }
+        }),
+    };
+    let role = if c.condition == opts.reference {
+        Role::Reference
+    } else if opts.anchors.iter().any(|a| *a == c.condition) {
+        Role::Anchor
+    } else {
+        Role::Condition
+    };
+    let reading = probe.reading.unwrap_or_default();
+    let url = match &entry.origin {
+        Origin::Url { url, .. } => Some(url.clone()),
+        _ => None,
+    };
+    let format = if reading.format.is_empty() {
+        c.extension.clone()
+    } else {
+        reading.format
+    };
+    let stimulus = Stimulus {
+        path: c.path.clone(),
+        group: c.group.clone(),
+        condition: c.condition.clone(),
+        role,
+        media: probe.media.unwrap_or(MediaKind::Audio),
+        format,
+        codec: reading.codec,
+        bytes: entry.bytes,
+        duration_s: reading.duration_s.map(crate::report::round_seconds),
+        sample_rate: reading.sample_rate,
+        channels: reading.channels,
+        width: reading.width,
+        height: reading.height,
+        fps: reading.fps.map(|f| (f * 1000.0).round() / 1000.0),
+        fragmented: reading.fragmented,
+        has_audio: reading.has_audio,
+        url,
+    };
+    let line = entry.line();
+    let issues = probe
+        .findings
+        .into_iter()
+        .map(|f| Issue {
+            severity: f.severity,
+            code: f.code,
+            path: Some(c.path.clone()),
+            line,
+            message: f.message,
+        })
+        .collect();
+    (stimulus, issues)
+}
+
+/// What a URL's extension says, without fetching it.
+fn from_extension(extension: &str) -> Probe {
+    let media = match sniff::extension_kind(extension) {
+        Some(ExtensionKind::Media(m, _)) => m,
+        Some(ExtensionKind::ApiRequest) => MediaKind::ApiRequest,
+        Some(ExtensionKind::Embedded) => MediaKind::Embedded,
+        None => {
+            let supported: Vec<&str> = sniff::EXTENSIONS.iter().map(|(e, _)| *e).collect();
+            return Probe {
+                media: None,
+                reading: None,
+                findings: vec![probe::Finding {
+                    severity: Severity::Error,
+                    code: Code::UnsupportedFile,
+                    message: format!(
+                        "the URL's file name has {} which is not a supported stimulus (supported: {})",
+                        if extension.is_empty() {
+                            "no extension".to_string()
+                        } else {
+                            format!("'.{extension}'")
+                        },
+                        supported.join(", ")
+                    ),
+                }],
+            };
+        }
+    };
+    Probe {
+        media: Some(media),
+        reading: None,
+        findings: Vec::new(),
+    }
+}
+
+/// Opens an entry's bytes for reading with seeking, with its length.
+pub(crate) fn open_entry(
+    scan: &Scan,
+    entry: &Entry,
+) -> std::io::Result<(Box<dyn ReadSeekSend>, u64)> {
+    match &entry.origin {
+        Origin::File(path) => {
+            let file = File::open(path)?;
+            let len = file.metadata()?.len();
+            Ok((Box::new(BufReader::with_capacity(READ_BUFFER, file)), len))
+        }
+        Origin::Zip(z) => {
+            let source = scan
+                .zip
+                .as_ref()
+                .ok_or_else(|| std::io::Error::other("the archive is not open"))?;
+            let reader = source.open(z)?;
+            Ok((
+                Box::new(BufReader::with_capacity(READ_BUFFER, reader)),
+                z.size,
+            ))
+        }
+        Origin::Url { .. } => Err(std::io::Error::other("a URL is not read from disk")),
+    }
+}
+
+/// `Read + Seek + Send`, as a trait object.
+pub(crate) trait ReadSeekSend: Read + Seek + Send {}
+impl<T: Read + Seek + Send> ReadSeekSend for T {}
+
+fn probe_entry(scan: &Scan, entry: &Entry, extension: &str) -> Probe {
+    match open_entry(scan, entry) {
+        Ok((mut reader, len)) => probe::probe(&mut reader, len, extension),
+        Err(e) => Probe {
+            media: None,
+            reading: None,
+            findings: vec![probe::Finding {
+                severity: Severity::Error,
+                code: Code::UnreadableFile,
+                message: format!(
+                    "cannot be read: {e}. Check that it exists and that you may read it"
+                ),
+            }],
+        },
+    }
+}
+
+fn read_json(scan: &Scan, entry: &Entry) -> Result<Vec<u8>, String> {
+    let (reader, len) = open_entry(scan, entry).map_err(|e| format!("cannot be read: {e}"))?;
+    if len > jsonfiles::MAX_JSON_BYTES {
+        return Err(format!(
+            "is {len} bytes, too large for a configuration file"
+        ));
+    }
+    let mut bytes = Vec::new();
+    reader
+        .take(jsonfiles::MAX_JSON_BYTES)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    Ok(bytes)
+}
+
+fn config(
+    scan: &Scan,
+    layout: &Layout,
+    i: usize,
+    issues: &mut Vec<Issue>,
+) -> Option<serde_json::Value> {
+    let entry = &scan.entries[i];
+    let path = layout.inner_path(&entry.path).to_string();
+    let bytes = match read_json(scan, entry) {
+        Ok(b) => b,
+        Err(why) => {
+            issues.push(Issue::error(
+                Code::InvalidConfig,
+                path,
+                format!("the source's config.json {why}"),
+            ));
+            return None;
+        }
+    };
+    let (value, problems) = jsonfiles::validate_config(&bytes);
+    for p in problems {
+        issues.push(match p {
+            JsonProblem::Error(m) => Issue::error(
+                Code::InvalidConfig,
+                path.clone(),
+                format!("config.json: {m}"),
+            ),
+            JsonProblem::Warning(m) => Issue::warning(
+                Code::UnknownConfigKey,
+                path.clone(),
+                format!("config.json: {m}"),
+            ),
+        });
+    }
+    value
+}
+
+fn providers(scan: &Scan, i: usize, issues: &mut Vec<Issue>) {
+    let entry = &scan.entries[i];
+    if let Err(why) = read_json(scan, entry).and_then(|b| jsonfiles::validate_providers(&b)) {
+        issues.push(Issue::error(
+            Code::InvalidProviders,
+            layout::PROVIDERS_FILE.to_string(),
+            format!("providers.json {why}"),
+        ));
+    }
+}

@@ -1,0 +1,194 @@
+//! What a check is asked to do: experiment type, reference and anchor names, strictness.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::report::MediaKind;
+
+/// The file name (without extension) of a source's reference, unless told otherwise.
+pub const DEFAULT_REFERENCE: &str = "reference";
+
+/// How many rated conditions a MUSHRA page shows at once (anchors and the hidden reference
+/// count, the explicit reference does not).
+pub const MUSHRA_MAX_RATED: usize = 9;
+
+/// Durations within one source may differ by this fraction before it is worth a warning.
+pub const DEFAULT_DURATION_TOLERANCE: f64 = 0.10;
+
+/// Options of a check. Build with `CheckOptions::default()` and the `with_*` methods.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckOptions {
+    /// Apply the rules of this experiment type.
+    pub experiment: Option<ExperimentType>,
+    /// File name (without extension) of the reference condition.
+    pub reference: String,
+    /// File names (without extension) of the anchor conditions.
+    pub anchors: Vec<String>,
+    /// Turn warnings into errors.
+    pub strict: bool,
+    /// The input will be re-packed, not uploaded as is: problems that packing repairs
+    /// (a wrapping folder, names without the UTF-8 flag) are warnings instead of errors.
+    pub repack: bool,
+    /// Relative duration difference inside one source before it is a warning.
+    pub duration_tolerance: f64,
+    /// Worker threads for probing; 0 means one per core.
+    pub threads: usize,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            experiment: None,
+            reference: DEFAULT_REFERENCE.to_string(),
+            anchors: Vec::new(),
+            strict: false,
+            repack: false,
+            duration_tolerance: DEFAULT_DURATION_TOLERANCE,
+            threads: 0,
+        }
+    }
+}
+
+impl CheckOptions {
+    /// Applies the rules of an experiment type.
+    pub fn with_experiment(mut self, experiment: Option<ExperimentType>) -> Self {
+        self.experiment = experiment;
+        self
+    }
+
+    /// Sets the reference's file name (without extension).
+    pub fn with_reference(mut self, name: impl Into<String>) -> Self {
+        self.reference = name.into();
+        self
+    }
+
+    /// Sets the anchors' file names (without extension).
+    pub fn with_anchors(mut self, names: Vec<String>) -> Self {
+        self.anchors = names;
+        self
+    }
+
+    /// Turns warnings into errors.
+    pub fn with_strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+
+    /// Declares that the input will be re-packed (see [`CheckOptions::repack`]).
+    pub fn with_repack(mut self, repack: bool) -> Self {
+        self.repack = repack;
+        self
+    }
+
+    /// Sets the number of probing threads (0: one per core).
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
+        self
+    }
+}
+
+/// Mabyduck's experiment types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+#[allow(missing_docs)]
+pub enum ExperimentType {
+    AcrAudio,
+    AcrVideo,
+    AcrImage,
+    MultiAcrEmbed,
+    MultiAcrVideo,
+    BinaryAudio,
+    BinaryImage,
+    BinaryVideo,
+    InpaintingImage,
+    Mushra,
+    PairwiseImage,
+}
+
+impl ExperimentType {
+    /// Every type, in the platform's order.
+    pub const ALL: &'static [ExperimentType] = &[
+        ExperimentType::AcrAudio,
+        ExperimentType::AcrVideo,
+        ExperimentType::AcrImage,
+        ExperimentType::MultiAcrEmbed,
+        ExperimentType::MultiAcrVideo,
+        ExperimentType::BinaryAudio,
+        ExperimentType::BinaryImage,
+        ExperimentType::BinaryVideo,
+        ExperimentType::InpaintingImage,
+        ExperimentType::Mushra,
+        ExperimentType::PairwiseImage,
+    ];
+
+    /// The platform's name for the type.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExperimentType::AcrAudio => "acr_audio",
+            ExperimentType::AcrVideo => "acr_video",
+            ExperimentType::AcrImage => "acr_image",
+            ExperimentType::MultiAcrEmbed => "multi_acr_embed",
+            ExperimentType::MultiAcrVideo => "multi_acr_video",
+            ExperimentType::BinaryAudio => "binary_audio",
+            ExperimentType::BinaryImage => "binary_image",
+            ExperimentType::BinaryVideo => "binary_video",
+            ExperimentType::InpaintingImage => "inpainting_image",
+            ExperimentType::Mushra => "mushra",
+            ExperimentType::PairwiseImage => "pairwise_image",
+        }
+    }
+
+    /// The media kind every stimulus must have.
+    pub fn media(self) -> MediaKind {
+        match self {
+            ExperimentType::AcrAudio | ExperimentType::BinaryAudio | ExperimentType::Mushra => {
+                MediaKind::Audio
+            }
+            ExperimentType::AcrImage
+            | ExperimentType::BinaryImage
+            | ExperimentType::InpaintingImage
+            | ExperimentType::PairwiseImage => MediaKind::Image,
+            ExperimentType::AcrVideo
+            | ExperimentType::MultiAcrVideo
+            | ExperimentType::BinaryVideo => MediaKind::Video,
+            ExperimentType::MultiAcrEmbed => MediaKind::Embedded,
+        }
+    }
+
+    /// The fewest conditions a source needs (pairwise comparisons need two).
+    pub fn min_conditions(self) -> usize {
+        match self {
+            ExperimentType::BinaryAudio
+            | ExperimentType::BinaryImage
+            | ExperimentType::BinaryVideo
+            | ExperimentType::PairwiseImage => 2,
+            _ => 1,
+        }
+    }
+}
+
+impl fmt::Display for ExperimentType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An experiment type name that Mabyduck does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown experiment type '{0}'; use one of: {list}", list = ExperimentType::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", "))]
+pub struct UnknownExperiment(pub String);
+
+impl FromStr for ExperimentType {
+    type Err = UnknownExperiment;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ExperimentType::ALL
+            .iter()
+            .copied()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| UnknownExperiment(s.to_string()))
+    }
+}

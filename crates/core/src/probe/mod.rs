@@ -1,0 +1,380 @@
+//! Probing one stimulus: what its bytes really are, its readings (codec, duration, size, ...)
+//! and whether it is whole. One submodule per container family; this module sniffs the
+//! content, compares it with the extension and dispatches.
+//!
+//! Probing never panics on purpose and never trusts a size field for an allocation; the caller
+//! still runs it under `catch_unwind` so that a bug in a parser costs one finding, not the run.
+
+use std::io::{self, Read, Seek, SeekFrom};
+
+use crate::jsonfiles;
+use crate::report::{Code, MediaKind, Severity};
+use crate::sniff::{self, Container, ExtensionKind};
+
+pub mod imghdr;
+
+/// The readings of a probed stimulus.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Reading {
+    /// Format name (`wav`, `mp3`, `png`, `mp4`, ...).
+    pub format: String,
+    /// Codec name, ffprobe-style.
+    pub codec: Option<String>,
+    /// Duration in seconds of what the file holds.
+    pub duration_s: Option<f64>,
+    /// Audio sample rate.
+    pub sample_rate: Option<u32>,
+    /// Audio channels.
+    pub channels: Option<u32>,
+    /// Picture width.
+    pub width: Option<u32>,
+    /// Picture height.
+    pub height: Option<u32>,
+    /// Average frame rate.
+    pub fps: Option<f64>,
+    /// Fragmented MP4.
+    pub fragmented: Option<bool>,
+    /// Video with an audio track.
+    pub has_audio: Option<bool>,
+}
+
+/// A problem found while probing one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Error or warning.
+    pub severity: Severity,
+    /// The finding's code.
+    pub code: Code,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl Finding {
+    fn error(code: Code, message: impl Into<String>) -> Self {
+        Finding {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// The outcome of probing one file: its kind and readings when it could be read, and findings.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Probe {
+    /// The media kind the content shows (or the extension promises, when unreadable).
+    pub media: Option<MediaKind>,
+    /// The readings, when the file could be read.
+    pub reading: Option<Reading>,
+    /// Problems.
+    pub findings: Vec<Finding>,
+}
+
+impl Probe {
+    fn failed(media: Option<MediaKind>, finding: Finding) -> Self {
+        Probe {
+            media,
+            reading: None,
+            findings: vec![finding],
+        }
+    }
+}
+
+/// Probes a file's content, given its lower-case extension (see [`crate::sniff::EXTENSIONS`]).
+pub fn probe<R: Read + Seek>(r: &mut R, len: u64, extension: &str) -> Probe {
+    match probe_inner(r, len, extension) {
+        Ok(p) => p,
+        Err(e) => Probe::failed(
+            sniff::extension_kind(extension).and_then(|k| match k {
+                ExtensionKind::Media(m, _) => Some(m),
+                ExtensionKind::ApiRequest => Some(MediaKind::ApiRequest),
+                ExtensionKind::Embedded => Some(MediaKind::Embedded),
+            }),
+            Finding::error(
+                Code::UnreadableFile,
+                format!("cannot be read: {e}. Check that the file is complete and readable"),
+            ),
+        ),
+    }
+}
+
+fn probe_inner<R: Read + Seek>(r: &mut R, len: u64, extension: &str) -> io::Result<Probe> {
+    let expected = sniff::extension_kind(extension);
+    if len == 0 {
+        let media = match expected {
+            Some(ExtensionKind::Media(m, _)) => Some(m),
+            _ => None,
+        };
+        return Ok(Probe::failed(
+            media,
+            Finding::error(
+                Code::EmptyFile,
+                "the file is empty (0 bytes). Export it again",
+            ),
+        ));
+    }
+    match expected {
+        Some(ExtensionKind::ApiRequest) => return read_small(r, len).map(api_request),
+        Some(ExtensionKind::Embedded) => return read_small(r, len).map(embedded),
+        _ => {}
+    }
+    let (container, media_start) = sniff_content(r, len)?;
+    let Some(container) = container else {
+        return Ok(match expected {
+            Some(ExtensionKind::Media(media, want)) => Probe::failed(
+                Some(media),
+                Finding::error(
+                    Code::InvalidMedia,
+                    format!(
+                        "not a {} file: its first bytes match no known media format. It may be damaged or \
+                         mislabelled; export it again",
+                        want.name()
+                    ),
+                ),
+            ),
+            _ => Probe::failed(None, unsupported(extension, None)),
+        });
+    };
+    let mut findings = Vec::new();
+    match expected {
+        Some(ExtensionKind::Media(_, want)) if want != container => findings.push(Finding::error(
+            Code::ExtensionMismatch,
+            format!(
+                "the file is {} but its extension '.{extension}' says {}. Rename it{} or convert it",
+                container.name(),
+                want.name(),
+                suggest(container).map(|e| format!(" to .{e}")).unwrap_or_default()
+            ),
+        )),
+        Some(ExtensionKind::Media(..)) => {}
+        _ => return Ok(Probe::failed(None, unsupported(extension, Some(container)))),
+    }
+    r.seek(SeekFrom::Start(0))?;
+    let mut probe = read_container(r, len, container, media_start)?;
+    findings.append(&mut probe.findings);
+    probe.findings = findings;
+    Ok(probe)
+}
+
+/// The container the content shows, and where the media starts (after an ID3v2 tag).
+fn sniff_content<R: Read + Seek>(r: &mut R, len: u64) -> io::Result<(Option<Container>, u64)> {
+    let mut head = [0u8; sniff::SNIFF_LEN];
+    let n = read_up_to(r, &mut head)?;
+    let mut start = 0;
+    let mut found = sniff::sniff(&head[..n]);
+    if found.is_none() {
+        if let Some(tag) = sniff::id3v2_len(&head[..n]) {
+            if tag < len {
+                start = tag;
+                r.seek(SeekFrom::Start(tag))?;
+                let n = read_up_to(r, &mut head)?;
+                found = sniff::sniff(&head[..n]).filter(|c| {
+                    matches!(c, Container::MpegAudio | Container::Adts | Container::Flac)
+                });
+                // A tag with no frames found after it is still MPEG audio to its reader.
+                found = found.or(Some(Container::MpegAudio));
+            }
+        }
+    }
+    Ok((found, start))
+}
+
+fn read_up_to<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// The extension to suggest for a container.
+fn suggest(container: Container) -> Option<&'static str> {
+    sniff::EXTENSIONS
+        .iter()
+        .find(|(_, k)| matches!(k, ExtensionKind::Media(_, c) if *c == container))
+        .map(|(e, _)| *e)
+}
+
+fn unsupported(extension: &str, content: Option<Container>) -> Finding {
+    let supported: Vec<&str> = sniff::EXTENSIONS.iter().map(|(e, _)| *e).collect();
+    let what = if extension.is_empty() {
+        "a file without an extension".to_string()
+    } else {
+        format!("'.{extension}' files")
+    };
+    let hint = match content.and_then(|c| suggest(c).map(|e| (c, e))) {
+        Some((c, e)) => format!(" The content is {}: rename it to .{e}", c.name()),
+        None => " Remove it or convert it".to_string(),
+    };
+    Finding::error(
+        Code::UnsupportedFile,
+        format!(
+            "{what} are not a supported stimulus (supported: {}).{hint}",
+            supported.join(", ")
+        ),
+    )
+}
+
+fn read_small<R: Read>(r: &mut R, len: u64) -> io::Result<Result<Vec<u8>, u64>> {
+    if len > jsonfiles::MAX_JSON_BYTES {
+        return Ok(Err(len));
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    r.take(jsonfiles::MAX_JSON_BYTES).read_to_end(&mut bytes)?;
+    Ok(Ok(bytes))
+}
+
+fn too_big(code: Code, len: u64) -> Finding {
+    Finding::error(
+        code,
+        format!(
+            "{len} bytes is too large for a text stimulus (at most {} bytes)",
+            jsonfiles::MAX_JSON_BYTES
+        ),
+    )
+}
+
+fn text_reading(format: &str) -> Option<Reading> {
+    Some(Reading {
+        format: format.to_string(),
+        ..Reading::default()
+    })
+}
+
+fn api_request(bytes: Result<Vec<u8>, u64>) -> Probe {
+    let media = Some(MediaKind::ApiRequest);
+    match bytes.map(|b| jsonfiles::validate_request(&b)) {
+        Ok(Ok(())) => Probe {
+            media,
+            reading: text_reading("json"),
+            findings: Vec::new(),
+        },
+        Ok(Err(why)) => Probe::failed(
+            media,
+            Finding::error(Code::InvalidRequest, format!("the API request is {why}")),
+        ),
+        Err(len) => Probe::failed(media, too_big(Code::InvalidRequest, len)),
+    }
+}
+
+fn embedded(bytes: Result<Vec<u8>, u64>) -> Probe {
+    let media = Some(MediaKind::Embedded);
+    match bytes {
+        Ok(b) if std::str::from_utf8(&b).is_err() => Probe::failed(
+            media,
+            Finding::error(
+                Code::InvalidEmbedded,
+                "the script is not UTF-8 text. Save it as UTF-8",
+            ),
+        ),
+        Ok(b) if b.iter().all(u8::is_ascii_whitespace) => Probe::failed(
+            media,
+            Finding::error(Code::InvalidEmbedded, "the script is blank"),
+        ),
+        Ok(_) => Probe {
+            media,
+            reading: text_reading("js"),
+            findings: Vec::new(),
+        },
+        Err(len) => Probe::failed(media, too_big(Code::InvalidEmbedded, len)),
+    }
+}
+
+/// Reads a container's readings, with truncation findings.
+fn read_container<R: Read + Seek>(
+    r: &mut R,
+    len: u64,
+    container: Container,
+    media_start: u64,
+) -> io::Result<Probe> {
+    let _ = media_start;
+    match container {
+        Container::Png
+        | Container::Jpeg
+        | Container::Gif
+        | Container::Bmp
+        | Container::WebP
+        | Container::Tiff => Ok(image(r, len)),
+        other => Ok(Probe::failed(
+            None,
+            Finding::error(
+                Code::UnsupportedFile,
+                format!("{} files cannot be read yet", other.name()),
+            ),
+        )),
+    }
+}
+
+/// Turns a parser's verdict into a probe: readings plus a truncation finding, or an
+/// invalid-media finding.
+fn outcome(
+    media: MediaKind,
+    result: Result<(Reading, Option<String>), ParseError>,
+    truncated: Code,
+) -> Probe {
+    match result {
+        Ok((reading, cut)) => Probe {
+            media: Some(media),
+            reading: Some(reading),
+            findings: cut
+                .map(|why| {
+                    Finding::error(
+                        truncated,
+                        format!("{why}. The file is cut short: export or copy it again"),
+                    )
+                })
+                .into_iter()
+                .collect(),
+        },
+        Err(ParseError::Truncated(why)) => Probe::failed(
+            Some(media),
+            Finding::error(
+                truncated,
+                format!("{why}. The file is cut short: export or copy it again"),
+            ),
+        ),
+        Err(ParseError::Invalid(why)) => Probe::failed(
+            Some(media),
+            Finding::error(
+                Code::InvalidMedia,
+                format!("{why}. The file is damaged or not what its name says"),
+            ),
+        ),
+        Err(ParseError::Io(e)) => Probe::failed(
+            Some(media),
+            Finding::error(Code::UnreadableFile, format!("cannot be read: {e}")),
+        ),
+    }
+}
+
+/// The three ways a container parser fails, common to every submodule's error type.
+enum ParseError {
+    Truncated(String),
+    Invalid(String),
+    Io(io::Error),
+}
+
+fn image<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
+    let result = imghdr::probe_image(r, len)
+        .map(|info| {
+            let reading = Reading {
+                format: info.format.name().to_string(),
+                codec: Some(info.format.name().to_string()),
+                width: Some(info.width),
+                height: Some(info.height),
+                ..Reading::default()
+            };
+            (reading, info.truncated)
+        })
+        .map_err(|e| match e {
+            imghdr::ImageError::Truncated(m) => ParseError::Truncated(m),
+            imghdr::ImageError::Invalid(m) => ParseError::Invalid(m),
+            imghdr::ImageError::Io(e) => ParseError::Io(e),
+        });
+    outcome(MediaKind::Image, result, Code::TruncatedImage)
+}

@@ -1,0 +1,392 @@
+//! The report every command produces: groups of stimuli with their readings, and the findings.
+//!
+//! This is a public contract (`stimpack check --json` prints it, pipelines parse it): field names
+//! and finding codes only ever gain members. Everything is sorted so that the same input always
+//! gives the same bytes.
+
+use serde::Serialize;
+
+/// What kind of input a report describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputKind {
+    /// A folder tree: top-level folders are sources.
+    Folder,
+    /// An existing `.zip` archive, read in place.
+    Zip,
+    /// A `.txt` file with one URL per line.
+    UrlList,
+}
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The platform would reject the dataset, or the test built on it would be wrong.
+    Error,
+    /// Probably a mistake; the run still succeeds (unless `strict`).
+    Warning,
+}
+
+/// The kind of a stimulus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaKind {
+    /// Sound: WAV, AIFF, FLAC, MP3, Ogg Vorbis/Opus, AAC/M4A.
+    Audio,
+    /// Still pictures: PNG, JPEG, WebP, GIF, BMP, TIFF.
+    Image,
+    /// Moving pictures: MP4 / MOV.
+    Video,
+    /// A `.req.json` file: an API request whose answer is the stimulus.
+    ApiRequest,
+    /// A `.js` file: an embedded, interactive stimulus.
+    Embedded,
+}
+
+impl MediaKind {
+    /// The name used in reports and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaKind::Audio => "audio",
+            MediaKind::Image => "image",
+            MediaKind::Video => "video",
+            MediaKind::ApiRequest => "api_request",
+            MediaKind::Embedded => "embedded",
+        }
+    }
+}
+
+/// What a stimulus is for in its group, by file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The reference (default name `reference`).
+    Reference,
+    /// An anchor (names given with `--anchor`).
+    Anchor,
+    /// Any other condition.
+    Condition,
+}
+
+/// One stimulus: a file (or URL) that is one condition of one source.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stimulus {
+    /// Path inside the dataset, `source/condition.ext`, `/`-separated.
+    pub path: String,
+    /// The source (group) this stimulus belongs to: its folder name.
+    pub group: String,
+    /// The condition: the file name without its extension.
+    pub condition: String,
+    /// Reference, anchor or plain condition.
+    pub role: Role,
+    /// Audio, image, video, API request or embedded stimulus.
+    pub media: MediaKind,
+    /// The container format read from the bytes (from the extension for URLs): `wav`, `mp3`, `png`, `mp4`, ...
+    pub format: String,
+    /// The codec, ffprobe-style (`pcm_s16le`, `mp3`, `h264`, ...), when known.
+    pub codec: Option<String>,
+    /// File size in bytes (unknown for URLs).
+    pub bytes: Option<u64>,
+    /// Duration in seconds of what the file really holds.
+    pub duration_s: Option<f64>,
+    /// Audio sample rate in Hz (of the first audio track for video).
+    pub sample_rate: Option<u32>,
+    /// Audio channel count.
+    pub channels: Option<u32>,
+    /// Picture width in pixels.
+    pub width: Option<u32>,
+    /// Picture height in pixels.
+    pub height: Option<u32>,
+    /// Average video frame rate.
+    pub fps: Option<f64>,
+    /// Video only: whether the MP4 is fragmented (`moof` boxes).
+    pub fragmented: Option<bool>,
+    /// Video only: whether it has an audio track.
+    pub has_audio: Option<bool>,
+    /// The URL, for URL lists.
+    pub url: Option<String>,
+}
+
+/// One source folder and its stimuli.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Group {
+    /// The folder name; the platform's `group_id`.
+    pub id: String,
+    /// The folder's `config.json`, when it has a valid one.
+    pub config: Option<serde_json::Value>,
+    /// Stimuli sorted by path.
+    pub stimuli: Vec<Stimulus>,
+}
+
+/// A finding: something wrong or suspicious, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Issue {
+    /// Error or warning.
+    pub severity: Severity,
+    /// Stable machine-readable code, see [`Code`].
+    pub code: Code,
+    /// Path inside the dataset (file or folder), when the finding is about one.
+    pub path: Option<String>,
+    /// 1-based line number, for URL lists.
+    pub line: Option<u64>,
+    /// What is wrong and what to do about it.
+    pub message: String,
+}
+
+impl Issue {
+    /// An error about a path.
+    pub fn error(code: Code, path: impl Into<Option<String>>, message: impl Into<String>) -> Self {
+        Issue {
+            severity: Severity::Error,
+            code,
+            path: path.into(),
+            line: None,
+            message: message.into(),
+        }
+    }
+
+    /// A warning about a path.
+    pub fn warning(
+        code: Code,
+        path: impl Into<Option<String>>,
+        message: impl Into<String>,
+    ) -> Self {
+        Issue {
+            severity: Severity::Warning,
+            code,
+            path: path.into(),
+            line: None,
+            message: message.into(),
+        }
+    }
+
+    /// The same finding, attached to a line of the input.
+    pub fn at_line(mut self, line: u64) -> Self {
+        self.line = Some(line);
+        self
+    }
+}
+
+/// Counts over the whole report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// Number of groups (sources).
+    pub groups: usize,
+    /// Number of stimuli.
+    pub stimuli: usize,
+    /// Number of error findings.
+    pub errors: usize,
+    /// Number of warning findings.
+    pub warnings: usize,
+    /// Total duration of all stimuli with a known duration, in seconds.
+    pub duration_s: f64,
+    /// Total size of all stimuli with a known size, in bytes.
+    pub bytes: u64,
+}
+
+/// The result of checking one input.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// The input as given.
+    pub input: String,
+    /// Folder, zip or URL list.
+    pub input_kind: InputKind,
+    /// True when there are no errors.
+    pub ok: bool,
+    /// Counts.
+    pub summary: Summary,
+    /// Groups sorted by id.
+    pub groups: Vec<Group>,
+    /// Findings sorted by path, then line.
+    pub issues: Vec<Issue>,
+}
+
+impl Report {
+    /// Builds a report: sorts everything and computes the summary.
+    pub fn new(
+        input: String,
+        input_kind: InputKind,
+        mut groups: Vec<Group>,
+        mut issues: Vec<Issue>,
+    ) -> Self {
+        groups.sort_by(|a, b| a.id.cmp(&b.id));
+        for g in &mut groups {
+            g.stimuli.sort_by(|a, b| a.path.cmp(&b.path));
+        }
+        sort_issues(&mut issues);
+        issues.dedup();
+        let stimuli = groups.iter().map(|g| g.stimuli.len()).sum();
+        let all = || groups.iter().flat_map(|g| g.stimuli.iter());
+        // Summed in sorted order so the total is the same bytes on every run.
+        let duration_s = round_seconds(all().filter_map(|s| s.duration_s).fold(0.0, |a, b| a + b));
+        let bytes = all().filter_map(|s| s.bytes).sum();
+        let errors = issues
+            .iter()
+            .filter(|i| i.severity == Severity::Error)
+            .count();
+        let warnings = issues.len() - errors;
+        Report {
+            input,
+            input_kind,
+            ok: errors == 0,
+            summary: Summary {
+                groups: groups.len(),
+                stimuli,
+                errors,
+                warnings,
+                duration_s,
+                bytes,
+            },
+            groups,
+            issues,
+        }
+    }
+
+    /// Turns every warning into an error (`--strict`) and recomputes the counts.
+    pub fn make_strict(&mut self) {
+        for issue in &mut self.issues {
+            issue.severity = Severity::Error;
+        }
+        self.summary.errors = self.issues.len();
+        self.summary.warnings = 0;
+        self.ok = self.issues.is_empty();
+    }
+
+    /// All stimuli, in group then path order.
+    pub fn stimuli(&self) -> impl Iterator<Item = &Stimulus> {
+        self.groups.iter().flat_map(|g| g.stimuli.iter())
+    }
+}
+
+/// Sorts findings: dataset-wide ones first, then by path, line, severity, code and message.
+pub fn sort_issues(issues: &mut [Issue]) {
+    issues.sort_by(|a, b| {
+        (&a.path, a.line, a.severity, a.code, &a.message)
+            .cmp(&(&b.path, b.line, b.severity, b.code, &b.message))
+    });
+}
+
+/// Rounds seconds to microseconds, so reports do not carry float noise.
+pub fn round_seconds(s: f64) -> f64 {
+    (s * 1e6).round() / 1e6
+}
+
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, )*) => {
+        /// Stable machine-readable finding codes (kebab-case in JSON). New codes may be added.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[non_exhaustive]
+        pub enum Code {
+            $( $(#[$doc])* #[serde(rename = $name)] $variant, )*
+        }
+
+        impl Code {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The code as written in reports.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $name,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    // --- files that cannot be used ---
+    /// The file could not be read (permissions, I/O error).
+    UnreadableFile = "unreadable-file",
+    /// The file is empty.
+    EmptyFile = "empty-file",
+    /// An audio file ends before its headers say it should.
+    TruncatedAudio = "truncated-audio",
+    /// An image file ends before its structure says it should.
+    TruncatedImage = "truncated-image",
+    /// A video file ends before its headers say it should, or was never finalised.
+    TruncatedVideo = "truncated-video",
+    /// The bytes are a different format than the extension says (an MP3 named `.wav`).
+    ExtensionMismatch = "extension-mismatch",
+    /// The file has a media extension but its content is not readable as that media.
+    InvalidMedia = "invalid-media",
+    /// The file is not a supported stimulus kind.
+    UnsupportedFile = "unsupported-file",
+    // --- layout ---
+    /// A file at the top level, outside any source folder.
+    FileOutsideSource = "file-outside-source",
+    /// A folder inside a source folder.
+    NestedFolder = "nested-folder",
+    /// The whole dataset sits inside one extra folder (as Finder zips do).
+    WrappingFolder = "wrapping-folder",
+    /// Two files of one source are the same condition (`x.wav` and `x.flac`).
+    DuplicateCondition = "duplicate-condition",
+    /// Two names differ only by letter case or Unicode normalisation.
+    NameCollision = "name-collision",
+    /// Different media kinds (audio, image, video) in one source.
+    MixedMedia = "mixed-media",
+    /// The dataset has no stimuli at all.
+    NoStimuli = "no-stimuli",
+    /// A symbolic link that points outside the dataset folder, or nowhere.
+    SymlinkOutsideRoot = "symlink-outside-root",
+    // --- non-media files ---
+    /// A source's `config.json` is malformed.
+    InvalidConfig = "invalid-config",
+    /// A `.req.json` stimulus is not valid JSON.
+    InvalidRequest = "invalid-request",
+    /// The root `providers.json` is malformed.
+    InvalidProviders = "invalid-providers",
+    /// An embedded `.js` stimulus is empty or not UTF-8 text.
+    InvalidEmbedded = "invalid-embedded",
+    // --- zip archives ---
+    /// An entry name with `..`, an absolute path or a backslash.
+    UnsafePath = "unsafe-path",
+    /// A non-ASCII entry name stored without the UTF-8 flag.
+    NonUtf8Name = "non-utf8-name",
+    /// The archive holds two entries with the same name.
+    DuplicateEntry = "duplicate-entry",
+    /// An entry that is encrypted, a symlink, or compressed with an unsupported method.
+    UnreadableEntry = "unreadable-entry",
+    // --- URL lists ---
+    /// A line that is not a URL.
+    InvalidUrl = "invalid-url",
+    /// A URL whose scheme is not http or https.
+    UnsupportedScheme = "unsupported-scheme",
+    /// A URL served over plain http.
+    InsecureUrl = "insecure-url",
+    /// A URL pointing at localhost or a private network, which the platform cannot fetch.
+    PrivateUrl = "private-url",
+    /// A URL with fewer than two path segments or no file name.
+    UrlPathTooShort = "url-path-too-short",
+    /// The same URL twice.
+    DuplicateUrl = "duplicate-url",
+    // --- warnings ---
+    /// Junk that will be left out: `.DS_Store`, `__MACOSX/`, `Thumbs.db`, `._*`, hidden files.
+    JunkFile = "junk-file",
+    /// A source folder with no stimuli.
+    EmptySource = "empty-source",
+    /// A source lacks conditions that most other sources have.
+    MissingConditions = "missing-conditions",
+    /// Audio of one source with different sample rates.
+    MixedSampleRates = "mixed-sample-rates",
+    /// Audio of one source with different channel counts.
+    MixedChannels = "mixed-channels",
+    /// Stimuli of one source whose durations differ by more than 10%.
+    DurationMismatch = "duration-mismatch",
+    /// Images of one source with different sizes.
+    MixedImageSizes = "mixed-image-sizes",
+    /// A `config.json` key the platform does not know.
+    UnknownConfigKey = "unknown-config-key",
+    // --- experiment rules (`--experiment`) ---
+    /// A stimulus of a media kind the experiment type does not take.
+    WrongMediaForExperiment = "wrong-media-for-experiment",
+    /// A source without the reference the experiment needs.
+    MissingReference = "missing-reference",
+    /// A source without one of the configured anchors.
+    MissingAnchor = "missing-anchor",
+    /// More rated conditions than the experiment shows at once: a random subset will be shown.
+    ConditionsSubsampled = "conditions-subsampled",
+    /// Fewer conditions than the experiment compares.
+    TooFewConditions = "too-few-conditions",
+    /// A video that is not MP4 (or, for hosted files, not fragmented MP4).
+    VideoNotMp4 = "video-not-mp4",
+}

@@ -1,0 +1,293 @@
+//! Reading a `.txt` URL list: one URL per line; blank lines and `#` comments are skipped.
+//! The last two path segments, percent-decoded, name the stimulus `source/condition.ext`;
+//! the query string and fragment (signed URLs) play no part in the name.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::Path;
+
+use percent_encoding::percent_decode_str;
+use url::{Host, Url};
+
+use super::{Entry, Origin, Scan};
+use crate::error::InputError;
+use crate::report::{Code, InputKind, Issue};
+
+/// Reads a URL list into entries, one per usable line, with findings for the other lines.
+pub fn scan(path: &Path) -> Result<Scan, InputError> {
+    let bytes = std::fs::read(path).map_err(|e| InputError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let (entries, issues) = parse(&bytes);
+    Ok(Scan {
+        kind: InputKind::UrlList,
+        root: path.to_path_buf(),
+        entries,
+        folders: Vec::new(),
+        issues,
+        zip: None,
+    })
+}
+
+/// Parses the text of a URL list.
+pub fn parse(bytes: &[u8]) -> (Vec<Entry>, Vec<Issue>) {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut entries = Vec::new();
+    let mut issues = Vec::new();
+    let mut first_line_of: HashMap<String, u64> = HashMap::new();
+    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line_no = i as u64 + 1;
+        let Ok(text) = std::str::from_utf8(raw) else {
+            issues.push(
+                Issue::error(
+                    Code::InvalidUrl,
+                    None,
+                    "the line is not UTF-8 text. Save the list as UTF-8",
+                )
+                .at_line(line_no),
+            );
+            continue;
+        };
+        let text = text.trim();
+        if text.is_empty() || text.starts_with('#') {
+            continue;
+        }
+        match read_line(text) {
+            Ok((name, warning)) => {
+                if let Some(first) = first_line_of.get(text) {
+                    issues.push(
+                        Issue::error(
+                            Code::DuplicateUrl,
+                            name,
+                            format!("the same URL is already on line {first}. Remove one of the two lines"),
+                        )
+                        .at_line(line_no),
+                    );
+                    continue;
+                }
+                first_line_of.insert(text.to_string(), line_no);
+                if let Some(w) = warning {
+                    issues.push(w.at_line(line_no));
+                }
+                entries.push(Entry {
+                    path: name,
+                    origin: Origin::Url {
+                        url: text.to_string(),
+                        line: line_no,
+                    },
+                    bytes: None,
+                });
+            }
+            Err(issue) => issues.push(issue.at_line(line_no)),
+        }
+    }
+    (entries, issues)
+}
+
+/// Reads one URL: the stimulus name it gives, or the finding that makes it unusable.
+fn read_line(text: &str) -> Result<(String, Option<Issue>), Issue> {
+    let shown = redact(text);
+    let url = Url::parse(text).map_err(|e| {
+        Issue::error(
+            Code::InvalidUrl,
+            None,
+            format!("'{shown}' is not a URL ({e}). Write one full URL per line, like https://host/source_1/a.wav"),
+        )
+    })?;
+    let mut warning = None;
+    match url.scheme() {
+        "https" => {}
+        "http" => {
+            warning = Some(Issue::warning(
+                Code::InsecureUrl,
+                None,
+                format!(
+                    "'{shown}' uses plain http; the platform expects https. Serve the file over https if you can"
+                ),
+            ))
+        }
+        other => {
+            return Err(Issue::error(
+                Code::UnsupportedScheme,
+                None,
+                format!(
+                    "'{shown}' uses the scheme '{other}:'; the platform fetches only http(s) URLs"
+                ),
+            ));
+        }
+    }
+    if let Some(why) = url.host().and_then(|h| private_host(&h)) {
+        return Err(Issue::error(
+            Code::PrivateUrl,
+            None,
+            format!(
+                "'{shown}' points at {why}, which the platform cannot reach. Host the file publicly"
+            ),
+        ));
+    }
+    let segments: Vec<&str> = url.path_segments().map(|s| s.collect()).unwrap_or_default();
+    let too_short = |what: &str| {
+        Issue::error(
+            Code::UrlPathTooShort,
+            None,
+            format!(
+                "'{shown}' {what}; the last two path segments name the stimulus, as in \
+                 https://host/.../source_1/condition_a.wav"
+            ),
+        )
+    };
+    let [.., source, file] = segments.as_slice() else {
+        return Err(too_short("has fewer than two path segments"));
+    };
+    if file.is_empty() {
+        return Err(too_short("ends with '/' and has no file name"));
+    }
+    if source.is_empty() {
+        return Err(too_short("has no source folder before the file name"));
+    }
+    let decode = |s: &str| percent_decode_str(s).decode_utf8().map(|c| c.into_owned());
+    let (Ok(source), Ok(file)) = (decode(source), decode(file)) else {
+        return Err(Issue::error(
+            Code::InvalidUrl,
+            None,
+            format!(
+                "'{shown}' has a path that is not UTF-8 once percent-decoded. Rename the hosted file"
+            ),
+        ));
+    };
+    if source.contains('/') || file.contains('/') {
+        return Err(Issue::error(
+            Code::InvalidUrl,
+            None,
+            format!(
+                "'{shown}' has an encoded '/' (%2F) in its last two segments. Rename the hosted file"
+            ),
+        ));
+    }
+    Ok((format!("{source}/{file}"), warning))
+}
+
+/// The URL without its query string and fragment: signed URLs carry secrets there.
+pub fn redact(url: &str) -> &str {
+    let end = url.find(['?', '#']).unwrap_or(url.len());
+    &url[..end]
+}
+
+/// Why a host cannot be fetched by the platform, if it cannot.
+fn private_host(host: &Host<&str>) -> Option<&'static str> {
+    let ip = match host {
+        Host::Domain(d) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            if d == "localhost" || d.ends_with(".localhost") {
+                return Some("localhost");
+            }
+            if d.ends_with(".local") || d.ends_with(".internal") || !d.contains('.') {
+                return Some("a local network name");
+            }
+            return None;
+        }
+        Host::Ipv4(v4) => IpAddr::V4(*v4),
+        Host::Ipv6(v6) => IpAddr::V6(*v6),
+    };
+    match ip {
+        IpAddr::V4(v4) => private_v4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => private_v4(v4),
+            None => private_v6(v6),
+        },
+    }
+}
+
+fn private_v4(ip: Ipv4Addr) -> Option<&'static str> {
+    if ip.is_loopback() || ip.is_unspecified() {
+        Some("this machine (loopback)")
+    } else if ip.is_private()
+        || ip.is_link_local()
+        || ip.octets()[0] == 100 && (ip.octets()[1] & 0xc0) == 64
+    {
+        Some("a private network address")
+    } else {
+        None
+    }
+}
+
+fn private_v6(ip: Ipv6Addr) -> Option<&'static str> {
+    let first = ip.segments()[0];
+    if ip.is_loopback() || ip.is_unspecified() {
+        Some("this machine (loopback)")
+    } else if (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80 {
+        Some("a private network address")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(line: &str) -> Result<String, Code> {
+        read_line(line).map(|(n, _)| n).map_err(|i| i.code)
+    }
+
+    #[test]
+    fn names_come_from_the_last_two_path_segments() {
+        assert_eq!(
+            one("https://cdn.example.com/x/source_1/method_a.wav"),
+            Ok("source_1/method_a.wav".into())
+        );
+        assert_eq!(
+            one("https://cdn.example.com/s%20one/m%C3%A9thode.wav?X-Amz-Signature=abc#t=1"),
+            Ok("s one/méthode.wav".into())
+        );
+    }
+
+    #[test]
+    fn bad_lines_get_their_own_codes() {
+        assert_eq!(one("not a url"), Err(Code::InvalidUrl));
+        assert_eq!(
+            one("ftp://host.example.com/a/b.wav"),
+            Err(Code::UnsupportedScheme)
+        );
+        assert_eq!(
+            one("https://host.example.com/b.wav"),
+            Err(Code::UrlPathTooShort)
+        );
+        assert_eq!(
+            one("https://host.example.com/a/"),
+            Err(Code::UrlPathTooShort)
+        );
+        assert_eq!(one("https://localhost/a/b.wav"), Err(Code::PrivateUrl));
+        assert_eq!(one("https://192.168.1.4/a/b.wav"), Err(Code::PrivateUrl));
+        assert_eq!(one("https://[::1]/a/b.wav"), Err(Code::PrivateUrl));
+        assert_eq!(
+            one("https://a.example.com/a%2Fb/c.wav"),
+            Err(Code::InvalidUrl)
+        );
+    }
+
+    #[test]
+    fn comments_blanks_duplicates_and_line_numbers() {
+        let text = b"\xEF\xBB\xBF# my list\n\nhttps://h.example.com/s/a.wav\r\nhttp://h.example.com/s/b.wav\nhttps://h.example.com/s/a.wav\n";
+        let (entries, issues) = parse(text);
+        assert_eq!(
+            entries
+                .iter()
+                .map(|e| (e.path.as_str(), e.line()))
+                .collect::<Vec<_>>(),
+            [("s/a.wav", Some(3)), ("s/b.wav", Some(4))]
+        );
+        let found: Vec<_> = issues.iter().map(|i| (i.code, i.line)).collect();
+        assert_eq!(
+            found,
+            [(Code::InsecureUrl, Some(4)), (Code::DuplicateUrl, Some(5))]
+        );
+    }
+
+    #[test]
+    fn messages_never_show_the_query_string() {
+        let issue = read_line("ftp://h.example.com/s/a.wav?Signature=SECRET").unwrap_err();
+        assert!(!issue.message.contains("SECRET"), "{}", issue.message);
+    }
+}

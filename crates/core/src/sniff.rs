@@ -1,0 +1,204 @@
+//! What a file really is, from its first bytes, and what its extension promises.
+
+use crate::report::MediaKind;
+
+/// A container format recognised from content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    /// RIFF/WAVE, RIFX, RF64, BW64.
+    Wav,
+    /// AIFF / AIFF-C.
+    Aiff,
+    /// Native FLAC.
+    Flac,
+    /// MPEG audio frames (MP3, MP2, MP1), possibly after an ID3v2 tag.
+    MpegAudio,
+    /// Raw AAC in ADTS frames.
+    Adts,
+    /// Ogg (Vorbis, Opus, FLAC).
+    Ogg,
+    /// ISO base media: MP4, M4A, MOV.
+    IsoBmff,
+    /// Matroska / WebM.
+    Matroska,
+    /// PNG.
+    Png,
+    /// JPEG.
+    Jpeg,
+    /// GIF.
+    Gif,
+    /// BMP.
+    Bmp,
+    /// WebP.
+    WebP,
+    /// TIFF.
+    Tiff,
+}
+
+impl Container {
+    /// Lower-case name used in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Container::Wav => "WAV",
+            Container::Aiff => "AIFF",
+            Container::Flac => "FLAC",
+            Container::MpegAudio => "MPEG audio (MP3)",
+            Container::Adts => "AAC (ADTS)",
+            Container::Ogg => "Ogg",
+            Container::IsoBmff => "MP4/MOV",
+            Container::Matroska => "Matroska/WebM",
+            Container::Png => "PNG",
+            Container::Jpeg => "JPEG",
+            Container::Gif => "GIF",
+            Container::Bmp => "BMP",
+            Container::WebP => "WebP",
+            Container::Tiff => "TIFF",
+        }
+    }
+}
+
+/// What an extension stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtensionKind {
+    /// A media file expected to hold this container.
+    Media(MediaKind, Container),
+    /// `.req.json`: an API-request stimulus.
+    ApiRequest,
+    /// `.js`: an embedded stimulus.
+    Embedded,
+}
+
+/// Every extension accepted as a stimulus, lower-case, with what it promises.
+pub const EXTENSIONS: &[(&str, ExtensionKind)] = {
+    use Container::*;
+    use ExtensionKind::Media;
+    use MediaKind::{Audio, Image, Video};
+    &[
+        ("wav", Media(Audio, Wav)),
+        ("wave", Media(Audio, Wav)),
+        ("aif", Media(Audio, Aiff)),
+        ("aiff", Media(Audio, Aiff)),
+        ("aifc", Media(Audio, Aiff)),
+        ("flac", Media(Audio, Flac)),
+        ("mp3", Media(Audio, MpegAudio)),
+        ("mp2", Media(Audio, MpegAudio)),
+        ("aac", Media(Audio, Adts)),
+        ("ogg", Media(Audio, Ogg)),
+        ("oga", Media(Audio, Ogg)),
+        ("opus", Media(Audio, Ogg)),
+        ("m4a", Media(Audio, IsoBmff)),
+        ("png", Media(Image, Png)),
+        ("jpg", Media(Image, Jpeg)),
+        ("jpeg", Media(Image, Jpeg)),
+        ("gif", Media(Image, Gif)),
+        ("bmp", Media(Image, Bmp)),
+        ("webp", Media(Image, WebP)),
+        ("tif", Media(Image, Tiff)),
+        ("tiff", Media(Image, Tiff)),
+        ("mp4", Media(Video, IsoBmff)),
+        ("m4v", Media(Video, IsoBmff)),
+        ("mov", Media(Video, IsoBmff)),
+        ("req.json", ExtensionKind::ApiRequest),
+        ("js", ExtensionKind::Embedded),
+    ]
+};
+
+/// What a (lower-case) extension stands for, if it is a stimulus extension.
+pub fn extension_kind(ext: &str) -> Option<ExtensionKind> {
+    EXTENSIONS.iter().find(|(e, _)| *e == ext).map(|(_, k)| *k)
+}
+
+/// How many bytes [`sniff`] wants to see.
+pub const SNIFF_LEN: usize = 64;
+
+/// The container a file's first bytes show, if any. An ID3v2 tag must already be skipped.
+pub fn sniff(head: &[u8]) -> Option<Container> {
+    let at = |i: usize, magic: &[u8]| head.get(i..i + magic.len()) == Some(magic);
+    if (at(0, b"RIFF") || at(0, b"RIFX") || at(0, b"RF64") || at(0, b"BW64")) && at(8, b"WAVE") {
+        return Some(Container::Wav);
+    }
+    if at(0, b"RIFF") && at(8, b"WEBP") {
+        return Some(Container::WebP);
+    }
+    if at(0, b"FORM") && (at(8, b"AIFF") || at(8, b"AIFC")) {
+        return Some(Container::Aiff);
+    }
+    if at(0, b"fLaC") {
+        return Some(Container::Flac);
+    }
+    if at(0, b"OggS") {
+        return Some(Container::Ogg);
+    }
+    if at(4, b"ftyp")
+        || at(4, b"moov")
+        || at(4, b"mdat")
+        || at(4, b"wide")
+        || at(4, b"free")
+        || at(4, b"skip")
+    {
+        return Some(Container::IsoBmff);
+    }
+    if at(0, &[0x1a, 0x45, 0xdf, 0xa3]) {
+        return Some(Container::Matroska);
+    }
+    if at(0, b"\x89PNG\r\n\x1a\n") {
+        return Some(Container::Png);
+    }
+    if at(0, &[0xff, 0xd8, 0xff]) {
+        return Some(Container::Jpeg);
+    }
+    if at(0, b"GIF87a") || at(0, b"GIF89a") {
+        return Some(Container::Gif);
+    }
+    if at(0, b"BM") && head.len() >= 26 {
+        return Some(Container::Bmp);
+    }
+    if at(0, b"II*\0") || at(0, b"MM\0*") || at(0, b"II+\0") || at(0, b"MM\0+") {
+        return Some(Container::Tiff);
+    }
+    if let [0xff, b1, ..] = head {
+        if b1 & 0xf6 == 0xf0 {
+            return Some(Container::Adts);
+        }
+        // MPEG audio sync: 11 set bits, a valid version and a layer.
+        if b1 & 0xe0 == 0xe0 && b1 & 0x18 != 0x08 && b1 & 0x06 != 0 {
+            return Some(Container::MpegAudio);
+        }
+    }
+    None
+}
+
+/// The size of an ID3v2 tag at the start of `head` (header and footer included), if there is one.
+pub fn id3v2_len(head: &[u8]) -> Option<u64> {
+    if head.len() < 10 || &head[..3] != b"ID3" {
+        return None;
+    }
+    let size = head[6..10].iter().try_fold(0u64, |acc, &b| {
+        (b < 0x80).then_some(acc << 7 | u64::from(b))
+    })?;
+    let footer = if head[5] & 0x10 != 0 { 10 } else { 0 };
+    Some(10 + size + footer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_common_headers() {
+        assert_eq!(sniff(b"RIFF\0\0\0\0WAVEfmt "), Some(Container::Wav));
+        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(Container::WebP));
+        assert_eq!(sniff(b"\0\0\0\x20ftypisom"), Some(Container::IsoBmff));
+        assert_eq!(sniff(&[0xff, 0xfb, 0x90, 0x64]), Some(Container::MpegAudio));
+        assert_eq!(sniff(&[0xff, 0xf1, 0x50, 0x80]), Some(Container::Adts));
+        assert_eq!(sniff(b"hello world"), None);
+        assert_eq!(sniff(b""), None);
+    }
+
+    #[test]
+    fn id3_size_is_syncsafe() {
+        assert_eq!(id3v2_len(b"ID3\x04\0\0\0\0\x02\x01rest"), Some(10 + 257));
+        assert_eq!(id3v2_len(b"ID3\x04\0\x10\0\0\0\x01"), Some(21));
+        assert_eq!(id3v2_len(b"ID3\x04\0\0\x80\0\0\0"), None);
+    }
+}
