@@ -12,6 +12,8 @@ use crate::report::{Code, MediaKind, Severity};
 use crate::sniff::{self, Container, ExtensionKind};
 
 pub mod imghdr;
+pub mod mp4;
+pub mod mpa;
 
 /// The readings of a probed stimulus.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -300,6 +302,9 @@ fn read_container<R: Read + Seek>(
         | Container::Bmp
         | Container::WebP
         | Container::Tiff => Ok(image(r, len)),
+        Container::MpegAudio => Ok(mpeg_audio(r, len)),
+        Container::Adts => Ok(adts(r, len)),
+        Container::IsoBmff => Ok(iso_bmff(r, len)),
         other => Ok(Probe::failed(
             None,
             Finding::error(
@@ -377,4 +382,133 @@ fn image<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
             imghdr::ImageError::Io(e) => ParseError::Io(e),
         });
     outcome(MediaKind::Image, result, Code::TruncatedImage)
+}
+
+impl From<mpa::MpaError> for ParseError {
+    fn from(e: mpa::MpaError) -> Self {
+        match e {
+            mpa::MpaError::Truncated(m) => ParseError::Truncated(m),
+            mpa::MpaError::Invalid(m) => ParseError::Invalid(m),
+            mpa::MpaError::Io(e) => ParseError::Io(e),
+        }
+    }
+}
+
+impl From<mp4::Mp4Error> for ParseError {
+    fn from(e: mp4::Mp4Error) -> Self {
+        match e {
+            mp4::Mp4Error::Truncated(m) => ParseError::Truncated(m),
+            mp4::Mp4Error::Invalid(m) => ParseError::Invalid(m),
+            mp4::Mp4Error::Io(e) => ParseError::Io(e),
+        }
+    }
+}
+
+/// A warning for bytes that are not audio frames, found between frames.
+fn skipped_warning(skipped: u64) -> Option<Finding> {
+    (skipped > 0).then(|| Finding {
+        severity: Severity::Warning,
+        code: Code::InvalidMedia,
+        message: format!(
+            "{skipped} bytes between audio frames are not audio (damage or junk); players skip them, \
+             but an audible glitch is likely there. Export the file again"
+        ),
+    })
+}
+
+fn mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
+    let mut skipped = 0;
+    let result = mpa::probe_mpeg_audio(r, len)
+        .map_err(ParseError::from)
+        .map(|info| {
+            skipped = info.skipped_bytes;
+            let name = match info.layer {
+                1 => "mp1",
+                2 => "mp2",
+                _ => "mp3",
+            };
+            let reading = Reading {
+                format: name.to_string(),
+                codec: Some(name.to_string()),
+                duration_s: Some(info.duration_s),
+                sample_rate: Some(info.sample_rate),
+                channels: Some(u32::from(info.channels)),
+                ..Reading::default()
+            };
+            (reading, info.truncated)
+        });
+    let mut probe = outcome(MediaKind::Audio, result, Code::TruncatedAudio);
+    probe.findings.extend(skipped_warning(skipped));
+    probe
+}
+
+fn adts<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
+    let mut skipped = 0;
+    let result = mpa::probe_adts(r, len)
+        .map_err(ParseError::from)
+        .map(|info| {
+            skipped = info.skipped_bytes;
+            let reading = Reading {
+                format: "aac".to_string(),
+                codec: Some("aac".to_string()),
+                duration_s: Some(info.duration_s),
+                sample_rate: Some(info.sample_rate),
+                channels: (info.channels > 0).then_some(u32::from(info.channels)),
+                ..Reading::default()
+            };
+            (reading, info.truncated)
+        });
+    let mut probe = outcome(MediaKind::Audio, result, Code::TruncatedAudio);
+    probe.findings.extend(skipped_warning(skipped));
+    probe
+}
+
+fn iso_bmff<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
+    let info = match mp4::probe(r, len) {
+        Ok(info) => info,
+        Err(e) => return outcome(MediaKind::Video, Err(e.into()), Code::TruncatedVideo),
+    };
+    let video = info.tracks.iter().find(|t| t.kind == mp4::TrackKind::Video);
+    let audio = info.tracks.iter().find(|t| t.kind == mp4::TrackKind::Audio);
+    let named = |codec: &str, tag: &str| {
+        if codec.is_empty() {
+            tag.trim().to_string()
+        } else {
+            codec.to_string()
+        }
+    };
+    let (media, truncated) = if video.is_some() {
+        (MediaKind::Video, Code::TruncatedVideo)
+    } else {
+        (MediaKind::Audio, Code::TruncatedAudio)
+    };
+    let format = if info.major_brand == "qt  " {
+        "mov"
+    } else if video.is_none() && info.major_brand.starts_with("M4A") {
+        "m4a"
+    } else {
+        "mp4"
+    };
+    let Some(main) = video.or(audio) else {
+        return Probe::failed(
+            Some(media),
+            Finding::error(
+                Code::InvalidMedia,
+                "the file has neither a video nor an audio track. Export it again",
+            ),
+        );
+    };
+    let reading = Reading {
+        format: format.to_string(),
+        codec: Some(named(&main.codec, &main.codec_tag)),
+        duration_s: info.duration_s.or(main.duration_s),
+        sample_rate: audio.and_then(|a| a.sample_rate),
+        channels: audio.and_then(|a| a.channels).map(u32::from),
+        width: video.and_then(|v| v.width),
+        height: video.and_then(|v| v.height),
+        fps: video.and_then(|v| v.fps),
+        fragmented: video.map(|_| info.fragmented),
+        has_audio: video.map(|_| audio.is_some()),
+    };
+    outcome(media, Ok((reading, None)), truncated)
 }
