@@ -38,10 +38,7 @@ pub fn check_scan(scan: &Scan, opts: &CheckOptions) -> Report {
 
     let candidates: Vec<&Candidate> = layout.groups.values().flatten().collect();
     let probe_all = || -> Vec<(Stimulus, Vec<Issue>)> {
-        candidates
-            .par_iter()
-            .map(|c| stimulus(scan, c, opts))
-            .collect()
+        candidates.par_iter().map(|c| stimulus(scan, c, opts)).collect()
     };
     let probed = match opts.threads {
         0 => probe_all(),
@@ -116,7 +113,7 @@ fn stimulus(scan: &Scan, c: &Candidate, opts: &CheckOptions) -> (Stimulus, Vec<I
     };
     let role = if c.condition == opts.reference {
         Role::Reference
-    } else if opts.anchors.iter().any(|a| *a == c.condition) {
+    } else if opts.anchors.contains(&c.condition) {
         Role::Anchor
     } else {
         Role::Condition
@@ -167,10 +164,8 @@ fn stimulus(scan: &Scan, c: &Candidate, opts: &CheckOptions) -> (Stimulus, Vec<I
 
 /// What a URL's extension says, without fetching it.
 fn from_extension(extension: &str) -> Probe {
-    let media = match sniff::extension_kind(extension) {
-        Some(ExtensionKind::Media(m, _)) => m,
-        Some(ExtensionKind::ApiRequest) => MediaKind::ApiRequest,
-        Some(ExtensionKind::Embedded) => MediaKind::Embedded,
+    let media = match sniff::extension_kind(extension).map(ExtensionKind::media) {
+        Some(m) => m,
         None => {
             let supported: Vec<&str> = sniff::EXTENSIONS.iter().map(|(e, _)| *e).collect();
             return Probe {
@@ -200,10 +195,7 @@ fn from_extension(extension: &str) -> Probe {
 }
 
 /// Opens an entry's bytes for reading with seeking, with its length.
-pub(crate) fn open_entry(
-    scan: &Scan,
-    entry: &Entry,
-) -> std::io::Result<(Box<dyn ReadSeekSend>, u64)> {
+pub(crate) fn open_entry(scan: &Scan, entry: &Entry) -> std::io::Result<(Box<dyn ReadSeekSend>, u64)> {
     match &entry.origin {
         Origin::File(path) => {
             let file = File::open(path)?;
@@ -216,10 +208,7 @@ pub(crate) fn open_entry(
                 .as_ref()
                 .ok_or_else(|| std::io::Error::other("the archive is not open"))?;
             let reader = source.open(z)?;
-            Ok((
-                Box::new(BufReader::with_capacity(READ_BUFFER, reader)),
-                z.size,
-            ))
+            Ok((Box::new(BufReader::with_capacity(READ_BUFFER, reader)), z.size))
         }
         Origin::Url { .. } => Err(std::io::Error::other("a URL is not read from disk")),
     }
@@ -238,9 +227,7 @@ fn probe_entry(scan: &Scan, entry: &Entry, extension: &str) -> Probe {
             findings: vec![probe::Finding {
                 severity: Severity::Error,
                 code: Code::UnreadableFile,
-                message: format!(
-                    "cannot be read: {e}. Check that it exists and that you may read it"
-                ),
+                message: format!("cannot be read: {e}. Check that it exists and that you may read it"),
             }],
         },
     }
@@ -249,9 +236,7 @@ fn probe_entry(scan: &Scan, entry: &Entry, extension: &str) -> Probe {
 fn read_json(scan: &Scan, entry: &Entry) -> Result<Vec<u8>, String> {
     let (reader, len) = open_entry(scan, entry).map_err(|e| format!("cannot be read: {e}"))?;
     if len > jsonfiles::MAX_JSON_BYTES {
-        return Err(format!(
-            "is {len} bytes, too large for a configuration file"
-        ));
+        return Err(format!("is {len} bytes, too large for a configuration file"));
     }
     let mut bytes = Vec::new();
     reader
@@ -261,12 +246,7 @@ fn read_json(scan: &Scan, entry: &Entry) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-fn config(
-    scan: &Scan,
-    layout: &Layout,
-    i: usize,
-    issues: &mut Vec<Issue>,
-) -> Option<serde_json::Value> {
+fn config(scan: &Scan, layout: &Layout, i: usize, issues: &mut Vec<Issue>) -> Option<serde_json::Value> {
     let entry = &scan.entries[i];
     let path = layout.inner_path(&entry.path).to_string();
     let bytes = match read_json(scan, entry) {
@@ -283,16 +263,12 @@ fn config(
     let (value, problems) = jsonfiles::validate_config(&bytes);
     for p in problems {
         issues.push(match p {
-            JsonProblem::Error(m) => Issue::error(
-                Code::InvalidConfig,
-                path.clone(),
-                format!("config.json: {m}"),
-            ),
-            JsonProblem::Warning(m) => Issue::warning(
-                Code::UnknownConfigKey,
-                path.clone(),
-                format!("config.json: {m}"),
-            ),
+            JsonProblem::Error(m) => {
+                Issue::error(Code::InvalidConfig, path.clone(), format!("config.json: {m}"))
+            }
+            JsonProblem::Warning(m) => {
+                Issue::warning(Code::UnknownConfigKey, path.clone(), format!("config.json: {m}"))
+            }
         });
     }
     value

@@ -33,9 +33,7 @@ pub fn validate_config(bytes: &[u8]) -> (Option<Value>, Vec<JsonProblem>) {
         Err(e) => {
             return (
                 None,
-                vec![JsonProblem::Error(format!(
-                    "{e}. Fix the file or remove it"
-                ))],
+                vec![JsonProblem::Error(format!("{e}. Fix the file or remove it"))],
             );
         }
     };
@@ -143,9 +141,7 @@ mod tests {
 
     #[test]
     fn good_config_is_kept() {
-        let (v, p) = validate_config(
-            br#"{"title":"T","question":"Q?","description":["a",{"k":"v","n":2}]}"#,
-        );
+        let (v, p) = validate_config(br#"{"title":"T","question":"Q?","description":["a",{"k":"v","n":2}]}"#);
         assert!(p.is_empty(), "{p:?}");
         assert_eq!(v.unwrap()["title"], "T");
     }

@@ -28,6 +28,8 @@ pub struct Candidate {
     pub condition: String,
     /// The extension, lower-case, without the dot (`req.json` for API requests).
     pub extension: String,
+    /// The URL-list line it came from.
+    pub line: Option<u64>,
 }
 
 /// The dataset's shape.
@@ -130,9 +132,7 @@ pub fn analyze(scan: &Scan, repack: bool) -> Layout {
                     let mut issue = Issue::warning(
                         Code::JunkFile,
                         top,
-                        format!(
-                            "{why} {what}: left out of the dataset. Nothing to do unless you need it"
-                        ),
+                        format!("{why} {what}: left out of the dataset. Nothing to do unless you need it"),
                     );
                     issue.line = entry.line();
                     layout.issues.push(issue);
@@ -227,6 +227,7 @@ pub fn analyze(scan: &Scan, repack: bool) -> Layout {
                         group: source.to_string(),
                         condition: condition.to_string(),
                         extension,
+                        line: entry.line(),
                     });
             }
             [source, sub, ..] => {
@@ -293,26 +294,32 @@ fn collisions(layout: &mut Layout) {
         let mut by_folded: HashMap<String, &Candidate> = HashMap::new();
         for c in candidates {
             if let Some(first) = by_condition.insert(&c.condition, c) {
-                layout.issues.push(Issue::error(
-                    Code::DuplicateCondition,
-                    c.path.clone(),
-                    format!(
-                        "'{}' and '{}' are the same condition '{}' of source '{}'. Keep one of them",
-                        first.path, c.path, c.condition, c.group
-                    ),
-                ));
+                layout.issues.push(Issue {
+                    line: c.line,
+                    ..Issue::error(
+                        Code::DuplicateCondition,
+                        c.path.clone(),
+                        format!(
+                            "'{}' and '{}' are the same condition '{}' of source '{}'. Keep one of them",
+                            first.path, c.path, c.condition, c.group
+                        ),
+                    )
+                });
                 continue;
             }
             if let Some(first) = by_folded.insert(fold(&c.condition), c) {
-                layout.issues.push(Issue::error(
-                    Code::NameCollision,
-                    c.path.clone(),
-                    format!(
-                        "'{}' and '{}' differ only by letter case or Unicode normalisation; they collide on many \
-                         systems and confuse the platform. Rename one",
-                        first.path, c.path
-                    ),
-                ));
+                layout.issues.push(Issue {
+                    line: c.line,
+                    ..Issue::error(
+                        Code::NameCollision,
+                        c.path.clone(),
+                        format!(
+                            "'{}' and '{}' differ only by letter case or Unicode normalisation; they collide on \
+                             many systems and confuse the platform. Rename one",
+                            first.path, c.path
+                        ),
+                    )
+                });
             }
         }
     }

@@ -32,6 +32,4 @@ mod checker;
 pub use checker::{check, check_scan};
 pub use error::InputError;
 pub use options::{CheckOptions, DEFAULT_REFERENCE, ExperimentType};
-pub use report::{
-    Code, Group, InputKind, Issue, MediaKind, Report, Role, Severity, Stimulus, Summary,
-};
+pub use report::{Code, Group, InputKind, Issue, MediaKind, Report, Role, Severity, Stimulus, Summary};

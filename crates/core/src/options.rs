@@ -151,9 +151,9 @@ impl ExperimentType {
             | ExperimentType::BinaryImage
             | ExperimentType::InpaintingImage
             | ExperimentType::PairwiseImage => MediaKind::Image,
-            ExperimentType::AcrVideo
-            | ExperimentType::MultiAcrVideo
-            | ExperimentType::BinaryVideo => MediaKind::Video,
+            ExperimentType::AcrVideo | ExperimentType::MultiAcrVideo | ExperimentType::BinaryVideo => {
+                MediaKind::Video
+            }
             ExperimentType::MultiAcrEmbed => MediaKind::Embedded,
         }
     }

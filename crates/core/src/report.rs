@@ -147,11 +147,7 @@ impl Issue {
     }
 
     /// A warning about a path.
-    pub fn warning(
-        code: Code,
-        path: impl Into<Option<String>>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn warning(code: Code, path: impl Into<Option<String>>, message: impl Into<String>) -> Self {
         Issue {
             severity: Severity::Warning,
             code,
@@ -204,12 +200,7 @@ pub struct Report {
 
 impl Report {
     /// Builds a report: sorts everything and computes the summary.
-    pub fn new(
-        input: String,
-        input_kind: InputKind,
-        mut groups: Vec<Group>,
-        mut issues: Vec<Issue>,
-    ) -> Self {
+    pub fn new(input: String, input_kind: InputKind, mut groups: Vec<Group>, mut issues: Vec<Issue>) -> Self {
         groups.sort_by(|a, b| a.id.cmp(&b.id));
         for g in &mut groups {
             g.stimuli.sort_by(|a, b| a.path.cmp(&b.path));
@@ -221,10 +212,7 @@ impl Report {
         // Summed in sorted order so the total is the same bytes on every run.
         let duration_s = round_seconds(all().filter_map(|s| s.duration_s).fold(0.0, |a, b| a + b));
         let bytes = all().filter_map(|s| s.bytes).sum();
-        let errors = issues
-            .iter()
-            .filter(|i| i.severity == Severity::Error)
-            .count();
+        let errors = issues.iter().filter(|i| i.severity == Severity::Error).count();
         let warnings = issues.len() - errors;
         Report {
             input,

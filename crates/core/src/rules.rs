@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::options::{CheckOptions, ExperimentType, MUSHRA_MAX_RATED};
-use crate::report::{Code, Group, Issue, MediaKind, Role};
+use crate::report::{Code, Group, Issue, MediaKind, Role, Stimulus};
 
 /// Every rule, over all groups.
 pub fn check_groups(groups: &[Group], opts: &CheckOptions) -> Vec<Issue> {
@@ -56,7 +56,7 @@ fn mixed_media(group: &Group, issues: &mut Vec<Issue>) {
 /// Lists the distinct values of a reading with the files that have each.
 fn spread<T: Ord + std::fmt::Display>(
     group: &Group,
-    value: impl Fn(&crate::report::Stimulus) -> Option<T>,
+    value: impl Fn(&Stimulus) -> Option<T>,
 ) -> Option<String> {
     let mut by_value: BTreeMap<T, Vec<&str>> = BTreeMap::new();
     for s in &group.stimuli {
@@ -74,13 +74,13 @@ fn spread<T: Ord + std::fmt::Display>(
 }
 
 fn consistency(group: &Group, opts: &CheckOptions, issues: &mut Vec<Issue>) {
-    let audio =
-        |s: &crate::report::Stimulus| s.media == MediaKind::Audio || s.media == MediaKind::Video;
-    if let Some(list) = spread(group, |s| {
+    let audio = |s: &Stimulus| s.media == MediaKind::Audio || s.media == MediaKind::Video;
+    // Opus always decodes at 48 kHz whatever it was made from, so it is left out of the comparison.
+    let rate = |s: &Stimulus| {
         s.sample_rate
-            .filter(|_| audio(s))
-            .map(|r| format!("{r} Hz"))
-    }) {
+            .filter(|_| audio(s) && s.codec.as_deref() != Some("opus"))
+    };
+    if let Some(list) = spread(group, |s| rate(s).map(|r| format!("{r} Hz"))) {
         issues.push(Issue::warning(
             Code::MixedSampleRates,
             group.id.clone(),
@@ -93,9 +93,7 @@ fn consistency(group: &Group, opts: &CheckOptions, issues: &mut Vec<Issue>) {
         issues.push(Issue::warning(
             Code::MixedChannels,
             group.id.clone(),
-            format!(
-                "different channel counts in one source ({list}). Convert them to the same layout"
-            ),
+            format!("different channel counts in one source ({list}). Convert them to the same layout"),
         ));
     }
     if let Some(list) = spread(group, |s| match (s.media, s.width, s.height) {
@@ -162,7 +160,11 @@ fn missing_conditions(groups: &[Group], issues: &mut Vec<Issue>) {
                 format!(
                     "lacks condition{} {} that most other sources have. Add the file{} or check the names",
                     if missing.len() == 1 { "" } else { "s" },
-                    missing.iter().map(|m| format!("'{m}'")).collect::<Vec<_>>().join(", "),
+                    missing
+                        .iter()
+                        .map(|m| format!("'{m}'"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     if missing.len() == 1 { "" } else { "s" },
                 ),
             ));
@@ -170,12 +172,7 @@ fn missing_conditions(groups: &[Group], issues: &mut Vec<Issue>) {
     }
 }
 
-fn experiment_rules(
-    group: &Group,
-    experiment: ExperimentType,
-    opts: &CheckOptions,
-    issues: &mut Vec<Issue>,
-) {
+fn experiment_rules(group: &Group, experiment: ExperimentType, opts: &CheckOptions, issues: &mut Vec<Issue>) {
     let want = experiment.media();
     for s in group.stimuli.iter().filter(|s| s.media != want) {
         issues.push(Issue::warning(
@@ -245,11 +242,7 @@ fn experiment_rules(
             }
         }
         // The explicit reference is not rated; anchors and the hidden reference are.
-        let rated = group
-            .stimuli
-            .iter()
-            .filter(|s| s.role != Role::Reference)
-            .count()
+        let rated = group.stimuli.iter().filter(|s| s.role != Role::Reference).count()
             + usize::from(group.stimuli.iter().any(|s| s.role == Role::Reference));
         if rated > MUSHRA_MAX_RATED {
             issues.push(Issue::warning(

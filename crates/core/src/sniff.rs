@@ -68,6 +68,17 @@ pub enum ExtensionKind {
     Embedded,
 }
 
+impl ExtensionKind {
+    /// The media kind the extension promises.
+    pub fn media(self) -> MediaKind {
+        match self {
+            ExtensionKind::Media(m, _) => m,
+            ExtensionKind::ApiRequest => MediaKind::ApiRequest,
+            ExtensionKind::Embedded => MediaKind::Embedded,
+        }
+    }
+}
+
 /// Every extension accepted as a stimulus, lower-case, with what it promises.
 pub const EXTENSIONS: &[(&str, ExtensionKind)] = {
     use Container::*;
@@ -173,9 +184,9 @@ pub fn id3v2_len(head: &[u8]) -> Option<u64> {
     if head.len() < 10 || &head[..3] != b"ID3" {
         return None;
     }
-    let size = head[6..10].iter().try_fold(0u64, |acc, &b| {
-        (b < 0x80).then_some(acc << 7 | u64::from(b))
-    })?;
+    let size = head[6..10]
+        .iter()
+        .try_fold(0u64, |acc, &b| (b < 0x80).then_some(acc << 7 | u64::from(b)))?;
     let footer = if head[5] & 0x10 != 0 { 10 } else { 0 };
     Some(10 + size + footer)
 }

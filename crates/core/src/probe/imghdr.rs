@@ -226,9 +226,7 @@ pub fn probe_image<R: Read + Seek>(r: &mut R, len: u64) -> Result<ImageInfo> {
                     f.label()
                 ));
             }
-            return invalid(
-                "the file does not start with a PNG, JPEG, GIF, BMP, WebP or TIFF signature",
-            );
+            return invalid("the file does not start with a PNG, JPEG, GIF, BMP, WebP or TIFF signature");
         }
     };
     match fmt {
@@ -516,9 +514,7 @@ fn probe_jpeg<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
         let mpos = p - 2;
         match m {
             0x00 => {
-                return invalid(format!(
-                    "expected a JPEG marker at byte {mpos} but found 0xFF00"
-                ));
+                return invalid(format!("expected a JPEG marker at byte {mpos} but found 0xFF00"));
             }
             0x01 | 0xd0..=0xd7 => {
                 pos = p;
@@ -608,8 +604,7 @@ fn probe_jpeg<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
     let tail = src.tail(start)?;
     let has_eoi = tail.windows(2).any(|w| w == [0xff, 0xd9]);
     if !has_eoi {
-        out.truncated =
-            Some("the JPEG end marker is missing: the file is probably cut short".into());
+        out.truncated = Some("the JPEG end marker is missing: the file is probably cut short".into());
     }
     Ok(out)
 }
@@ -621,11 +616,7 @@ fn probe_gif<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
     let len = src.len;
     let mut h = [0u8; 13];
     src.read_full(0, &mut h, "GIF header (logical screen descriptor)")?;
-    let d = check_dims(
-        ImageFormat::Gif,
-        le16(&h[6..8]).into(),
-        le16(&h[8..10]).into(),
-    )?;
+    let d = check_dims(ImageFormat::Gif, le16(&h[6..8]).into(), le16(&h[8..10]).into())?;
     let mut out = info(ImageFormat::Gif, d);
     // The trailer 0x3B follows the 0x00 terminator of the last block (or, in a file without any
     // image, the global colour table); trailing zero padding is tolerated.
@@ -638,18 +629,14 @@ fn probe_gif<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
     let tail_start = len.saturating_sub(TAIL_WINDOW).max(13);
     let tail = src.tail(13)?;
     let ok = match tail.iter().rposition(|&b| b != 0) {
-        Some(i) if tail[i] == 0x3b => {
-            (i > 0 && tail[i - 1] == 0) || tail_start + i as u64 == 13 + gct
-        }
+        Some(i) if tail[i] == 0x3b => (i > 0 && tail[i - 1] == 0) || tail_start + i as u64 == 13 + gct,
         _ => false,
     };
     if !ok {
         out.truncated = Some(if len <= 13 {
-            "the file ends right after the GIF header: the image data and the trailer are missing"
-                .into()
+            "the file ends right after the GIF header: the image data and the trailer are missing".into()
         } else {
-            "the GIF trailer byte (0x3B) is missing at the end: the file is probably cut short"
-                .into()
+            "the GIF trailer byte (0x3B) is missing at the end: the file is probably cut short".into()
         });
     }
     Ok(out)
@@ -746,9 +733,7 @@ fn probe_webp<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
     let mut h = [0u8; 30];
     let n = src.read_at(0, &mut h)?;
     if n < 20 {
-        return truncated(format!(
-            "the file ends after {n} bytes, inside the WebP header"
-        ));
+        return truncated(format!("the file ends after {n} bytes, inside the WebP header"));
     }
     let riff_size = le32(&h[4..8]);
     if riff_size < 12 {
@@ -797,10 +782,7 @@ fn probe_webp<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
             if bits >> 29 != 0 {
                 return invalid("the VP8L header has an unknown version number");
             }
-            (
-                u64::from(bits & 0x3fff) + 1,
-                u64::from((bits >> 14) & 0x3fff) + 1,
-            )
+            (u64::from(bits & 0x3fff) + 1, u64::from((bits >> 14) & 0x3fff) + 1)
         }
         _ => {
             animated = data[0] & 0x02 != 0;
@@ -991,9 +973,7 @@ fn probe_tiff<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
     let t = Tiff { le, big };
     let hdr_len = if big { 16 } else { 8 };
     if n < hdr_len {
-        return truncated(format!(
-            "the file ends after {n} bytes, inside the TIFF header"
-        ));
+        return truncated(format!("the file ends after {n} bytes, inside the TIFF header"));
     }
     let ifd = if big {
         if t.u16(&h[4..6]) != 8 || t.u16(&h[6..8]) != 0 {
@@ -1040,27 +1020,15 @@ fn probe_tiff<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
         };
         let mut f = [0u8; 8];
         f[..field.len()].copy_from_slice(field);
-        let entry = Entry {
-            typ,
-            count,
-            field: f,
-        };
+        let entry = Entry { typ, count, field: f };
         match tag {
             256 | 257 => {
                 let fits = type_size(typ).is_some_and(|sz| sz <= t.field() as u64);
-                let v = if count >= 1 && fits {
-                    t.int(typ, &f)
-                } else {
-                    None
-                };
+                let v = if count >= 1 && fits { t.int(typ, &f) } else { None };
                 let Some(v) = v else {
                     return invalid(format!(
                         "the TIFF {} tag has an unexpected type ({typ}) or count ({count})",
-                        if tag == 256 {
-                            "ImageWidth"
-                        } else {
-                            "ImageLength"
-                        }
+                        if tag == 256 { "ImageWidth" } else { "ImageLength" }
                     ));
                 };
                 if tag == 256 {
@@ -1132,10 +1100,7 @@ mod tests {
     use super::*;
     use std::io::Cursor;
 
-    const DIR: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../testdata/fixtures/image/"
-    );
+    const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/fixtures/image/");
 
     fn load(name: &str) -> Vec<u8> {
         std::fs::read(format!("{DIR}{name}")).unwrap()

@@ -11,9 +11,12 @@ use crate::jsonfiles;
 use crate::report::{Code, MediaKind, Severity};
 use crate::sniff::{self, Container, ExtensionKind};
 
+pub mod flac;
 pub mod imghdr;
 pub mod mp4;
 pub mod mpa;
+pub mod ogg;
+pub mod riff;
 
 /// The readings of a probed stimulus.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -87,11 +90,7 @@ pub fn probe<R: Read + Seek>(r: &mut R, len: u64, extension: &str) -> Probe {
     match probe_inner(r, len, extension) {
         Ok(p) => p,
         Err(e) => Probe::failed(
-            sniff::extension_kind(extension).and_then(|k| match k {
-                ExtensionKind::Media(m, _) => Some(m),
-                ExtensionKind::ApiRequest => Some(MediaKind::ApiRequest),
-                ExtensionKind::Embedded => Some(MediaKind::Embedded),
-            }),
+            sniff::extension_kind(extension).map(ExtensionKind::media),
             Finding::error(
                 Code::UnreadableFile,
                 format!("cannot be read: {e}. Check that the file is complete and readable"),
@@ -109,10 +108,7 @@ fn probe_inner<R: Read + Seek>(r: &mut R, len: u64, extension: &str) -> io::Resu
         };
         return Ok(Probe::failed(
             media,
-            Finding::error(
-                Code::EmptyFile,
-                "the file is empty (0 bytes). Export it again",
-            ),
+            Finding::error(Code::EmptyFile, "the file is empty (0 bytes). Export it again"),
         ));
     }
     match expected {
@@ -120,7 +116,7 @@ fn probe_inner<R: Read + Seek>(r: &mut R, len: u64, extension: &str) -> io::Resu
         Some(ExtensionKind::Embedded) => return read_small(r, len).map(embedded),
         _ => {}
     }
-    let (container, media_start) = sniff_content(r, len)?;
+    let container = sniff_content(r, len)?;
     let Some(container) = container else {
         return Ok(match expected {
             Some(ExtensionKind::Media(media, want)) => Probe::failed(
@@ -145,40 +141,39 @@ fn probe_inner<R: Read + Seek>(r: &mut R, len: u64, extension: &str) -> io::Resu
                 "the file is {} but its extension '.{extension}' says {}. Rename it{} or convert it",
                 container.name(),
                 want.name(),
-                suggest(container).map(|e| format!(" to .{e}")).unwrap_or_default()
+                suggest(container)
+                    .map(|e| format!(" to .{e}"))
+                    .unwrap_or_default()
             ),
         )),
         Some(ExtensionKind::Media(..)) => {}
         _ => return Ok(Probe::failed(None, unsupported(extension, Some(container)))),
     }
     r.seek(SeekFrom::Start(0))?;
-    let mut probe = read_container(r, len, container, media_start)?;
+    let mut probe = read_container(r, len, container)?;
     findings.append(&mut probe.findings);
     probe.findings = findings;
     Ok(probe)
 }
 
-/// The container the content shows, and where the media starts (after an ID3v2 tag).
-fn sniff_content<R: Read + Seek>(r: &mut R, len: u64) -> io::Result<(Option<Container>, u64)> {
+/// The container the content shows, looking past an ID3v2 tag.
+fn sniff_content<R: Read + Seek>(r: &mut R, len: u64) -> io::Result<Option<Container>> {
     let mut head = [0u8; sniff::SNIFF_LEN];
     let n = read_up_to(r, &mut head)?;
-    let mut start = 0;
     let mut found = sniff::sniff(&head[..n]);
     if found.is_none() {
         if let Some(tag) = sniff::id3v2_len(&head[..n]) {
             if tag < len {
-                start = tag;
                 r.seek(SeekFrom::Start(tag))?;
                 let n = read_up_to(r, &mut head)?;
-                found = sniff::sniff(&head[..n]).filter(|c| {
-                    matches!(c, Container::MpegAudio | Container::Adts | Container::Flac)
-                });
+                found = sniff::sniff(&head[..n])
+                    .filter(|c| matches!(c, Container::MpegAudio | Container::Adts | Container::Flac));
                 // A tag with no frames found after it is still MPEG audio to its reader.
                 found = found.or(Some(Container::MpegAudio));
             }
         }
     }
-    Ok((found, start))
+    Ok(found)
 }
 
 fn read_up_to<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
@@ -288,13 +283,7 @@ fn embedded(bytes: Result<Vec<u8>, u64>) -> Probe {
 }
 
 /// Reads a container's readings, with truncation findings.
-fn read_container<R: Read + Seek>(
-    r: &mut R,
-    len: u64,
-    container: Container,
-    media_start: u64,
-) -> io::Result<Probe> {
-    let _ = media_start;
+fn read_container<R: Read + Seek>(r: &mut R, len: u64, container: Container) -> io::Result<Probe> {
     match container {
         Container::Png
         | Container::Jpeg
@@ -302,6 +291,10 @@ fn read_container<R: Read + Seek>(
         | Container::Bmp
         | Container::WebP
         | Container::Tiff => Ok(image(r, len)),
+        Container::Wav => Ok(pcm(riff::probe_wav(r, len), "wav")),
+        Container::Aiff => Ok(pcm(riff::probe_aiff(r, len), "aiff")),
+        Container::Flac => Ok(flac(r, len)),
+        Container::Ogg => Ok(ogg(r, len)),
         Container::MpegAudio => Ok(mpeg_audio(r, len)),
         Container::Adts => Ok(adts(r, len)),
         Container::IsoBmff => Ok(iso_bmff(r, len)),
@@ -365,43 +358,94 @@ enum ParseError {
 }
 
 fn image<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
-    let result = imghdr::probe_image(r, len)
-        .map(|info| {
-            let reading = Reading {
-                format: info.format.name().to_string(),
-                codec: Some(info.format.name().to_string()),
-                width: Some(info.width),
-                height: Some(info.height),
-                ..Reading::default()
-            };
-            (reading, info.truncated)
-        })
-        .map_err(|e| match e {
-            imghdr::ImageError::Truncated(m) => ParseError::Truncated(m),
-            imghdr::ImageError::Invalid(m) => ParseError::Invalid(m),
-            imghdr::ImageError::Io(e) => ParseError::Io(e),
-        });
+    let result = imghdr::probe_image(r, len).map_err(ParseError::from).map(|info| {
+        let reading = Reading {
+            format: info.format.name().to_string(),
+            codec: Some(info.format.name().to_string()),
+            width: Some(info.width),
+            height: Some(info.height),
+            ..Reading::default()
+        };
+        (reading, info.truncated)
+    });
     outcome(MediaKind::Image, result, Code::TruncatedImage)
 }
 
-impl From<mpa::MpaError> for ParseError {
-    fn from(e: mpa::MpaError) -> Self {
-        match e {
-            mpa::MpaError::Truncated(m) => ParseError::Truncated(m),
-            mpa::MpaError::Invalid(m) => ParseError::Invalid(m),
-            mpa::MpaError::Io(e) => ParseError::Io(e),
+/// Every submodule's error has the same three variants.
+macro_rules! parse_error_from {
+    ($($m:ident::$t:ident),*) => {$(
+        impl From<$m::$t> for ParseError {
+            fn from(e: $m::$t) -> Self {
+                match e {
+                    $m::$t::Truncated(m) => ParseError::Truncated(m),
+                    $m::$t::Invalid(m) => ParseError::Invalid(m),
+                    $m::$t::Io(e) => ParseError::Io(e),
+                }
+            }
         }
+    )*};
+}
+
+parse_error_from!(
+    mpa::MpaError,
+    mp4::Mp4Error,
+    riff::RiffError,
+    flac::FlacError,
+    ogg::OggError,
+    imghdr::ImageError
+);
+
+fn audio_reading(format: &str, codec: &str, duration_s: f64, sample_rate: u32, channels: u32) -> Reading {
+    Reading {
+        format: format.to_string(),
+        codec: Some(codec.to_string()),
+        duration_s: Some(duration_s),
+        sample_rate: Some(sample_rate),
+        channels: Some(channels),
+        ..Reading::default()
     }
 }
 
-impl From<mp4::Mp4Error> for ParseError {
-    fn from(e: mp4::Mp4Error) -> Self {
-        match e {
-            mp4::Mp4Error::Truncated(m) => ParseError::Truncated(m),
-            mp4::Mp4Error::Invalid(m) => ParseError::Invalid(m),
-            mp4::Mp4Error::Io(e) => ParseError::Io(e),
-        }
-    }
+fn pcm(result: Result<riff::PcmInfo, riff::RiffError>, format: &str) -> Probe {
+    let result = result.map_err(ParseError::from).map(|info| {
+        let reading = audio_reading(
+            format,
+            &info.codec,
+            info.duration_s,
+            info.sample_rate,
+            u32::from(info.channels),
+        );
+        (reading, info.truncated)
+    });
+    outcome(MediaKind::Audio, result, Code::TruncatedAudio)
+}
+
+fn flac<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
+    let result = flac::probe_flac(r, len).map_err(ParseError::from).map(|info| {
+        let reading = audio_reading(
+            "flac",
+            "flac",
+            info.duration_s,
+            info.sample_rate,
+            u32::from(info.channels),
+        );
+        (reading, info.truncated)
+    });
+    outcome(MediaKind::Audio, result, Code::TruncatedAudio)
+}
+
+fn ogg<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
+    let result = ogg::probe_ogg(r, len).map_err(ParseError::from).map(|info| {
+        let reading = audio_reading(
+            "ogg",
+            &info.codec,
+            info.duration_s,
+            info.sample_rate,
+            u32::from(info.channels),
+        );
+        (reading, info.truncated)
+    });
+    outcome(MediaKind::Audio, result, Code::TruncatedAudio)
 }
 
 /// A warning for bytes that are not audio frames, found between frames.
@@ -444,20 +488,18 @@ fn mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
 
 fn adts<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
     let mut skipped = 0;
-    let result = mpa::probe_adts(r, len)
-        .map_err(ParseError::from)
-        .map(|info| {
-            skipped = info.skipped_bytes;
-            let reading = Reading {
-                format: "aac".to_string(),
-                codec: Some("aac".to_string()),
-                duration_s: Some(info.duration_s),
-                sample_rate: Some(info.sample_rate),
-                channels: (info.channels > 0).then_some(u32::from(info.channels)),
-                ..Reading::default()
-            };
-            (reading, info.truncated)
-        });
+    let result = mpa::probe_adts(r, len).map_err(ParseError::from).map(|info| {
+        skipped = info.skipped_bytes;
+        let reading = Reading {
+            format: "aac".to_string(),
+            codec: Some("aac".to_string()),
+            duration_s: Some(info.duration_s),
+            sample_rate: Some(info.sample_rate),
+            channels: (info.channels > 0).then_some(u32::from(info.channels)),
+            ..Reading::default()
+        };
+        (reading, info.truncated)
+    });
     let mut probe = outcome(MediaKind::Audio, result, Code::TruncatedAudio);
     probe.findings.extend(skipped_warning(skipped));
     probe

@@ -138,14 +138,13 @@ pub fn probe<R: Read + Seek>(r: &mut R, len: u64) -> Result<Mp4Info, Mp4Error> {
     let mut pos = 0u64;
     // The first box must be one an ISO-BMFF / QuickTime file can start with.
     const START: [&[u8; 4]; 13] = [
-        b"ftyp", b"styp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"uuid", b"moof",
-        b"sidx", b"pdin", b"meta",
+        b"ftyp", b"styp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"uuid", b"moof", b"sidx",
+        b"pdin", b"meta",
     ];
     let head = src.exact(0, 8, 8, "first box header")?;
     if !START.iter().any(|t| head.get(4..8) == Some(&t[..])) {
         return Err(Mp4Error::Invalid(
-            "not an MP4/MOV file: it does not start with an ISO-BMFF box (ftyp, moov, mdat, ...)"
-                .into(),
+            "not an MP4/MOV file: it does not start with an ISO-BMFF box (ftyp, moov, mdat, ...)".into(),
         ));
     }
     while pos < len {
@@ -502,11 +501,7 @@ fn short(h: &BoxHdr) -> Mp4Error {
     ))
 }
 
-fn parse_moov<R: Read + Seek>(
-    src: &mut Src<R>,
-    moov: &BoxHdr,
-    st: &mut State,
-) -> Result<(), Mp4Error> {
+fn parse_moov<R: Read + Seek>(src: &mut Src<R>, moov: &BoxHdr, st: &mut State) -> Result<(), Mp4Error> {
     let mut pos = moov.payload;
     while let Some(h) = next_child(src, &mut pos, moov)? {
         match &h.typ {
@@ -766,12 +761,7 @@ fn last_chunk_samples<R: Read + Seek>(
     if n == 0 {
         return Ok(None);
     }
-    let b = src.exact(
-        h.payload + 8 + (n - 1) * 12,
-        12,
-        h.end,
-        "sample-to-chunk table",
-    )?;
+    let b = src.exact(h.payload + 8 + (n - 1) * 12, 12, h.end, "sample-to-chunk table")?;
     let first = u64::from(be32(&b, 0).unwrap_or(0));
     let spc = u64::from(be32(&b, 4).unwrap_or(0));
     Ok((first >= 1 && first <= chunks).then_some(spc))
@@ -1128,11 +1118,7 @@ fn codec_name(tag: &[u8; 4], ext: &Ext, bits: u16, lpcm: Option<(u32, u32)>) -> 
 // ---------------------------------------------------------------------------------------------
 // Fragments
 
-fn parse_moof<R: Read + Seek>(
-    src: &mut Src<R>,
-    moof: &BoxHdr,
-    st: &mut State,
-) -> Result<(), Mp4Error> {
+fn parse_moof<R: Read + Seek>(src: &mut Src<R>, moof: &BoxHdr, st: &mut State) -> Result<(), Mp4Error> {
     let mut pos = moof.payload;
     while let Some(traf) = next_child(src, &mut pos, moof)? {
         if &traf.typ != b"traf" {
@@ -1301,10 +1287,7 @@ mod tests {
     use super::*;
     use std::io::Cursor;
 
-    const DIR: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../testdata/fixtures/video/"
-    );
+    const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/fixtures/video/");
 
     fn load(name: &str) -> Vec<u8> {
         std::fs::read(format!("{DIR}{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
@@ -1376,10 +1359,7 @@ mod tests {
         assert_eq!((a.sample_rate, a.channels), (Some(8000), Some(1)));
         // stts: 8 x 1024 + 832 = 9024 ticks = mdhd duration; ffprobe reports duration_ts=8000
         // (1.0 s) because the edit list skips the 1024 priming samples: that is edit_duration_s.
-        assert_eq!(
-            (a.timescale, a.duration_ticks, a.sample_count),
-            (8000, 9024, 9)
-        );
+        assert_eq!((a.timescale, a.duration_ticks, a.sample_count), (8000, 9024, 9));
         close(a.duration_s, 1.128);
         close(a.header_duration_s, 1.128);
         close(a.edit_duration_s, 1.0);
@@ -1418,10 +1398,7 @@ mod tests {
         assert_eq!((v.header_duration_s, v.edit_duration_s), (None, None));
         let a = &i.tracks[1];
         // ffprobe: duration_ts=9024 (1.128 s), nb_read_frames=9
-        assert_eq!(
-            (a.timescale, a.duration_ticks, a.sample_count),
-            (8000, 9024, 9)
-        );
+        assert_eq!((a.timescale, a.duration_ticks, a.sample_count), (8000, 9024, 9));
         assert_eq!((a.sample_rate, a.channels), (Some(8000), Some(1)));
         close(a.duration_s, 1.128);
     }
@@ -1481,10 +1458,7 @@ mod tests {
         close(i.duration_s, 0.5);
         assert_eq!((v.codec_tag.as_str(), v.codec.as_str()), ("hvc1", "hevc"));
         assert_eq!((v.width, v.height), (Some(160), Some(120)));
-        assert_eq!(
-            (v.timescale, v.duration_ticks, v.sample_count),
-            (12288, 6144, 12)
-        );
+        assert_eq!((v.timescale, v.duration_ticks, v.sample_count), (12288, 6144, 12));
         close(v.fps, 24.0);
     }
 
@@ -1522,20 +1496,14 @@ mod tests {
         assert_eq!(i.major_brand, "M4A ");
         assert_eq!((a.codec_tag.as_str(), a.codec.as_str()), ("alac", "alac"));
         assert_eq!((a.sample_rate, a.channels), (Some(8000), Some(1)));
-        assert_eq!(
-            (a.timescale, a.duration_ticks, a.sample_count),
-            (8000, 4000, 1)
-        );
+        assert_eq!((a.timescale, a.duration_ticks, a.sample_count), (8000, 4000, 1));
 
         // ffprobe: flac fLaC 96000 Hz mono, duration_ts 9600, nb_frames 2; the 16.16 rate
         // field is 0 (cannot hold 96000), so the rate comes from the mdhd timescale
         let (_, a) = one("flac.mp4");
         assert_eq!((a.codec_tag.as_str(), a.codec.as_str()), ("fLaC", "flac"));
         assert_eq!((a.sample_rate, a.channels), (Some(96000), Some(1)));
-        assert_eq!(
-            (a.timescale, a.duration_ticks, a.sample_count),
-            (96000, 9600, 2)
-        );
+        assert_eq!((a.timescale, a.duration_ticks, a.sample_count), (96000, 9600, 2));
         close(a.duration_s, 0.1);
 
         // ffprobe: opus Opus 48000 Hz mono, nb_frames 26, duration 0.5 (edit list skips the
@@ -1556,10 +1524,7 @@ mod tests {
         let (_, a) = one("mp3.mp4");
         assert_eq!((a.codec_tag.as_str(), a.codec.as_str()), ("mp4a", "mp3"));
         assert_eq!((a.sample_rate, a.channels), (Some(16000), Some(2)));
-        assert_eq!(
-            (a.timescale, a.duration_ticks, a.sample_count),
-            (16000, 9105, 16)
-        );
+        assert_eq!((a.timescale, a.duration_ticks, a.sample_count), (16000, 9105, 16));
         close(a.edit_duration_s, 0.5);
     }
 
@@ -1575,10 +1540,7 @@ mod tests {
         assert_eq!((v.codec.as_str(), v.sample_count), ("h264", 10));
         close(v.fps, 10.0);
         let a = &i.tracks[1];
-        assert_eq!(
-            (a.codec_tag.as_str(), a.codec.as_str()),
-            ("sowt", "pcm_s16le")
-        );
+        assert_eq!((a.codec_tag.as_str(), a.codec.as_str()), ("sowt", "pcm_s16le"));
         assert_eq!((a.sample_rate, a.channels), (Some(8000), Some(1)));
         assert_eq!(
             (a.timescale, a.duration_ticks, a.sample_count),
@@ -1629,10 +1591,7 @@ mod tests {
             &d[..10190],
             "the moov box at byte 10182 declares 1501 bytes but only 8",
         );
-        truncated(
-            &d[..d.len() - 1],
-            "the moov box at byte 10182 declares 1501",
-        );
+        truncated(&d[..d.len() - 1], "the moov box at byte 10182 declares 1501");
         let f = load("h264_aac_faststart.mp4");
         let m = box_at(&f, b"mdat");
         truncated(&f[..m + 100], "mdat box at byte 1541 declares 10142 bytes");

@@ -222,10 +222,7 @@ impl<'a, R: Read + Seek> Window<'a, R> {
                 self.r.seek(SeekFrom::Start(read_from))?;
                 self.file_pos = Some(read_from);
             }
-            let cap = self
-                .end
-                .saturating_sub(self.start)
-                .min(self.buf.len() as u64) as usize;
+            let cap = self.end.saturating_sub(self.start).min(self.buf.len() as u64) as usize;
             while self.filled < cap {
                 match self.r.read(&mut self.buf[self.filled..cap]) {
                     Ok(0) => {
@@ -418,12 +415,7 @@ fn header_at<F: FrameHeader, R: Read + Seek>(w: &mut Window<R>, pos: u64) -> io:
 
 /// True if `h` at `pos` is followed by `n - 1` further consistent frames (or the region ends
 /// exactly after a complete frame, or a later frame runs past the end).
-fn confirm<F: FrameHeader, R: Read + Seek>(
-    w: &mut Window<R>,
-    pos: u64,
-    h: &F,
-    n: u32,
-) -> io::Result<bool> {
+fn confirm<F: FrameHeader, R: Read + Seek>(w: &mut Window<R>, pos: u64, h: &F, n: u32) -> io::Result<bool> {
     let mut p = pos;
     let mut cur = *h;
     for i in 0..n {
@@ -537,14 +529,9 @@ fn walk<F: FrameHeader, R: Read + Seek>(
         let h = match header_at::<F, R>(w, pos)? {
             Some(h) if h.same_stream(reference) => h,
             _ => {
-                let found = scan::<F, R>(
-                    w,
-                    pos + 1,
-                    u64::MAX,
-                    Some(reference),
-                    CONFIRM_RESYNC,
-                    |_, _| Ok(()),
-                )?;
+                let found = scan::<F, R>(w, pos + 1, u64::MAX, Some(reference), CONFIRM_RESYNC, |_, _| {
+                    Ok(())
+                })?;
                 match found {
                     Some((p, h)) => {
                         st.skipped += p - pos;
@@ -587,20 +574,12 @@ fn walk<F: FrameHeader, R: Read + Seek>(
 // MPEG audio
 
 const BITRATES_V1: [[u16; 14]; 3] = [
-    [
-        32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448,
-    ],
-    [
-        32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384,
-    ],
-    [
-        32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
-    ],
+    [32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448],
+    [32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384],
+    [32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],
 ];
 const BITRATES_V2: [[u16; 14]; 2] = [
-    [
-        32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256,
-    ],
+    [32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256],
     [8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
 ];
 const SAME_STREAM_MASK: u32 = 0xFFE0_0000 | (3 << 19) | (3 << 17) | (3 << 10);
@@ -851,9 +830,7 @@ pub fn probe_mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Result<MpegAudio
         if !msg.is_empty() {
             return Err(MpaError::Truncated(msg));
         }
-        return Err(MpaError::Invalid(
-            "the file holds no MPEG audio frames".into(),
-        ));
+        return Err(MpaError::Invalid("the file holds no MPEG audio frames".into()));
     }
     if st.skipped > st.audio_bytes {
         return Err(MpaError::Invalid(format!(
@@ -888,9 +865,7 @@ pub fn probe_mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Result<MpegAudio
         Some(n) if n > st.frames => (n * spf).saturating_sub(padding.unwrap_or(0) as u64),
         _ => total.saturating_sub(padding.unwrap_or(0) as u64),
     };
-    let samples = total
-        .min(stream_end)
-        .saturating_sub(delay.unwrap_or(0) as u64);
+    let samples = total.min(stream_end).saturating_sub(delay.unwrap_or(0) as u64);
     let sample_rate = reference.sample_rate;
     let raw_seconds = total as f64 / sample_rate as f64;
     Ok(MpegAudioInfo {
@@ -930,11 +905,7 @@ fn kind_name(k: VbrHeaderKind) -> &'static str {
 /// Errors out if a free-format header at `p` is followed by two more identical headers at a
 /// constant distance (i.e. the stream really is free-format). At most `budget` candidates are
 /// examined, so hostile input cannot make the search slow.
-fn check_free_format<R: Read + Seek>(
-    w: &mut Window<R>,
-    p: u64,
-    budget: &mut u32,
-) -> Result<(), MpaError> {
+fn check_free_format<R: Read + Seek>(w: &mut Window<R>, p: u64, budget: &mut u32) -> Result<(), MpaError> {
     const MASK: u32 = !(1 << 9); // ignore the padding bit
     let b = w.get(p, 2 * 8192 + 8)?;
     if b.len() < 4 {
@@ -951,9 +922,7 @@ fn check_free_format<R: Read + Seek>(
     };
     for d in 16..=8192usize {
         if same(d) && (same(2 * d) || same(2 * d + 1) || same(2 * d - 1)) {
-            return Err(MpaError::Invalid(
-                "free-format bitrate is not supported".into(),
-            ));
+            return Err(MpaError::Invalid("free-format bitrate is not supported".into()));
         }
     }
     Ok(())
@@ -1025,15 +994,9 @@ pub fn probe_adts<R: Read + Seek>(r: &mut R, len: u64) -> Result<AdtsInfo, MpaEr
     let region = find_region(r, len)?;
     let mut w = Window::new(r, region.end);
     let limit = region.start.saturating_add(FIRST_FRAME_SEARCH);
-    let found = scan::<AdtsHeader, R>(&mut w, region.start, limit, None, CONFIRM_FIRST, |_, _| {
-        Ok(())
-    })?;
+    let found = scan::<AdtsHeader, R>(&mut w, region.start, limit, None, CONFIRM_FIRST, |_, _| Ok(()))?;
     let Some((first_pos, first)) = found else {
-        return Err(no_first_frame::<AdtsHeader, R>(
-            &mut w,
-            region.start,
-            "ADTS",
-        )?);
+        return Err(no_first_frame::<AdtsHeader, R>(&mut w, region.start, "ADTS")?);
     };
     let mut blocks = 0u64;
     let st = walk(&mut w, first_pos, &first, "ADTS", |h: &AdtsHeader| {
@@ -1056,11 +1019,7 @@ pub fn probe_adts<R: Read + Seek>(r: &mut R, len: u64) -> Result<AdtsInfo, MpaEr
     let seconds = samples as f64 / first.sample_rate as f64;
     Ok(AdtsInfo {
         sample_rate: first.sample_rate,
-        channels: if first.channels == 7 {
-            8
-        } else {
-            first.channels
-        },
+        channels: if first.channels == 7 { 8 } else { first.channels },
         frames: st.frames,
         samples,
         duration_s: seconds,
@@ -1358,11 +1317,7 @@ mod tests {
         d.extend(b"LYRICSBEGINsome words LYRICSEND");
         let i = mp(&d).unwrap();
         assert_eq!(
-            (
-                i.leading_tag_bytes,
-                i.leading_junk_bytes,
-                i.trailing_tag_bytes
-            ),
+            (i.leading_tag_bytes, i.leading_junk_bytes, i.trailing_tag_bytes),
             (20, 77, 31)
         );
         assert_eq!((i.frames, i.skipped_bytes, i.truncated), (29, 0, None));
@@ -1404,14 +1359,8 @@ mod tests {
         };
         let i = mp(&build(43)).unwrap();
         assert_eq!(i.header_kind, Some(VbrHeaderKind::Vbri));
-        assert_eq!(
-            (i.frames, i.header_frames, i.samples),
-            (43, Some(43), 49536)
-        );
-        assert_eq!(
-            (i.audio_start, i.encoder_delay, i.truncated),
-            (0, None, None)
-        );
+        assert_eq!((i.frames, i.header_frames, i.samples), (43, Some(43), 49536));
+        assert_eq!((i.audio_start, i.encoder_delay, i.truncated), (0, None, None));
         let i = mp(&build(50)).unwrap();
         assert_eq!(
             i.truncated.as_deref(),
@@ -1468,9 +1417,7 @@ mod tests {
         }
         // ADTS cut inside the first frame
         let a = fixture("adts.aac");
-        assert!(
-            truncated_msg(adts(&a[..100])).starts_with("the first ADTS frame (at byte 0) needs")
-        );
+        assert!(truncated_msg(adts(&a[..100])).starts_with("the first ADTS frame (at byte 0) needs"));
     }
 
     #[test]

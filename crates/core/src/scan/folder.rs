@@ -33,7 +33,8 @@ pub fn scan(root: &Path) -> Result<Scan, InputError> {
             Err(err) => {
                 let path = err.path().map(|p| relative(root, p));
                 let message = if err.loop_ancestor().is_some() {
-                    "symbolic link loop: this link points at a folder that contains it. Remove the link".to_string()
+                    "symbolic link loop: this link points at a folder that contains it. Remove the link"
+                        .to_string()
                 } else {
                     format!("cannot read: {}. Check its permissions", io_message(&err))
                 };

@@ -92,7 +92,9 @@ fn read_line(text: &str) -> Result<(String, Option<Issue>), Issue> {
         Issue::error(
             Code::InvalidUrl,
             None,
-            format!("'{shown}' is not a URL ({e}). Write one full URL per line, like https://host/source_1/a.wav"),
+            format!(
+                "'{shown}' is not a URL ({e}). Write one full URL per line, like https://host/source_1/a.wav"
+            ),
         )
     })?;
     let mut warning = None;
@@ -111,9 +113,7 @@ fn read_line(text: &str) -> Result<(String, Option<Issue>), Issue> {
             return Err(Issue::error(
                 Code::UnsupportedScheme,
                 None,
-                format!(
-                    "'{shown}' uses the scheme '{other}:'; the platform fetches only http(s) URLs"
-                ),
+                format!("'{shown}' uses the scheme '{other}:'; the platform fetches only http(s) URLs"),
             ));
         }
     }
@@ -121,9 +121,7 @@ fn read_line(text: &str) -> Result<(String, Option<Issue>), Issue> {
         return Err(Issue::error(
             Code::PrivateUrl,
             None,
-            format!(
-                "'{shown}' points at {why}, which the platform cannot reach. Host the file publicly"
-            ),
+            format!("'{shown}' points at {why}, which the platform cannot reach. Host the file publicly"),
         ));
     }
     let segments: Vec<&str> = url.path_segments().map(|s| s.collect()).unwrap_or_default();
@@ -151,18 +149,14 @@ fn read_line(text: &str) -> Result<(String, Option<Issue>), Issue> {
         return Err(Issue::error(
             Code::InvalidUrl,
             None,
-            format!(
-                "'{shown}' has a path that is not UTF-8 once percent-decoded. Rename the hosted file"
-            ),
+            format!("'{shown}' has a path that is not UTF-8 once percent-decoded. Rename the hosted file"),
         ));
     };
     if source.contains('/') || file.contains('/') {
         return Err(Issue::error(
             Code::InvalidUrl,
             None,
-            format!(
-                "'{shown}' has an encoded '/' (%2F) in its last two segments. Rename the hosted file"
-            ),
+            format!("'{shown}' has an encoded '/' (%2F) in its last two segments. Rename the hosted file"),
         ));
     }
     Ok((format!("{source}/{file}"), warning))
@@ -202,9 +196,7 @@ fn private_host(host: &Host<&str>) -> Option<&'static str> {
 fn private_v4(ip: Ipv4Addr) -> Option<&'static str> {
     if ip.is_loopback() || ip.is_unspecified() {
         Some("this machine (loopback)")
-    } else if ip.is_private()
-        || ip.is_link_local()
-        || ip.octets()[0] == 100 && (ip.octets()[1] & 0xc0) == 64
+    } else if ip.is_private() || ip.is_link_local() || ip.octets()[0] == 100 && (ip.octets()[1] & 0xc0) == 64
     {
         Some("a private network address")
     } else {
@@ -250,21 +242,12 @@ mod tests {
             one("ftp://host.example.com/a/b.wav"),
             Err(Code::UnsupportedScheme)
         );
-        assert_eq!(
-            one("https://host.example.com/b.wav"),
-            Err(Code::UrlPathTooShort)
-        );
-        assert_eq!(
-            one("https://host.example.com/a/"),
-            Err(Code::UrlPathTooShort)
-        );
+        assert_eq!(one("https://host.example.com/b.wav"), Err(Code::UrlPathTooShort));
+        assert_eq!(one("https://host.example.com/a/"), Err(Code::UrlPathTooShort));
         assert_eq!(one("https://localhost/a/b.wav"), Err(Code::PrivateUrl));
         assert_eq!(one("https://192.168.1.4/a/b.wav"), Err(Code::PrivateUrl));
         assert_eq!(one("https://[::1]/a/b.wav"), Err(Code::PrivateUrl));
-        assert_eq!(
-            one("https://a.example.com/a%2Fb/c.wav"),
-            Err(Code::InvalidUrl)
-        );
+        assert_eq!(one("https://a.example.com/a%2Fb/c.wav"), Err(Code::InvalidUrl));
     }
 
     #[test]

@@ -59,20 +59,13 @@ impl ZipSource {
         match entry.method {
             Method::Stored => {
                 let start = self.data_start(entry)?;
-                if start
-                    .checked_add(entry.size)
-                    .is_none_or(|end| end > self.len)
-                {
+                if start.checked_add(entry.size).is_none_or(|end| end > self.len) {
                     return Err(io::Error::new(
                         io::ErrorKind::UnexpectedEof,
                         "the entry's data runs past the end of the archive (the zip is cut short)",
                     ));
                 }
-                Ok(Box::new(FileSlice::new(
-                    self.file.clone(),
-                    start,
-                    entry.size,
-                )))
+                Ok(Box::new(FileSlice::new(self.file.clone(), start, entry.size)))
             }
             Method::Deflated => {
                 let mut archive = self.archive.clone();
@@ -149,10 +142,7 @@ impl Seek for FileSlice {
             SeekFrom::Current(d) => self.pos.checked_add_signed(d),
         };
         let target = target.ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "seek before the start of the data",
-            )
+            io::Error::new(io::ErrorKind::InvalidInput, "seek before the start of the data")
         })?;
         self.pos = target;
         Ok(target)
@@ -178,11 +168,10 @@ pub fn scan(path: &Path) -> Result<Scan, InputError> {
     let file = File::open(path).map_err(io_err)?;
     let len = file.metadata().map_err(io_err)?.len();
     let file = Arc::new(file);
-    let archive =
-        ZipArchive::new(FileSlice::new(file.clone(), 0, len)).map_err(|e| InputError::Zip {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
+    let archive = ZipArchive::new(FileSlice::new(file.clone(), 0, len)).map_err(|e| InputError::Zip {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
 
     let mut entries = Vec::new();
     let mut folders = Vec::new();
@@ -212,9 +201,7 @@ pub fn scan(path: &Path) -> Result<Scan, InputError> {
                 code: Code::NonUtf8Name,
                 path: Some(name.clone()),
                 line: None,
-                message: format!(
-                    "the entry name {how}. `stimpack pack` writes the names as flagged UTF-8"
-                ),
+                message: format!("the entry name {how}. `stimpack pack` writes the names as flagged UTF-8"),
             });
         }
         if let Some(why) = unsafe_name(&name) {

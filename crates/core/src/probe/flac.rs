@@ -1,0 +1,796 @@
+//! Native FLAC (`fLaC`) probe: reads STREAMINFO and, without decoding, finds the last complete
+//! audio frame near the end of the file (frame header CRC-8 and frame CRC-16 checked) to report
+//! how many samples the file really holds, so a truncated file is detected and measured.
+
+use std::fmt;
+use std::io::{self, Read, Seek, SeekFrom};
+
+/// Error returned by [`probe_flac`].
+#[derive(Debug)]
+pub enum FlacError {
+    /// The file ends before the FLAC headers are complete (ID3v2 tag, `fLaC` marker, STREAMINFO).
+    Truncated(String),
+    /// Not a FLAC file, a corrupt STREAMINFO, or audio data without any valid frame header.
+    Invalid(String),
+    /// The reader failed.
+    Io(io::Error),
+}
+
+impl fmt::Display for FlacError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FlacError::Truncated(m) => write!(f, "truncated file: {m}"),
+            FlacError::Invalid(m) => write!(f, "invalid file: {m}"),
+            FlacError::Io(e) => write!(f, "read error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for FlacError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            FlacError::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for FlacError {
+    fn from(e: io::Error) -> Self {
+        FlacError::Io(e)
+    }
+}
+
+/// What a FLAC file declares and what it really holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlacInfo {
+    /// Sample rate in Hz (STREAMINFO).
+    pub sample_rate: u32,
+    /// Number of channels (STREAMINFO).
+    pub channels: u8,
+    /// Bits per sample (STREAMINFO).
+    pub bits_per_sample: u8,
+    /// Total samples per channel declared by STREAMINFO; 0 = unknown.
+    pub declared_samples: u64,
+    /// Samples per channel really present (up to the end of the last complete frame).
+    pub samples: u64,
+    /// `samples / sample_rate`, in seconds.
+    pub duration_s: f64,
+    /// Set when the file holds fewer samples than STREAMINFO declares, with an explanation.
+    pub truncated: Option<String>,
+    /// Byte offset of the first audio frame (after all metadata blocks).
+    pub audio_offset: u64,
+    /// Remarks about unusual but tolerated content (trailing data, unverifiable last frame).
+    pub notes: Vec<String>,
+}
+
+/// First tail window searched for the last frame header; grows 4x up to [`MAX_TAIL`].
+const TAIL: u64 = 64 * 1024;
+/// Largest tail window read (bounds memory and time on hostile files).
+const MAX_TAIL: u64 = 4 * 1024 * 1024;
+/// Upper bound on metadata blocks walked.
+const MAX_BLOCKS: usize = 100_000;
+
+const fn crc8_table() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u8;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 0x80 != 0 { (c << 1) ^ 0x07 } else { c << 1 };
+            k += 1;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+}
+
+const fn crc16_table() -> [u16; 256] {
+    let mut t = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = (i as u16) << 8;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 0x8000 != 0 {
+                (c << 1) ^ 0x8005
+            } else {
+                c << 1
+            };
+            k += 1;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+}
+
+static CRC8: [u8; 256] = crc8_table();
+static CRC16: [u16; 256] = crc16_table();
+
+fn crc8(b: &[u8]) -> u8 {
+    b.iter().fold(0u8, |c, &x| CRC8[usize::from(c ^ x)])
+}
+
+fn crc16_step(c: u16, x: u8) -> u16 {
+    (c << 8) ^ CRC16[usize::from((c >> 8) as u8 ^ x)]
+}
+
+/// Reads up to `buf.len()` bytes at `pos` (fewer only at end of stream).
+fn read_at<R: Read + Seek>(r: &mut R, pos: u64, buf: &mut [u8]) -> io::Result<usize> {
+    r.seek(SeekFrom::Start(pos))?;
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+struct StreamInfo {
+    max_block: u32,
+    min_frame: u32,
+    rate: u32,
+    channels: u8,
+    bits: u8,
+    total: u64,
+}
+
+fn parse_streaminfo(b: &[u8; 34]) -> Result<StreamInfo, FlacError> {
+    let max_block = u32::from(u16::from_be_bytes([b[2], b[3]]));
+    let min_frame = u32::from_be_bytes([0, b[4], b[5], b[6]]);
+    let x = u64::from_be_bytes([b[10], b[11], b[12], b[13], b[14], b[15], b[16], b[17]]);
+    let rate = (x >> 44) as u32;
+    let channels = ((x >> 41) & 0x7) as u8 + 1;
+    let bits = ((x >> 36) & 0x1F) as u8 + 1;
+    let total = x & 0xF_FFFF_FFFF;
+    if rate == 0 {
+        return Err(FlacError::Invalid(
+            "STREAMINFO declares a sample rate of 0".into(),
+        ));
+    }
+    if bits < 4 {
+        return Err(FlacError::Invalid(format!(
+            "STREAMINFO declares {bits} bits per sample"
+        )));
+    }
+    Ok(StreamInfo {
+        max_block,
+        min_frame,
+        rate,
+        channels,
+        bits,
+        total,
+    })
+}
+
+/// A validated frame header.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct FrameHdr {
+    variable: bool,
+    /// frame number (fixed blocking) or first sample number (variable blocking)
+    number: u64,
+    block_size: u32,
+    /// `None` = "see STREAMINFO"
+    rate: Option<u32>,
+    channels: u8,
+    /// `None` = "see STREAMINFO"
+    bits: Option<u8>,
+}
+
+/// Parses and fully validates a frame header at the start of `b` (sync, reserved bits, codes,
+/// UTF-8 number, CRC-8). Returns `None` if `b` does not start with a valid, complete header.
+fn parse_frame_header(b: &[u8]) -> Option<FrameHdr> {
+    if b.len() < 6 || b[0] != 0xFF || b[1] & 0xFE != 0xF8 {
+        return None;
+    }
+    let variable = b[1] & 1 == 1;
+    let bs_code = b[2] >> 4;
+    let sr_code = b[2] & 0x0F;
+    let ch_code = b[3] >> 4;
+    let ss_code = (b[3] >> 1) & 0x07;
+    if bs_code == 0 || sr_code == 0x0F || ch_code > 10 || ss_code == 3 || b[3] & 1 != 0 {
+        return None;
+    }
+    // UTF-8-style coded number
+    let first = b[4];
+    let (extra, mut v) = match first {
+        0x00..=0x7F => (0usize, u64::from(first)),
+        0xC0..=0xDF => (1, u64::from(first & 0x1F)),
+        0xE0..=0xEF => (2, u64::from(first & 0x0F)),
+        0xF0..=0xF7 => (3, u64::from(first & 0x07)),
+        0xF8..=0xFB => (4, u64::from(first & 0x03)),
+        0xFC..=0xFD => (5, u64::from(first & 0x01)),
+        0xFE if variable => (6, 0),
+        _ => return None,
+    };
+    let mut p = 5;
+    for _ in 0..extra {
+        let c = *b.get(p)?;
+        if c & 0xC0 != 0x80 {
+            return None;
+        }
+        v = (v << 6) | u64::from(c & 0x3F);
+        p += 1;
+    }
+    let block_size = match bs_code {
+        1 => 192,
+        2..=5 => 576 << (bs_code - 2),
+        6 => {
+            let x = u32::from(*b.get(p)?) + 1;
+            p += 1;
+            x
+        }
+        7 => {
+            let x = u32::from(u16::from_be_bytes([*b.get(p)?, *b.get(p + 1)?])) + 1;
+            p += 2;
+            x
+        }
+        _ => 256 << (bs_code - 8),
+    };
+    let rate = match sr_code {
+        0 => None,
+        1 => Some(88_200),
+        2 => Some(176_400),
+        3 => Some(192_000),
+        4 => Some(8_000),
+        5 => Some(16_000),
+        6 => Some(22_050),
+        7 => Some(24_000),
+        8 => Some(32_000),
+        9 => Some(44_100),
+        10 => Some(48_000),
+        11 => Some(96_000),
+        12 => {
+            let x = u32::from(*b.get(p)?) * 1000;
+            p += 1;
+            Some(x)
+        }
+        13 => {
+            let x = u32::from(u16::from_be_bytes([*b.get(p)?, *b.get(p + 1)?]));
+            p += 2;
+            Some(x)
+        }
+        _ => {
+            let x = u32::from(u16::from_be_bytes([*b.get(p)?, *b.get(p + 1)?])) * 10;
+            p += 2;
+            Some(x)
+        }
+    };
+    let crc = *b.get(p)?;
+    if crc8(b.get(..p)?) != crc {
+        return None;
+    }
+    let channels = if ch_code < 8 { ch_code + 1 } else { 2 };
+    let bits = match ss_code {
+        0 => None,
+        1 => Some(8),
+        2 => Some(12),
+        4 => Some(16),
+        5 => Some(20),
+        6 => Some(24),
+        _ => Some(32),
+    };
+    Some(FrameHdr {
+        variable,
+        number: v,
+        block_size,
+        rate,
+        channels,
+        bits,
+    })
+}
+
+/// Whether a frame header agrees with STREAMINFO (guards against false sync matches).
+fn consistent(h: &FrameHdr, si: &StreamInfo) -> bool {
+    h.rate.is_none_or(|r| r == si.rate)
+        && h.channels == si.channels
+        && h.bits.is_none_or(|b| b == si.bits)
+        && (si.max_block < 16 || h.block_size <= si.max_block)
+}
+
+/// What follows a frame whose CRC-16 closes inside the searched buffer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum After {
+    /// the end of the file
+    Eof,
+    /// a 128-byte ID3v1 tag
+    Id3v1,
+    /// the start of a frame header that the file cuts off
+    CutHeader,
+    /// a frame sync code whose header is damaged or inconsistent
+    DamagedFrame,
+}
+
+/// Where the frame starting at `buf[0]` ends, if its CRC-16 closes the frame exactly at the end of
+/// `buf`, before a 128-byte ID3v1 tag, before a cut-off next frame header, or before a sync code
+/// with a damaged header.
+fn complete_frame_end(buf: &[u8], min_len: usize) -> Option<After> {
+    let mut crc = 0u16;
+    for (i, &x) in buf.iter().enumerate() {
+        crc = crc16_step(crc, x);
+        let p = i + 1;
+        if crc != 0 || p < min_len {
+            continue;
+        }
+        let rest = &buf[p..];
+        if rest.is_empty() {
+            return Some(After::Eof);
+        }
+        if rest.len() == 128 && rest.starts_with(b"TAG") {
+            return Some(After::Id3v1);
+        }
+        if rest[0] == 0xFF && rest.get(1).is_none_or(|&c| c & 0xFE == 0xF8) {
+            return Some(if rest.len() < 16 && parse_frame_header(rest).is_none() {
+                After::CutHeader
+            } else {
+                After::DamagedFrame
+            });
+        }
+    }
+    None
+}
+
+fn duration(samples: u64, rate: u32) -> f64 {
+    if rate == 0 {
+        0.0
+    } else {
+        samples as f64 / f64::from(rate)
+    }
+}
+
+/// Probes a native FLAC file (optionally preceded by an ID3v2 tag). `len` is the file length;
+/// the reader may be at any position.
+pub fn probe_flac<R: Read + Seek>(r: &mut R, len: u64) -> Result<FlacInfo, FlacError> {
+    if len == 0 {
+        return Err(FlacError::Invalid("the file is empty".into()));
+    }
+    let mut head = [0u8; 10];
+    let n = read_at(r, 0, &mut head)?.min(usize::try_from(len).unwrap_or(usize::MAX));
+    let mut start = 0u64;
+    if n >= 3 && &head[0..3] == b"ID3" {
+        if n < 10 {
+            return Err(FlacError::Truncated(
+                "the file ends inside the ID3v2 tag header".into(),
+            ));
+        }
+        if head[6..10].iter().any(|&c| c & 0x80 != 0) {
+            return Err(FlacError::Invalid("the ID3v2 tag size is corrupt".into()));
+        }
+        let size = head[6..10].iter().fold(0u64, |a, &c| (a << 7) | u64::from(c));
+        let footer = if head[5] & 0x10 != 0 { 10 } else { 0 };
+        start = 10 + size + footer;
+    }
+    let mut magic = [0u8; 4];
+    let k = read_at(r, start, &mut magic)?;
+    let k = k.min(usize::try_from(len.saturating_sub(start)).unwrap_or(usize::MAX));
+    if k < 4 {
+        if start > 0 && start >= len {
+            return Err(FlacError::Truncated(format!(
+                "the ID3v2 tag declares {start} bytes but the file ends after {len}"
+            )));
+        }
+        if b"fLaC".starts_with(&magic[..k]) {
+            return Err(FlacError::Truncated(format!(
+                "the file ends after {len} bytes, inside the fLaC marker"
+            )));
+        }
+        return Err(FlacError::Invalid("not a FLAC file (no fLaC marker)".into()));
+    }
+    if &magic != b"fLaC" {
+        return Err(FlacError::Invalid("not a FLAC file (no fLaC marker)".into()));
+    }
+
+    // metadata blocks
+    let mut pos = start + 4;
+    let mut si: Option<StreamInfo> = None;
+    let mut cut_in_metadata: Option<String> = None;
+    let mut audio_offset = None;
+    for _ in 0..MAX_BLOCKS {
+        let mut h = [0u8; 4];
+        let got = read_at(r, pos, &mut h)?;
+        if pos.saturating_add(4) > len || got < 4 {
+            if si.is_none() {
+                return Err(FlacError::Truncated(
+                    "the file ends inside the STREAMINFO block header".into(),
+                ));
+            }
+            cut_in_metadata = Some("the file ends inside a metadata block header".into());
+            break;
+        }
+        let last = h[0] & 0x80 != 0;
+        let kind = h[0] & 0x7F;
+        let size = u64::from(u32::from_be_bytes([0, h[1], h[2], h[3]]));
+        let payload = pos + 4;
+        if si.is_none() {
+            if kind != 0 {
+                return Err(FlacError::Invalid(
+                    "the first metadata block is not STREAMINFO".into(),
+                ));
+            }
+            if size < 34 {
+                return Err(FlacError::Invalid(format!(
+                    "the STREAMINFO block is {size} bytes long instead of 34"
+                )));
+            }
+            let mut b = [0u8; 34];
+            if payload + 34 > len || read_at(r, payload, &mut b)? < 34 {
+                return Err(FlacError::Truncated(format!(
+                    "the file ends after {len} bytes, inside the STREAMINFO block"
+                )));
+            }
+            si = Some(parse_streaminfo(&b)?);
+        } else if kind == 0 {
+            return Err(FlacError::Invalid(
+                "the file has a second STREAMINFO block".into(),
+            ));
+        } else if kind == 127 {
+            return Err(FlacError::Invalid(
+                "a metadata block has the invalid type 127".into(),
+            ));
+        }
+        let end = payload + size;
+        if end > len {
+            cut_in_metadata = Some(format!(
+                "metadata block of type {kind} at offset {pos} declares {size} bytes but the file ends after {} of them",
+                len - payload
+            ));
+            break;
+        }
+        pos = end;
+        if last {
+            audio_offset = Some(end);
+            break;
+        }
+    }
+    let Some(si) = si else {
+        return Err(FlacError::Invalid("the file has no STREAMINFO block".into()));
+    };
+    let declared = si.total;
+    let mut notes = Vec::new();
+    let mk = |samples: u64, truncated: Option<String>, audio_offset: u64, notes: Vec<String>| FlacInfo {
+        sample_rate: si.rate,
+        channels: si.channels,
+        bits_per_sample: si.bits,
+        declared_samples: declared,
+        samples,
+        duration_s: duration(samples, si.rate),
+        truncated,
+        audio_offset,
+        notes,
+    };
+    let Some(audio_offset) = audio_offset else {
+        let why =
+            cut_in_metadata.unwrap_or_else(|| "the metadata blocks never end (no last-block flag)".into());
+        return Ok(mk(0, Some(format!("{why}, before any audio frame")), len, notes));
+    };
+    if audio_offset >= len {
+        let t = (declared > 0).then(|| {
+            format!("the file ends right after the metadata; STREAMINFO declares {declared} samples")
+        });
+        return Ok(mk(0, t, audio_offset, notes));
+    }
+
+    // nominal block size of a fixed-blocksize stream: from the first frame header
+    let mut fb = [0u8; 16];
+    let got = read_at(r, audio_offset, &mut fb)?;
+    let first_hdr = parse_frame_header(&fb[..got]).filter(|h| consistent(h, &si));
+    let nominal = match first_hdr {
+        Some(h) if !h.variable => h.block_size,
+        _ => si.max_block,
+    };
+    if first_hdr.is_none() {
+        notes.push(format!(
+            "no valid frame header at the start of the audio data (offset {audio_offset})"
+        ));
+    }
+
+    // search the tail backwards for the last valid frame header
+    let mut window = TAIL;
+    let found = loop {
+        let ws = len.saturating_sub(window).max(audio_offset);
+        let wlen = usize::try_from(len - ws).unwrap_or(0);
+        let mut buf = vec![0u8; wlen];
+        let got = read_at(r, ws, &mut buf)?;
+        buf.truncate(got);
+        let mut hit = None;
+        for i in (0..buf.len().saturating_sub(1)).rev() {
+            if buf[i] != 0xFF || buf[i + 1] & 0xFE != 0xF8 {
+                continue;
+            }
+            let Some(h) = parse_frame_header(&buf[i..]) else {
+                continue;
+            };
+            if !consistent(&h, &si) {
+                continue;
+            }
+            let first_sample = if h.variable {
+                h.number
+            } else {
+                h.number.saturating_mul(u64::from(nominal))
+            };
+            if declared > 0 && first_sample >= declared {
+                continue;
+            }
+            let min_len = usize::try_from(si.min_frame).unwrap_or(0).max(8);
+            let end = complete_frame_end(&buf[i..], min_len);
+            hit = Some((ws + i as u64, h, first_sample, end));
+            break;
+        }
+        if hit.is_some() || ws <= audio_offset || window >= MAX_TAIL {
+            break hit;
+        }
+        window *= 4;
+    };
+    let Some((fpos, h, first_sample, end)) = found else {
+        let rest = len - audio_offset;
+        if rest < 16 && fb[0] == 0xFF && (rest < 2 || fb[1] & 0xFE == 0xF8) {
+            let t = format!(
+                "the file ends inside the header of the first audio frame; STREAMINFO declares {declared} samples"
+            );
+            return Ok(mk(0, Some(t), audio_offset, notes));
+        }
+        return Err(FlacError::Invalid(format!(
+            "no valid audio frame header was found in the last {} bytes of the file",
+            window.min(len - audio_offset)
+        )));
+    };
+    let frame_end = first_sample.saturating_add(u64::from(h.block_size));
+    let mut truncated = None;
+    let samples = match end {
+        Some(after) => {
+            match after {
+                After::Eof => {}
+                After::Id3v1 => notes.push("an ID3v1 tag follows the audio frames".into()),
+                After::CutHeader => {
+                    truncated = Some(format!(
+                        "the file ends inside the header of the audio frame after sample {frame_end}"
+                    ));
+                }
+                After::DamagedFrame => notes.push(format!(
+                    "the audio frame after sample {frame_end} has a damaged header"
+                )),
+            }
+            frame_end
+        }
+        None if declared > 0 && frame_end >= declared => {
+            notes.push(format!(
+                "the last audio frame (byte {fpos}) does not end exactly at the end of the file; trailing data follows or its last bytes are damaged"
+            ));
+            frame_end
+        }
+        None => {
+            // the last frame is cut short: its samples cannot be decoded
+            truncated = Some(format!(
+                "the file ends inside the audio frame that starts at sample {first_sample} (byte {fpos})"
+            ));
+            first_sample
+        }
+    };
+    let samples = if declared > 0 {
+        samples.min(declared)
+    } else {
+        samples
+    };
+    if declared > 0 && samples < declared {
+        let msg = format!("STREAMINFO declares {declared} samples but the audio frames end after {samples}");
+        truncated = Some(match truncated {
+            Some(t) => format!("{msg}: {t}"),
+            None => msg,
+        });
+    }
+    if declared > 0 && frame_end > declared {
+        notes.push(format!(
+            "the last audio frame ends at sample {frame_end}, after the {declared} samples STREAMINFO declares"
+        ));
+    }
+    Ok(mk(samples, truncated, audio_offset, notes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/fixtures/audio/");
+
+    fn load(name: &str) -> Vec<u8> {
+        std::fs::read(format!("{DIR}{name}")).unwrap()
+    }
+
+    fn probe(b: &[u8]) -> Result<FlacInfo, FlacError> {
+        probe_flac(&mut Cursor::new(b), b.len() as u64)
+    }
+
+    /// Byte offsets of the 16 frames of flac_s16.flac (15 x 1024 samples + 640), found with a
+    /// scan for the 0xFFF8 sync code and cross-checked with the frame count ffmpeg decodes.
+    const FRAMES: [usize; 16] = [
+        8256, 8621, 9020, 9400, 9771, 10178, 10575, 10941, 11339, 11741, 12100, 12499, 12896, 13259, 13641,
+        14046,
+    ];
+
+    #[test]
+    fn untouched() {
+        // ffprobe: flac 16000 Hz mono, bits_per_raw_sample 16, duration_ts 16000 (1.0 s);
+        // `ffmpeg -i flac_s16.flac -f s16le - | wc -c` = 32000 bytes = 16000 samples
+        let i = probe(&load("flac_s16.flac")).unwrap();
+        assert_eq!((i.sample_rate, i.channels, i.bits_per_sample), (16000, 1, 16));
+        assert_eq!((i.declared_samples, i.samples), (16000, 16000));
+        assert_eq!(i.duration_s, 1.0);
+        assert_eq!(i.truncated, None);
+        assert_eq!(i.audio_offset, 8256);
+        assert!(i.notes.is_empty(), "{:?}", i.notes);
+    }
+
+    #[test]
+    fn truncated_fixture() {
+        // ffprobe still reports duration_ts 16000 from STREAMINFO; a decode yields 7168 samples
+        let i = probe(&load("flac_s16_trunc.flac")).unwrap();
+        assert_eq!((i.declared_samples, i.samples), (16000, 7168));
+        assert_eq!(i.duration_s, 0.448);
+        assert_eq!(
+            i.truncated.as_deref(),
+            Some(
+                "STREAMINFO declares 16000 samples but the audio frames end after 7168: the file ends inside the audio frame that starts at sample 7168 (byte 10941)"
+            )
+        );
+    }
+
+    #[test]
+    fn every_cut_point_is_exact() {
+        let b = load("flac_s16.flac");
+        for cut in FRAMES[0]..b.len() {
+            let i = probe(&b[..cut]).unwrap();
+            // frames whose last byte is present (frame k ends where frame k+1 starts)
+            let complete = (0..16)
+                .filter(|&k| FRAMES.get(k + 1).copied().unwrap_or(b.len()) <= cut)
+                .count() as u64;
+            let header_of_final = FRAMES[15] + 8; // ff f8 75 08 0f 02 7f e0
+            let expect = if cut >= header_of_final {
+                16000 // the final frame's header is complete: accepted, as documented
+            } else {
+                complete * 1024
+            };
+            assert_eq!(i.samples, expect, "cut {cut}");
+            assert_eq!(i.truncated.is_some(), expect < 16000, "cut {cut}");
+        }
+        // the metadata is complete but no audio at all
+        let i = probe(&b[..FRAMES[0]]).unwrap();
+        assert_eq!(i.samples, 0);
+        assert!(i.truncated.unwrap().contains("right after the metadata"));
+        // cut inside the 8 KiB padding block
+        let i = probe(&b[..100]).unwrap();
+        assert_eq!(i.samples, 0);
+        assert!(i.truncated.unwrap().contains("metadata block of type 1"));
+    }
+
+    #[test]
+    fn tags_and_trailing_data() {
+        let b = load("flac_s16.flac");
+        // ID3v2 in front
+        let mut t = b"ID3\x04\x00\x00\x00\x00\x00\x14".to_vec();
+        t.extend_from_slice(&[0u8; 20]);
+        t.extend_from_slice(&b);
+        let i = probe(&t).unwrap();
+        assert_eq!((i.samples, i.audio_offset), (16000, 8256 + 30));
+        assert_eq!(i.truncated, None);
+        // ID3v1 behind
+        let mut t = b.clone();
+        t.extend_from_slice(b"TAG");
+        t.extend_from_slice(&[b' '; 125]);
+        let i = probe(&t).unwrap();
+        assert_eq!((i.samples, i.truncated.clone()), (16000, None));
+        assert_eq!(i.notes, vec!["an ID3v1 tag follows the audio frames"]);
+        // zeros behind (they keep the CRC-16 at 0, so they read as part of the last frame)
+        let mut t = b.clone();
+        t.extend_from_slice(&[0u8; 50]);
+        let i = probe(&t).unwrap();
+        assert_eq!((i.samples, i.truncated.clone()), (16000, None));
+        // other junk behind
+        let mut t = b.clone();
+        t.extend_from_slice(&[0x55u8; 50]);
+        let i = probe(&t).unwrap();
+        assert_eq!((i.samples, i.truncated.clone()), (16000, None));
+        assert_eq!(i.notes.len(), 1);
+    }
+
+    #[test]
+    fn damaged() {
+        let b = load("flac_s16.flac");
+        assert!(matches!(probe(&[]), Err(FlacError::Invalid(_))));
+        assert!(matches!(probe(b"fLa"), Err(FlacError::Truncated(_))));
+        assert!(matches!(probe(b"ID3\x04\x00"), Err(FlacError::Truncated(_))));
+        assert!(matches!(
+            probe(b"ID3\x04\x00\x00\x00\x00\x7f\x7f"),
+            Err(FlacError::Truncated(_))
+        ));
+        assert!(matches!(probe(b"RIFF1234WAVEfmt "), Err(FlacError::Invalid(_))));
+        for cut in [4usize, 7, 8, 20, 41] {
+            assert!(matches!(probe(&b[..cut]), Err(FlacError::Truncated(_))), "{cut}");
+        }
+        // sample rate 0
+        let mut t = b.clone();
+        t[18] = 0;
+        t[19] = 0;
+        t[20] &= 0x0F;
+        assert!(matches!(probe(&t), Err(FlacError::Invalid(_))));
+        // first block is not STREAMINFO
+        let mut t = b.clone();
+        t[4] = 1;
+        assert!(matches!(probe(&t), Err(FlacError::Invalid(_))));
+        // absurd padding size: the file "ends inside the metadata"
+        let mut t = b.clone();
+        t[61..64].copy_from_slice(&[0xFF, 0xFF, 0xFF]);
+        let i = probe(&t).unwrap();
+        assert_eq!(i.samples, 0);
+        assert!(i.truncated.is_some());
+        // audio replaced by zeros: no frame header at all
+        let mut t = b.clone();
+        t[FRAMES[0]..].fill(0);
+        let e = probe(&t).unwrap_err();
+        assert!(matches!(e, FlacError::Invalid(_)), "{e}");
+        // the CRC-8 protects the last frame header: damage it and the previous frame is used
+        let mut t = b.clone();
+        t[FRAMES[15] + 4] ^= 0x01;
+        let i = probe(&t).unwrap();
+        assert_eq!(i.samples, 15 * 1024);
+        assert!(i.truncated.is_some());
+        assert_eq!(i.notes.len(), 1, "{:?}", i.notes);
+    }
+
+    #[test]
+    fn frame_header_variable_blocksize() {
+        // variable blocking, 16-bit block size 4096, rate from STREAMINFO, mono, 16 bit,
+        // sample number 1000 (UTF-8 coded as CF A8)
+        let mut h = vec![0xFF, 0xF9, 0x70, 0x08, 0xCF, 0xA8, 0x0F, 0xFF];
+        h.push(crc8(&h));
+        let f = parse_frame_header(&h).unwrap();
+        assert_eq!(
+            f,
+            FrameHdr {
+                variable: true,
+                number: 1000,
+                block_size: 4096,
+                rate: None,
+                channels: 1,
+                bits: Some(16),
+            }
+        );
+        // every shorter prefix, and a wrong CRC, are rejected
+        for k in 0..h.len() {
+            assert_eq!(parse_frame_header(&h[..k]), None);
+        }
+        h[8] ^= 1;
+        assert_eq!(parse_frame_header(&h), None);
+    }
+
+    #[test]
+    fn no_panic_sweep() {
+        for name in ["flac_s16.flac", "flac_s16_trunc.flac"] {
+            let b = load(name);
+            for cut in (0..=b.len()).step_by(7) {
+                let _ = probe(&b[..cut]);
+            }
+            let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+            for k in 0..300 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let mut c = b.clone();
+                let span = if k % 2 == 0 { 64 } else { c.len() };
+                let at = (seed % span as u64) as usize;
+                c[at] = (seed >> 32) as u8;
+                let _ = probe(&c);
+                let end = (at + 4).min(c.len());
+                c[at..end].fill(0xFF);
+                let _ = probe(&c);
+            }
+        }
+    }
+}
