@@ -34,7 +34,8 @@ const UPLOAD_URL_EXPIRES: u32 = 3600;
 pub struct ServerConfig {
     /// The key every API request must send as `Authorization: Api-Key <key>`.
     pub api_key: String,
-    /// How many status polls after the upload answer `processing` before the final status.
+    /// How many status polls (or detail requests) after the upload answer `processing`
+    /// before the final status.
     pub polls_until_ready: u32,
     /// Failures to inject.
     pub faults: Faults,
@@ -143,7 +144,8 @@ pub struct DatasetRecord {
     pub uploaded_bytes: Option<u64>,
     /// `(filepath, group_id)` derived from the upload.
     pub stimuli: Vec<(String, String)>,
-    signature: String,
+    /// The `X-Amz-Signature` of its upload URL, so tests can check it never leaks.
+    pub signature: String,
     polls: u32,
     error: Option<String>,
     created: String,
@@ -389,6 +391,7 @@ fn handle_api(request: &Request, route: Option<Route>, body: &[u8], shared: &Sha
             Response::json(200, &Value::Array(list))
         }
         Route::Detail => {
+            advance(&mut state, segments[3]);
             let override_ = state.config.faults.stimuli_override.clone();
             match state.datasets.get(segments[3]) {
                 None => Response::json(404, &json!({"detail": "Not found."})),
@@ -429,23 +432,10 @@ fn handle_api(request: &Request, route: Option<Route>, body: &[u8], shared: &Sha
                 return Response::json(429, &json!({"detail": "Request was throttled."}))
                     .header("Retry-After", &retry_after);
             }
-            let polls_until_ready = state.config.polls_until_ready;
-            let never_ready = state.config.faults.never_ready;
-            let processing_error = state.config.faults.processing_error.clone();
-            let Some(d) = state.datasets.get_mut(segments[3]) else {
+            advance(&mut state, segments[3]);
+            let Some(d) = state.datasets.get(segments[3]) else {
                 return Response::json(404, &json!({"detail": "Not found."}));
             };
-            if d.status == "processing" && !never_ready {
-                if d.polls >= polls_until_ready {
-                    if let Some(text) = processing_error.or_else(|| d.error.clone()) {
-                        d.status = "error".into();
-                        d.error = Some(text);
-                    } else {
-                        d.status = "ready".into();
-                    }
-                }
-                d.polls += 1;
-            }
             let error = if d.status == "error" {
                 d.error.clone()
             } else {
@@ -457,6 +447,28 @@ fn handle_api(request: &Request, route: Option<Route>, body: &[u8], shared: &Sha
             )
         }
         Route::Upload => unreachable!("uploads are handled by handle_upload"),
+    }
+}
+
+/// A status or detail request observes the dataset: after `polls_until_ready`
+/// observations in `processing` it ends in `ready` (or `error`).
+fn advance(state: &mut State, id: &str) {
+    let polls_until_ready = state.config.polls_until_ready;
+    let never_ready = state.config.faults.never_ready;
+    let processing_error = state.config.faults.processing_error.clone();
+    let Some(d) = state.datasets.get_mut(id) else {
+        return;
+    };
+    if d.status == "processing" && !never_ready {
+        if d.polls >= polls_until_ready {
+            if let Some(text) = processing_error.or_else(|| d.error.clone()) {
+                d.status = "error".into();
+                d.error = Some(text);
+            } else {
+                d.status = "ready".into();
+            }
+        }
+        d.polls += 1;
     }
 }
 
