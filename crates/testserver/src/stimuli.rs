@@ -64,3 +64,54 @@ pub(crate) fn from_url_list(path: &Path) -> Result<Vec<(String, String)>, String
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    #[test]
+    fn url_list_uses_last_two_segments_without_query() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("urls.txt");
+        std::fs::write(
+            &path,
+            "https://cdn.example.com/x/s1/a.wav?sig=abc\n\n  https://cdn.example.com/s2/b.mp4#t \n",
+        )
+        .unwrap();
+        assert_eq!(
+            from_url_list(&path).unwrap(),
+            [
+                ("s1/a.wav".to_owned(), "s1".to_owned()),
+                ("s2/b.mp4".to_owned(), "s2".to_owned())
+            ]
+        );
+        std::fs::write(&path, "https://cdn.example.com/a.wav\n").unwrap();
+        assert!(from_url_list(&path).is_err());
+    }
+
+    #[test]
+    fn zip_entries_become_stimuli_and_config_files_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.zip");
+        let mut zip = zip::ZipWriter::new(File::create(&path).unwrap());
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for name in ["s2/b.wav", "s1/a.wav", "s1/config.json", "providers.json"] {
+            zip.start_file(name, options).unwrap();
+            zip.write_all(b"x").unwrap();
+        }
+        zip.add_directory("s3/", options).unwrap();
+        zip.finish().unwrap();
+        assert_eq!(
+            from_zip(&path).unwrap(),
+            [
+                ("s1/a.wav".to_owned(), "s1".to_owned()),
+                ("s2/b.wav".to_owned(), "s2".to_owned())
+            ]
+        );
+        std::fs::write(&path, b"not a zip").unwrap();
+        assert!(from_zip(&path).unwrap_err().contains("not a valid zip"));
+    }
+}
