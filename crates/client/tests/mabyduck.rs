@@ -89,6 +89,7 @@ fn happy_path_zip_is_uploaded_processed_and_verified() {
     assert_eq!(puts[0].header("content-length"), Some(&*size.to_string()));
     assert_eq!(puts[0].header("transfer-encoding"), None);
     assert_eq!(puts[0].header("authorization"), None);
+    assert_eq!(puts[0].header("expect"), Some("100-continue"));
     assert_eq!(puts[0].body_bytes, size);
     // Every API call carries the key.
     let auth = format!("Api-Key {}", server.api_key());
@@ -578,4 +579,25 @@ fn invalid_inputs_fail_before_any_request() {
         "{error:?}"
     );
     assert!(server.requests().is_empty(), "no draft dataset left behind");
+}
+
+#[test]
+fn expired_upload_url_is_reported_even_for_a_large_file() {
+    // Regression: the store answers 403 without reading the body; a client that only
+    // looks at the answer after sending everything sees a reset connection instead.
+    let server = server_with(Faults {
+        expired_upload_url: true,
+        ..Faults::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut request = zip_request(&dir);
+    request.file_path = write_noise(dir.path(), "dataset.zip", 16 * 1024 * 1024);
+    let (error, _) = upload_error(&server, &request);
+    assert!(
+        matches!(error, ClientError::UploadUrlRefused { .. }),
+        "{error:?}"
+    );
+    let puts = server.requests_to(Route::Upload);
+    assert_eq!(puts.len(), 1, "403 is not retried");
+    assert_eq!(puts[0].body_bytes, 0, "refused before the body was sent");
 }

@@ -300,7 +300,7 @@ fn handle_connection(stream: TcpStream, shared: &Shared) -> io::Result<()> {
     };
 
     let outcome = if route == Some(Route::Upload) {
-        handle_upload(&request, &mut reader, shared, index)
+        handle_upload(&request, &mut reader, &mut writer, shared, index)
     } else {
         let body = http::read_small_body(&request, &mut reader)?;
         shared.lock().requests[index].body_bytes = body.len() as u64;
@@ -553,6 +553,7 @@ fn s3_error(status: u16, code: &str, message: &str) -> Response {
 fn handle_upload(
     request: &Request,
     reader: &mut impl Read,
+    writer: &mut impl Write,
     shared: &Shared,
     index: usize,
 ) -> io::Result<Option<Response>> {
@@ -611,6 +612,14 @@ fn handle_upload(
             "SignatureDoesNotMatch",
             "The request signature we calculated does not match the signature you provided.",
         )));
+    }
+
+    if request
+        .header("expect")
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+    {
+        writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+        writer.flush()?;
     }
 
     let path = shared.uploads.path().join(format!("{id}-{filename}"));

@@ -69,6 +69,9 @@ impl Client {
                 .agent
                 .put(url.expose())
                 .header("Content-Length", length)
+                // Lets the store refuse (expired URL, 403) before the body is sent; without
+                // it a large body meets a closed connection and the 403 is never seen.
+                .header("Expect", "100-continue")
                 .send(SendBody::from_reader(&mut body));
             let mut response = match sent {
                 Ok(response) => response,
