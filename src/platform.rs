@@ -1,0 +1,221 @@
+//! Talking to Mabyduck from the command line: configuration from flags and environment,
+//! the progress reporter (a bar on a terminal, plain lines otherwise), and the `status` and
+//! `datasets` commands. `upload` lives in `upload.rs`.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use stimpack_client::mabyduck::PollOptions;
+use stimpack_client::{
+    API_KEY_ENV, ApiKey, Client, ClientError, ClientOptions, DEFAULT_API_URL, DatasetStatus, Reporter,
+};
+
+/// Environment variable naming the project.
+pub const PROJECT_ENV: &str = "MABYDUCK_PROJECT";
+/// Environment variable overriding the API base URL.
+pub const API_URL_ENV: &str = "MABYDUCK_API_URL";
+
+/// Flags shared by every command that talks to the platform.
+#[derive(Debug, Args)]
+pub struct PlatformArgs {
+    /// Mabyduck project id [env: MABYDUCK_PROJECT].
+    #[arg(long, value_name = "ID")]
+    pub project: Option<String>,
+    /// Read the API key from this file instead of MABYDUCK_API_KEY.
+    #[arg(long, value_name = "PATH")]
+    pub api_key_file: Option<PathBuf>,
+    /// API base URL [env: MABYDUCK_API_URL] [default: https://api.mabyduck.com].
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+}
+
+/// Flags of commands that wait for processing.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// Give up waiting after this long (e.g. 90s, 20m, 1h) [default: 30m].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+}
+
+impl WaitArgs {
+    /// Poll settings: the library's defaults with the user's time-out.
+    pub fn poll(&self) -> PollOptions {
+        let mut poll = PollOptions::default();
+        if let Some(t) = self.timeout {
+            poll.timeout = t;
+        }
+        poll
+    }
+}
+
+/// Parses `90s`, `20m`, `1h`, `1h30m` or a plain number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let bad = || format!("'{s}' is not a duration; write it like 90s, 20m or 1h30m");
+    if let Ok(secs) = s.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    let mut total = 0u64;
+    let mut number = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let n: u64 = number.parse().map_err(|_| bad())?;
+        number.clear();
+        total += n * match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            _ => return Err(bad()),
+        };
+    }
+    if !number.is_empty() || total == 0 {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs(total))
+}
+
+/// A configuration problem, before any request is sent (exit code 2).
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl PlatformArgs {
+    /// A client from flags and environment, or a message naming what is missing.
+    pub fn client(&self) -> Result<Client, ConfigError> {
+        let key = match &self.api_key_file {
+            Some(path) => std::fs::read_to_string(path)
+                .map(|k| k.trim().to_string())
+                .map_err(|e| ConfigError(format!("cannot read the API key file {}: {e}", path.display())))?,
+            None => std::env::var(API_KEY_ENV).map_err(|_| {
+                ConfigError(format!(
+                    "no API key: set {API_KEY_ENV} (from your Mabyduck project settings) or pass --api-key-file PATH"
+                ))
+            })?,
+        };
+        let key = ApiKey::new(key).map_err(|e| ConfigError(e.to_string()))?;
+        let project = self.project.clone().or_else(|| std::env::var(PROJECT_ENV).ok()).ok_or_else(|| {
+            ConfigError(format!("no project: set {PROJECT_ENV} or pass --project ID"))
+        })?;
+        let base_url = self
+            .api_url
+            .clone()
+            .or_else(|| std::env::var(API_URL_ENV).ok())
+            .unwrap_or_else(|| DEFAULT_API_URL.to_string());
+        let options = ClientOptions { base_url, ..ClientOptions::default() };
+        Client::new(key, project, options).map_err(|e| ConfigError(e.to_string()))
+    }
+}
+
+/// Shows upload progress and processing status on stderr: a bar and a spinner on a
+/// terminal, one line per event otherwise. Stdout stays free for results.
+pub struct Progress {
+    bar: Mutex<Option<ProgressBar>>,
+    terminal: bool,
+    last_status: Mutex<Option<DatasetStatus>>,
+}
+
+impl Progress {
+    /// A reporter for this process's stderr.
+    pub fn new() -> Self {
+        Progress { bar: Mutex::new(None), terminal: io::stderr().is_terminal(), last_status: Mutex::new(None) }
+    }
+
+    fn line(&self, text: &str) {
+        match self.bar.lock().ok().and_then(|b| b.clone()) {
+            Some(bar) => bar.println(text),
+            None => {
+                let _ = writeln!(io::stderr(), "{text}");
+            }
+        }
+    }
+
+    fn finish_bar(&self) {
+        if let Some(bar) = self.bar.lock().ok().and_then(|mut b| b.take()) {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Reporter for Progress {
+    fn on_dataset_created(&self, dataset_id: &str) {
+        self.line(&format!("created dataset {dataset_id}"));
+    }
+
+    fn on_upload_start(&self, total_bytes: u64) {
+        if self.terminal {
+            let bar = ProgressBar::new(total_bytes);
+            bar.set_style(
+                ProgressStyle::with_template("uploading {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            if let Ok(mut slot) = self.bar.lock() {
+                if let Some(old) = slot.replace(bar) {
+                    old.finish_and_clear();
+                }
+            }
+        } else {
+            self.line(&format!("uploading {total_bytes} bytes"));
+        }
+    }
+
+    fn on_upload_progress(&self, bytes: u64) {
+        if let Some(bar) = self.bar.lock().ok().and_then(|b| b.clone()) {
+            bar.inc(bytes);
+        }
+    }
+
+    fn on_upload_complete(&self) {
+        self.finish_bar();
+        self.line("upload complete");
+    }
+
+    fn on_retry(&self, attempt: u32, wait: Duration, reason: &str) {
+        self.line(&format!("attempt {attempt} failed ({reason}); retrying in {:.1} s", wait.as_secs_f64()));
+    }
+
+    fn on_status(&self, status: &DatasetStatus) {
+        let mut last = match self.last_status.lock() {
+            Ok(l) => l,
+            Err(_) => return,
+        };
+        if last.as_ref() == Some(status) {
+            if let Some(bar) = self.bar.lock().ok().and_then(|b| b.clone()) {
+                bar.tick();
+            }
+            return;
+        }
+        *last = Some(status.clone());
+        drop(last);
+        self.finish_bar();
+        let text = format!("status: {status}");
+        if self.terminal && *status == DatasetStatus::Processing {
+            let spinner = ProgressBar::new_spinner();
+            spinner.set_message("processing on the platform");
+            spinner.enable_steady_tick(Duration::from_millis(120));
+            if let Ok(mut slot) = self.bar.lock() {
+                *slot = Some(spinner);
+            }
+        } else {
+            self.line(&text);
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.finish_bar();
+    }
+}
+
+/// Tells a client error in full, and how to resume when the dataset exists.
+pub fn explain(e: &ClientError) -> String {
+    match e.dataset_id() {
+        Some(id) if !e.to_string().contains(id) => format!("{e} (dataset {id})"),
+        _ => e.to_string(),
+    }
+}
