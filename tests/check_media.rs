@@ -10,7 +10,19 @@ use common::*;
 use serde_json::Value;
 
 /// (fixture, media, format, codec, duration_s, sample_rate, channels, width, height, fps, finding)
-type Expect = (&'static str, &'static str, &'static str, &'static str, Option<f64>, Option<u64>, Option<u64>, Option<u64>, Option<u64>, Option<f64>, Option<&'static str>);
+type Expect = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<f64>,
+    Option<u64>,
+    Option<u64>,
+    Option<u64>,
+    Option<u64>,
+    Option<f64>,
+    Option<&'static str>,
+);
 
 #[rustfmt::skip]
 const EXPECTED: &[Expect] = &[
@@ -95,7 +107,11 @@ fn every_format_reads_what_the_file_really_holds() {
         assert_eq!(s["format"], format, "{fx}");
         assert_eq!(s["codec"].as_str().unwrap_or(""), codec, "{fx}");
         assert_eq!(num("duration_s"), dur, "{fx} duration");
-        assert_eq!((int("sample_rate"), int("channels")), (rate, ch), "{fx} rate/channels");
+        assert_eq!(
+            (int("sample_rate"), int("channels")),
+            (rate, ch),
+            "{fx} rate/channels"
+        );
         assert_eq!((int("width"), int("height")), (w, h), "{fx} size");
         assert_eq!(num("fps"), fps, "{fx} fps");
         let found: Vec<&str> = report["issues"]
@@ -117,13 +133,16 @@ fn every_format_reads_what_the_file_really_holds() {
 #[test]
 fn content_is_sniffed_not_trusted_from_the_extension() {
     let dir = tempfile::tempdir().unwrap();
-    let root = dataset(dir.path(), &[
-        ("s1/mp3_named_wav.wav", "mp3/cbr_info.mp3"),
-        ("s1/empty.wav", "="),
-        ("s1/noise.flac", "=this is not audio at all, just text"),
-        ("s1/wave.dat", "audio/wav_s16le.wav"),
-        ("s1/m4a_named_mp4.mp4", "video/aac.m4a"),
-    ]);
+    let root = dataset(
+        dir.path(),
+        &[
+            ("s1/mp3_named_wav.wav", "mp3/cbr_info.mp3"),
+            ("s1/empty.wav", "="),
+            ("s1/noise.flac", "=this is not audio at all, just text"),
+            ("s1/wave.dat", "audio/wav_s16le.wav"),
+            ("s1/m4a_named_mp4.mp4", "video/aac.m4a"),
+        ],
+    );
     let (code, report) = check_json(&root, &[]);
     assert_eq!(code, 1);
     assert!(has(&report, "extension-mismatch", "s1/mp3_named_wav.wav"));
@@ -131,9 +150,20 @@ fn content_is_sniffed_not_trusted_from_the_extension() {
     assert_eq!(stimulus(&report, "s1/mp3_named_wav.wav")["format"], "mp3");
     assert!(has(&report, "empty-file", "s1/empty.wav"));
     assert!(has(&report, "invalid-media", "s1/noise.flac"));
-    let unsupported = report["issues"].as_array().unwrap().iter().find(|i| i["path"] == "s1/wave.dat").unwrap();
+    let unsupported = report["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["path"] == "s1/wave.dat")
+        .unwrap();
     assert_eq!(unsupported["code"], "unsupported-file");
-    assert!(unsupported["message"].as_str().unwrap().contains("rename it to .wav"), "{unsupported}");
+    assert!(
+        unsupported["message"]
+            .as_str()
+            .unwrap()
+            .contains("rename it to .wav"),
+        "{unsupported}"
+    );
     // An .mp4 holding only audio is not a mismatch: MP4 and M4A are the same container.
     assert!(!has(&report, "extension-mismatch", "s1/m4a_named_mp4.mp4"));
     assert_eq!(stimulus(&report, "s1/m4a_named_mp4.mp4")["media"], "audio");
@@ -142,18 +172,29 @@ fn content_is_sniffed_not_trusted_from_the_extension() {
 #[test]
 fn config_requests_providers_and_embedded_stimuli() {
     let dir = tempfile::tempdir().unwrap();
-    let root = dataset(dir.path(), &[
-        ("providers.json", "={\"openai\": {}}"),
-        ("good/config.json", r#"={"title": "T", "question": "Q?", "description": ["a", {"lang": "en"}], "colour": 1}"#),
-        ("good/a.req.json", r#"={"provider": "openai", "prompt": "hi"}"#),
-        ("good/b.req.json", "={not json"),
-        ("bad/config.json", r#"={"title": ["not", "a", "string"]}"#),
-        ("bad/x.js", "=  \n"),
-        ("bad/y.js", "=export default () => 1;"),
-    ]);
+    let root = dataset(
+        dir.path(),
+        &[
+            ("providers.json", "={\"openai\": {}}"),
+            (
+                "good/config.json",
+                r#"={"title": "T", "question": "Q?", "description": ["a", {"lang": "en"}], "colour": 1}"#,
+            ),
+            ("good/a.req.json", r#"={"provider": "openai", "prompt": "hi"}"#),
+            ("good/b.req.json", "={not json"),
+            ("bad/config.json", r#"={"title": ["not", "a", "string"]}"#),
+            ("bad/x.js", "=  \n"),
+            ("bad/y.js", "=export default () => 1;"),
+        ],
+    );
     let (code, report) = check_json(&root, &[]);
     assert_eq!(code, 1);
-    let good = report["groups"].as_array().unwrap().iter().find(|g| g["id"] == "good").unwrap();
+    let good = report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == "good")
+        .unwrap();
     assert_eq!(good["config"]["title"], "T");
     assert!(has(&report, "unknown-config-key", "good/config.json"));
     assert!(has(&report, "invalid-request", "good/b.req.json"));
@@ -171,13 +212,16 @@ fn config_requests_providers_and_embedded_stimuli() {
 #[test]
 fn consistency_warnings_inside_a_source() {
     let dir = tempfile::tempdir().unwrap();
-    let root = dataset(dir.path(), &[
-        ("s1/a.wav", "audio/wav_s16le.wav"),
-        ("s1/b.flac", "audio/flac_s16.flac"),
-        ("s1/c.wav", "audio/wav_s24le_3ch_ext.wav"),
-        ("s2/a.png", "image/png.png"),
-        ("s2/b.tif", "image/be.tif"),
-    ]);
+    let root = dataset(
+        dir.path(),
+        &[
+            ("s1/a.wav", "audio/wav_s16le.wav"),
+            ("s1/b.flac", "audio/flac_s16.flac"),
+            ("s1/c.wav", "audio/wav_s24le_3ch_ext.wav"),
+            ("s2/a.png", "image/png.png"),
+            ("s2/b.tif", "image/be.tif"),
+        ],
+    );
     let (code, report) = check_json(&root, &[]);
     assert_eq!(code, 0, "warnings only: {:#?}", codes(&report));
     for (c, p) in [
@@ -198,12 +242,18 @@ fn experiment(files: &[(&str, &str)], args: &[&str]) -> Value {
 
 #[test]
 fn mushra_rules() {
-    let mut files = vec![("s1/reference.mp3", "mp3/cbr_info.mp3"), ("s1/low.mp3", "mp3/cbr_info.mp3")];
+    let mut files = vec![
+        ("s1/reference.mp3", "mp3/cbr_info.mp3"),
+        ("s1/low.mp3", "mp3/cbr_info.mp3"),
+    ];
     let names: Vec<String> = (0..9).map(|i| format!("s1/c{i}.mp3")).collect();
     files.extend(names.iter().map(|n| (n.as_str(), "mp3/cbr_info.mp3")));
     files.push(("s2/a.mp3", "mp3/cbr_info.mp3"));
     files.push(("s2/pic.png", "image/png.png"));
-    let report = experiment(&files, &["--experiment", "mushra", "--anchor", "low", "--anchor", "mid"]);
+    let report = experiment(
+        &files,
+        &["--experiment", "mushra", "--anchor", "low", "--anchor", "mid"],
+    );
     for (c, p) in [
         ("conditions-subsampled", "s1"),
         ("missing-anchor", "s1"),
@@ -215,21 +265,28 @@ fn mushra_rules() {
     assert_eq!(stimulus(&report, "s1/reference.mp3")["role"], "reference");
     assert_eq!(stimulus(&report, "s1/low.mp3")["role"], "anchor");
     // A custom reference name.
-    let report = experiment(&[("s1/orig.mp3", "mp3/cbr_info.mp3"), ("s1/a.mp3", "mp3/cbr_info.mp3")], &[
-        "--experiment",
-        "mushra",
-        "--reference",
-        "orig",
-    ]);
+    let report = experiment(
+        &[
+            ("s1/orig.mp3", "mp3/cbr_info.mp3"),
+            ("s1/a.mp3", "mp3/cbr_info.mp3"),
+        ],
+        &["--experiment", "mushra", "--reference", "orig"],
+    );
     assert!(codes(&report).is_empty(), "{:#?}", codes(&report));
 }
 
 #[test]
 fn pairwise_and_video_rules() {
-    let report = experiment(&[("s1/a.png", "image/png.png")], &["--experiment", "binary_image"]);
+    let report = experiment(
+        &[("s1/a.png", "image/png.png")],
+        &["--experiment", "binary_image"],
+    );
     assert!(has(&report, "too-few-conditions", "s1"));
     let report = experiment(
-        &[("s1/a.mov", "video/mov_h264_pcm.mov"), ("s1/b.mp4", "video/h264_aac.mp4")],
+        &[
+            ("s1/a.mov", "video/mov_h264_pcm.mov"),
+            ("s1/b.mp4", "video/h264_aac.mp4"),
+        ],
         &["--experiment", "acr_video"],
     );
     assert!(has(&report, "video-not-mp4", "s1/a.mov"));
@@ -243,7 +300,13 @@ fn the_same_input_gives_the_same_bytes() {
     let pairs: Vec<(&str, &str)> = files.iter().map(|(p, f)| (p.as_str(), *f)).collect();
     let root = dataset(dir.path(), &pairs);
     let run = |threads: &str| {
-        stimpack().arg("check").arg(&root).args(["--json", "--threads", threads]).output().unwrap().stdout
+        stimpack()
+            .arg("check")
+            .arg(&root)
+            .args(["--json", "--threads", threads])
+            .output()
+            .unwrap()
+            .stdout
     };
     let first = run("1");
     assert_eq!(first, run("2"));

@@ -14,10 +14,23 @@ fn demo_report_matches_the_pinned_json() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = stimpack()
         .current_dir(root)
-        .args(["check", "testdata/demo", "--json", "--experiment", "mushra", "--anchor", "low"])
+        .args([
+            "check",
+            "testdata/demo",
+            "--json",
+            "--experiment",
+            "mushra",
+            "--anchor",
+            "low",
+        ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let expected_path = root.join("tests/expected/demo-check.json");
     if std::env::var_os("STIMPACK_BLESS").is_some() {
         fs::write(&expected_path, &out.stdout).unwrap();

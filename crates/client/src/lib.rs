@@ -18,9 +18,9 @@ mod secret;
 
 pub use error::ClientError;
 pub use mabyduck::{
-    API_KEY_ENV, Client, ClientOptions, CreateDatasetRequest, CreatedDataset, DEFAULT_API_URL,
-    DatasetDetail, DatasetStatus, DatasetSummary, ExpectedStimulus, PollOptions, Regrouped,
-    StatusResponse, Stimulus, StimulusMismatch, UploadOutcome, UploadRequest, verify_stimuli,
+    API_KEY_ENV, Client, ClientOptions, CreateDatasetRequest, CreatedDataset, DEFAULT_API_URL, DatasetDetail,
+    DatasetStatus, DatasetSummary, ExpectedStimulus, PollOptions, Regrouped, StatusResponse, Stimulus,
+    StimulusMismatch, UploadOutcome, UploadRequest, verify_stimuli,
 };
 pub use reporter::{NoopReporter, Reporter};
 pub use retry::RetryPolicy;

@@ -45,9 +45,7 @@ impl RetryPolicy {
     /// The most the wait after failed attempt `attempt` (1-based) can be:
     /// `min(cap, base * 2^(attempt-1))`.
     pub fn ceiling(&self, attempt: u32) -> Duration {
-        let factor = 1u32
-            .checked_shl(attempt.saturating_sub(1))
-            .unwrap_or(u32::MAX);
+        let factor = 1u32.checked_shl(attempt.saturating_sub(1)).unwrap_or(u32::MAX);
         self.base.saturating_mul(factor).min(self.cap)
     }
 
@@ -107,14 +105,8 @@ mod tests {
     #[test]
     fn retry_after_wins_and_is_capped() {
         let p = RetryPolicy::default();
-        assert_eq!(
-            p.wait(1, Some(Duration::from_secs(3))),
-            Duration::from_secs(3)
-        );
-        assert_eq!(
-            p.wait(1, Some(Duration::from_secs(9999))),
-            p.max_retry_after
-        );
+        assert_eq!(p.wait(1, Some(Duration::from_secs(3))), Duration::from_secs(3));
+        assert_eq!(p.wait(1, Some(Duration::from_secs(9999))), p.max_retry_after);
     }
 
     #[test]

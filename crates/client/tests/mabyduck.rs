@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use stimpack_client::{
-    ApiKey, Client, ClientError, CreateDatasetRequest, DatasetStatus, ExpectedStimulus,
-    NoopReporter, PollOptions, Stimulus, UploadRequest,
+    ApiKey, Client, ClientError, CreateDatasetRequest, DatasetStatus, ExpectedStimulus, NoopReporter,
+    PollOptions, Stimulus, UploadRequest,
 };
 use stimpack_testserver::{Faults, Route, ServerConfig, SlowResponse, TestServer};
 
@@ -54,9 +54,7 @@ fn happy_path_zip_is_uploaded_processed_and_verified() {
     let size = std::fs::metadata(&request.file_path).unwrap().len();
     let recorder = Recorder::default();
 
-    let outcome = client(&server)
-        .upload_and_wait(&request, &recorder)
-        .unwrap();
+    let outcome = client(&server).upload_and_wait(&request, &recorder).unwrap();
 
     let dataset = &server.datasets()[0];
     assert_eq!(outcome.dataset_id, dataset.id);
@@ -119,9 +117,7 @@ fn url_list_upload_derives_stimuli_from_the_last_two_segments() {
         poll: fast_poll(),
         ..UploadRequest::default()
     };
-    let outcome = client(&server)
-        .upload_and_wait(&request, &NoopReporter)
-        .unwrap();
+    let outcome = client(&server).upload_and_wait(&request, &NoopReporter).unwrap();
     assert!(outcome.verified);
     assert_eq!(outcome.filename, "urls.txt");
 }
@@ -137,17 +133,12 @@ fn upload_is_retried_after_503_with_the_body_sent_again() {
     let size = std::fs::metadata(&request.file_path).unwrap().len();
     let recorder = Recorder::default();
 
-    let outcome = client(&server)
-        .upload_and_wait(&request, &recorder)
-        .unwrap();
+    let outcome = client(&server).upload_and_wait(&request, &recorder).unwrap();
 
     assert!(outcome.verified);
     let puts = server.requests_to(Route::Upload);
     assert_eq!(puts.len(), 2);
-    assert!(
-        puts.iter().all(|p| p.body_bytes == size),
-        "re-opened, sent whole"
-    );
+    assert!(puts.iter().all(|p| p.body_bytes == size), "re-opened, sent whole");
     let retries = recorder.retries();
     assert_eq!(retries.len(), 1);
     assert_eq!(retries[0].0, 1);
@@ -200,11 +191,7 @@ fn retry_after_as_http_date_is_honoured() {
     client(&server)
         .upload_and_wait(&zip_request(&dir), &recorder)
         .unwrap();
-    assert_eq!(
-        recorder.retries()[0].1,
-        Duration::ZERO,
-        "a past date means now"
-    );
+    assert_eq!(recorder.retries()[0].1, Duration::ZERO, "a past date means now");
 }
 
 #[test]
@@ -301,9 +288,7 @@ fn wrong_api_key_says_the_key_was_rejected() {
     let client = Client::new(ApiKey::new(wrong).unwrap(), PROJECT, fast_options(&server)).unwrap();
     let recorder = Recorder::default();
 
-    let error = client
-        .upload_and_wait(&zip_request(&dir), &recorder)
-        .unwrap_err();
+    let error = client.upload_and_wait(&zip_request(&dir), &recorder).unwrap_err();
 
     assert!(
         matches!(error, ClientError::Unauthorized { status: 401, .. }),
@@ -314,11 +299,7 @@ fn wrong_api_key_says_the_key_was_rejected() {
     assert_eq!(error.dataset_id(), None);
     assert_eq!(server.requests().len(), 1, "a rejected key is not retried");
     assert!(server.datasets().is_empty());
-    for text in [
-        error.to_string(),
-        format!("{error:?}"),
-        format!("{client:?}"),
-    ] {
+    for text in [error.to_string(), format!("{error:?}"), format!("{client:?}")] {
         assert!(!text.contains(wrong), "key leaked: {text}");
     }
     assert_error_hides_secrets(&server, &error, &recorder);
@@ -344,11 +325,7 @@ fn expired_upload_url_says_to_upload_again() {
         message.contains(&format!("/uploads/{id}/dataset.zip")),
         "{message}"
     );
-    assert_eq!(
-        server.requests_to(Route::Upload).len(),
-        1,
-        "403 is not retried"
-    );
+    assert_eq!(server.requests_to(Route::Upload).len(), 1, "403 is not retried");
     assert!(!error.is_auth(), "not the API key's fault");
 }
 
@@ -398,11 +375,7 @@ fn stimuli_that_differ_from_the_manifest_are_listed() {
     });
     let dir = tempfile::tempdir().unwrap();
     let (error, _) = upload_error(&server, &zip_request(&dir));
-    let ClientError::StimuliMismatch {
-        dataset_id,
-        mismatch,
-    } = &error
-    else {
+    let ClientError::StimuliMismatch { dataset_id, mismatch } = &error else {
         panic!("expected a mismatch, got {error:?}");
     };
     assert_eq!(*dataset_id, server.datasets()[0].id);
@@ -462,10 +435,7 @@ fn poll_timeout_reports_the_dataset_id_to_resume_with() {
         .iter()
         .filter(|e| matches!(e, Event::Status(_)))
         .count();
-    assert!(
-        (3..=20).contains(&polls),
-        "backs off, then stops: {polls} polls"
-    );
+    assert!((3..=20).contains(&polls), "backs off, then stops: {polls} polls");
 }
 
 #[test]
@@ -509,10 +479,7 @@ fn upload_without_wait_then_resume_by_id_and_list() {
             ),
         ]
     );
-    assert!(
-        list.iter()
-            .all(|d| !d.is_deleted && d.date_created.is_some())
-    );
+    assert!(list.iter().all(|d| !d.is_deleted && d.date_created.is_some()));
 }
 
 #[test]
@@ -561,21 +528,12 @@ fn invalid_inputs_fail_before_any_request() {
     let mut request = zip_request(&dir);
     request.filename = Some("dataset.tar".into());
     let error = client.upload_and_wait(&request, &NoopReporter).unwrap_err();
-    assert!(
-        matches!(error, ClientError::InvalidFilename { .. }),
-        "{error:?}"
-    );
+    assert!(matches!(error, ClientError::InvalidFilename { .. }), "{error:?}");
     let mut request = zip_request(&dir);
     request.file_path = dir.path().join("missing.zip");
     let error = client.upload_and_wait(&request, &NoopReporter).unwrap_err();
     assert!(
-        matches!(
-            error,
-            ClientError::ReadFile {
-                dataset_id: None,
-                ..
-            }
-        ),
+        matches!(error, ClientError::ReadFile { dataset_id: None, .. }),
         "{error:?}"
     );
     assert!(server.requests().is_empty(), "no draft dataset left behind");
@@ -593,10 +551,7 @@ fn expired_upload_url_is_reported_even_for_a_large_file() {
     let mut request = zip_request(&dir);
     request.file_path = write_noise(dir.path(), "dataset.zip", 16 * 1024 * 1024);
     let (error, _) = upload_error(&server, &request);
-    assert!(
-        matches!(error, ClientError::UploadUrlRefused { .. }),
-        "{error:?}"
-    );
+    assert!(matches!(error, ClientError::UploadUrlRefused { .. }), "{error:?}");
     let puts = server.requests_to(Route::Upload);
     assert_eq!(puts.len(), 1, "403 is not retried");
     assert_eq!(puts[0].body_bytes, 0, "refused before the body was sent");

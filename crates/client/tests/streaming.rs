@@ -47,10 +47,7 @@ fn large_upload_streams_in_chunks_without_reading_the_file_whole() {
     let chunks = recorder.progress();
     assert_eq!(chunks.iter().sum::<u64>(), SIZE);
     let largest = *chunks.iter().max().unwrap();
-    assert!(
-        largest <= 1024 * 1024,
-        "largest progress step {largest} bytes"
-    );
+    assert!(largest <= 1024 * 1024, "largest progress step {largest} bytes");
     assert!(chunks.len() >= 64, "only {} progress steps", chunks.len());
     let put = &server.requests_to(Route::Upload)[0];
     assert_eq!(put.header("content-length"), Some(&*SIZE.to_string()));

@@ -50,10 +50,7 @@ pub(crate) fn read_head(reader: &mut impl BufRead) -> io::Result<Option<Request>
         let n = reader.read_line(&mut line)?;
         read += n;
         if n == 0 || read > MAX_HEAD {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "bad request head",
-            ));
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "bad request head"));
         }
         let line = line.trim_end_matches(['\r', '\n']);
         if line.is_empty() {

@@ -341,11 +341,7 @@ fn maybe_delay(route: Option<Route>, shared: &Shared) {
 }
 
 fn route_of(request: &Request) -> Option<Route> {
-    let segments: Vec<&str> = request
-        .path()
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
+    let segments: Vec<&str> = request.path().split('/').filter(|s| !s.is_empty()).collect();
     match (request.method.as_str(), segments.as_slice()) {
         ("POST", ["projects", _, "datasets"]) => Some(Route::Create),
         ("GET", ["projects", _, "datasets"]) => Some(Route::List),
@@ -365,11 +361,7 @@ fn handle_api(request: &Request, route: Option<Route>, body: &[u8], shared: &Sha
     if request.header("authorization") != Some(expected.as_str()) {
         return Response::json(401, &json!({"detail": "Invalid API key."}));
     }
-    let segments: Vec<&str> = request
-        .path()
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
+    let segments: Vec<&str> = request.path().split('/').filter(|s| !s.is_empty()).collect();
     let project = segments[1];
     if project.is_empty() || !project.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Response::json(404, &json!({"detail": "Not found."}));
@@ -441,10 +433,7 @@ fn handle_api(request: &Request, route: Option<Route>, body: &[u8], shared: &Sha
             } else {
                 None
             };
-            Response::json(
-                200,
-                &json!({"id": d.id, "status": d.status, "error": error}),
-            )
+            Response::json(200, &json!({"id": d.id, "status": d.status, "error": error}))
         }
         Route::Upload => unreachable!("uploads are handled by handle_upload"),
     }
@@ -477,10 +466,7 @@ fn create(state: &mut State, project: &str, body: &[u8], base_url: &str) -> Resp
         return Response::json(400, &json!({"detail": "JSON parse error."}));
     };
     let name = request.get("name").and_then(Value::as_str).unwrap_or("");
-    let filename = request
-        .get("filename")
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    let filename = request.get("filename").and_then(Value::as_str).unwrap_or("");
     if name.is_empty() {
         return Response::json(400, &json!({"name": ["This field is required."]}));
     }
@@ -557,11 +543,7 @@ fn handle_upload(
     shared: &Shared,
     index: usize,
 ) -> io::Result<Option<Response>> {
-    let segments: Vec<&str> = request
-        .path()
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
+    let segments: Vec<&str> = request.path().split('/').filter(|s| !s.is_empty()).collect();
     let (id, filename) = (segments[1].to_owned(), segments[2].to_owned());
     let Some(length) = request
         .header("content-length")
@@ -588,12 +570,7 @@ fn handle_upload(
         if fail_503 {
             faults.upload_503_times -= 1;
         }
-        (
-            signature_ok,
-            faults.expired_upload_url,
-            fail_503,
-            drop_after,
-        )
+        (signature_ok, faults.expired_upload_url, fail_503, drop_after)
     };
     if request.header("authorization").is_some() {
         return Ok(Some(s3_error(
@@ -663,9 +640,7 @@ fn handle_upload(
             }
         }
     }
-    Ok(Some(
-        Response::empty(200).header("ETag", "\"0123456789abcdef\""),
-    ))
+    Ok(Some(Response::empty(200).header("ETag", "\"0123456789abcdef\"")))
 }
 
 fn copy_counting(

@@ -13,8 +13,7 @@ pub(crate) fn from_zip(path: &Path) -> Result<Vec<(String, String)>, String> {
         .map_err(|e| format!("The uploaded file is not a valid zip archive ({e})."))?;
     let mut out = Vec::new();
     for name in archive.file_names() {
-        let name =
-            name.map_err(|e| format!("The zip archive has an unreadable entry name ({e})."))?;
+        let name = name.map_err(|e| format!("The zip archive has an unreadable entry name ({e})."))?;
         let name: &str = &name;
         if name.ends_with('/') || name.starts_with("__MACOSX/") {
             continue;
@@ -96,8 +95,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d.zip");
         let mut zip = zip::ZipWriter::new(File::create(&path).unwrap());
-        let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Stored);
+        let options =
+            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
         for name in ["s2/b.wav", "s1/a.wav", "s1/config.json", "providers.json"] {
             zip.start_file(name, options).unwrap();
             zip.write_all(b"x").unwrap();

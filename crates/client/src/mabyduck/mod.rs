@@ -19,12 +19,10 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use poll::{
-    DEFAULT_POLL_INITIAL, DEFAULT_POLL_MAX_INTERVAL, DEFAULT_POLL_TIMEOUT, PollOptions,
-};
+pub use poll::{DEFAULT_POLL_INITIAL, DEFAULT_POLL_MAX_INTERVAL, DEFAULT_POLL_TIMEOUT, PollOptions};
 pub use types::{
-    CreateDatasetRequest, CreatedDataset, DatasetDetail, DatasetStatus, DatasetSummary,
-    StatusResponse, Stimulus,
+    CreateDatasetRequest, CreatedDataset, DatasetDetail, DatasetStatus, DatasetSummary, StatusResponse,
+    Stimulus,
 };
 pub use verify::{ExpectedStimulus, Regrouped, StimulusMismatch, verify_stimuli};
 
@@ -316,10 +314,7 @@ impl Client {
     }
 
     /// `GET /projects/{project}/datasets/`: every dataset of the project.
-    pub fn list_datasets(
-        &self,
-        reporter: &dyn Reporter,
-    ) -> Result<Vec<DatasetSummary>, ClientError> {
+    pub fn list_datasets(&self, reporter: &dyn Reporter) -> Result<Vec<DatasetSummary>, ClientError> {
         let url = self.datasets_url();
         self.api_json(&url, None, None, reporter)
     }
@@ -372,11 +367,9 @@ impl Client {
         let detail = self.dataset_detail(&created.id, reporter)?;
         outcome.stimuli = Some(detail.stimuli.len());
         if let Some(expected) = &request.expected {
-            verify_stimuli(expected, &detail.stimuli).map_err(|mismatch| {
-                ClientError::StimuliMismatch {
-                    dataset_id: created.id.clone(),
-                    mismatch,
-                }
+            verify_stimuli(expected, &detail.stimuli).map_err(|mismatch| ClientError::StimuliMismatch {
+                dataset_id: created.id.clone(),
+                mismatch,
             })?;
             outcome.verified = true;
         }
@@ -398,10 +391,7 @@ impl Client {
             match attempt() {
                 Attempt::Done(value) => return Ok(value),
                 Attempt::Fail(error) => return Err(error),
-                Attempt::Retry {
-                    reason,
-                    retry_after,
-                } => {
+                Attempt::Retry { reason, retry_after } => {
                     if number >= max_attempts {
                         return Err(ClientError::RetriesExhausted {
                             url: url.clone(),
@@ -509,10 +499,7 @@ pub(crate) fn status_failure<T>(
             Some(wait) => format!("HTTP {status} (server asked to wait {}s)", wait.as_secs()),
             None => format!("HTTP {status}"),
         };
-        return Attempt::Retry {
-            reason,
-            retry_after,
-        };
+        return Attempt::Retry { reason, retry_after };
     }
     Attempt::Fail(ClientError::Http {
         status,
@@ -574,10 +561,7 @@ mod tests {
             assert!(validate_project_id(bad).is_err(), "{bad}");
         }
         assert!(validate_name(&"x".repeat(64)).is_ok());
-        assert!(
-            validate_name(&"é".repeat(64)).is_ok(),
-            "characters, not bytes"
-        );
+        assert!(validate_name(&"é".repeat(64)).is_ok(), "characters, not bytes");
         assert!(validate_name(&"x".repeat(65)).is_err());
         assert!(validate_name("").is_err());
         assert!(validate_filename("a.zip").is_ok());

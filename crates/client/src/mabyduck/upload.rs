@@ -133,13 +133,7 @@ mod tests {
         let scrubber = Scrubber::new(&key).with_url(&url);
         let xml = "<Error><Code>SignatureDoesNotMatch</Code><Message>no</Message>\
                    <SignatureProvided>abcdef0123456789</SignatureProvided></Error>";
-        assert_eq!(
-            object_store_detail(xml, &scrubber),
-            "SignatureDoesNotMatch: no"
-        );
-        assert_eq!(
-            object_store_detail("bad abcdef0123456789", &scrubber),
-            "bad ***"
-        );
+        assert_eq!(object_store_detail(xml, &scrubber), "SignatureDoesNotMatch: no");
+        assert_eq!(object_store_detail("bad abcdef0123456789", &scrubber), "bad ***");
     }
 }

@@ -101,10 +101,7 @@ impl fmt::Display for StimulusMismatch {
 
 /// Compare `actual` (from the platform) with `expected` (from the manifest).
 /// Paths are compared exactly; order does not matter.
-pub fn verify_stimuli(
-    expected: &[ExpectedStimulus],
-    actual: &[Stimulus],
-) -> Result<(), StimulusMismatch> {
+pub fn verify_stimuli(expected: &[ExpectedStimulus], actual: &[Stimulus]) -> Result<(), StimulusMismatch> {
     let mut want: BTreeMap<&str, &str> = BTreeMap::new();
     let mut mismatch = StimulusMismatch::default();
     for e in expected {
@@ -133,9 +130,7 @@ pub fn verify_stimuli(
     mismatch
         .unexpected
         .sort_by(|a, b| (&a.filepath, &a.group_id).cmp(&(&b.filepath, &b.group_id)));
-    mismatch
-        .regrouped
-        .sort_by(|a, b| a.filepath.cmp(&b.filepath));
+    mismatch.regrouped.sort_by(|a, b| a.filepath.cmp(&b.filepath));
     if mismatch.is_empty() {
         Ok(())
     } else {
@@ -181,10 +176,7 @@ mod tests {
         ]);
         let m = verify_stimuli(&expected, &got).unwrap_err();
         assert_eq!(m.missing, [ExpectedStimulus::new("s1/b.wav", "s1")]);
-        assert_eq!(
-            m.unexpected,
-            actual(&[("s1/a.wav", "s1"), ("s3/x.wav", "s3")])
-        );
+        assert_eq!(m.unexpected, actual(&[("s1/a.wav", "s1"), ("s3/x.wav", "s3")]));
         assert_eq!(
             m.regrouped,
             [Regrouped {
@@ -207,9 +199,6 @@ mod tests {
             .collect();
         let m = verify_stimuli(&expected, &[]).unwrap_err();
         assert_eq!(m.missing.len(), 15, "the data keeps everything");
-        assert!(
-            m.to_string().ends_with("s/09.wav (group s) and 5 more"),
-            "{m}"
-        );
+        assert!(m.to_string().ends_with("s/09.wav (group s) and 5 more"), "{m}");
     }
 }

@@ -9,8 +9,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use stimpack_client::{
-    ApiKey, Client, ClientOptions, DatasetStatus, ExpectedStimulus, PollOptions, Reporter,
-    RetryPolicy,
+    ApiKey, Client, ClientOptions, DatasetStatus, ExpectedStimulus, PollOptions, Reporter, RetryPolicy,
 };
 use stimpack_testserver::TestServer;
 
@@ -121,17 +120,14 @@ pub fn client_with(server: &TestServer, options: ClientOptions) -> Client {
 pub fn write_zip(dir: &Path, name: &str, entries: &[&str]) -> PathBuf {
     let path = dir.join(name);
     let mut zip = zip::ZipWriter::new(File::create(&path).unwrap());
-    let options =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     for entry in entries {
         zip.start_file(*entry, options).unwrap();
-        zip.write_all(format!("RIFF data of {entry}").as_bytes())
-            .unwrap();
+        zip.write_all(format!("RIFF data of {entry}").as_bytes()).unwrap();
     }
     if let Some(first) = entries.first() {
         let folder = first.split('/').next().unwrap();
-        zip.start_file(format!("{folder}/config.json"), options)
-            .unwrap();
+        zip.start_file(format!("{folder}/config.json"), options).unwrap();
         zip.write_all(br#"{"title": "t"}"#).unwrap();
     }
     zip.finish().unwrap();
@@ -177,14 +173,8 @@ pub fn assert_no_secrets(server: &TestServer, text_sources: &[String]) {
         for secret in secrets(server) {
             assert!(!text.contains(&secret), "secret leaked into: {text}");
         }
-        assert!(
-            !text.contains("X-Amz-Signature"),
-            "signed query leaked: {text}"
-        );
-        assert!(
-            !text.contains("X-Amz-Credential"),
-            "signed query leaked: {text}"
-        );
+        assert!(!text.contains("X-Amz-Signature"), "signed query leaked: {text}");
+        assert!(!text.contains("X-Amz-Credential"), "signed query leaked: {text}");
     }
 }
 

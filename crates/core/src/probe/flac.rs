@@ -2,44 +2,10 @@
 //! audio frame near the end of the file (frame header CRC-8 and frame CRC-16 checked) to report
 //! how many samples the file really holds, so a truncated file is detected and measured.
 
-use std::fmt;
 use std::io::{self, Read, Seek, SeekFrom};
 
-/// Error returned by [`probe_flac`].
-#[derive(Debug)]
-pub enum FlacError {
-    /// The file ends before the FLAC headers are complete (ID3v2 tag, `fLaC` marker, STREAMINFO).
-    Truncated(String),
-    /// Not a FLAC file, a corrupt STREAMINFO, or audio data without any valid frame header.
-    Invalid(String),
-    /// The reader failed.
-    Io(io::Error),
-}
-
-impl fmt::Display for FlacError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FlacError::Truncated(m) => write!(f, "truncated file: {m}"),
-            FlacError::Invalid(m) => write!(f, "invalid file: {m}"),
-            FlacError::Io(e) => write!(f, "read error: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for FlacError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            FlacError::Io(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<io::Error> for FlacError {
-    fn from(e: io::Error) -> Self {
-        FlacError::Io(e)
-    }
-}
+/// Why a file could not be read: the probe module's shared error type.
+pub type FlacError = super::ParseError;
 
 /// What a FLAC file declares and what it really holds.
 #[derive(Debug, Clone, PartialEq)]

@@ -79,41 +79,8 @@ pub struct ImageInfo {
     pub truncated: Option<String>,
 }
 
-/// Why an image could not be probed.
-#[derive(Debug)]
-pub enum ImageError {
-    /// The file ends inside the headers needed for the dimensions (what and where is described).
-    Truncated(String),
-    /// Not a supported image format, or a corrupt header (bad signature, checksum, zero size...).
-    Invalid(String),
-    /// Reading or seeking failed.
-    Io(io::Error),
-}
-
-impl fmt::Display for ImageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ImageError::Truncated(m) => write!(f, "the image is truncated: {m}"),
-            ImageError::Invalid(m) => write!(f, "the image is invalid: {m}"),
-            ImageError::Io(e) => write!(f, "reading the image failed: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for ImageError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ImageError::Io(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<io::Error> for ImageError {
-    fn from(e: io::Error) -> Self {
-        ImageError::Io(e)
-    }
-}
+/// Why a file could not be read: the probe module's shared error type.
+pub type ImageError = super::ParseError;
 
 type Result<T> = std::result::Result<T, ImageError>;
 

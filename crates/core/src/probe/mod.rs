@@ -350,15 +350,43 @@ fn outcome(
     }
 }
 
-/// The three ways a container parser fails, common to every submodule's error type.
-enum ParseError {
+/// Why a container parser could not read a file. Every submodule returns this.
+#[derive(Debug)]
+pub enum ParseError {
+    /// The file ends before what its headers promise (a size, a chunk, a frame): it is cut short.
     Truncated(String),
+    /// Not this format, or its structure is corrupt.
     Invalid(String),
+    /// Reading or seeking failed.
     Io(io::Error),
 }
 
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParseError::Truncated(m) | ParseError::Invalid(m) => f.write_str(m),
+            ParseError::Io(e) => write!(f, "read error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ParseError::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for ParseError {
+    fn from(e: io::Error) -> Self {
+        ParseError::Io(e)
+    }
+}
+
 fn image<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
-    let result = imghdr::probe_image(r, len).map_err(ParseError::from).map(|info| {
+    let result = imghdr::probe_image(r, len).map(|info| {
         let reading = Reading {
             format: info.format.name().to_string(),
             codec: Some(info.format.name().to_string()),
@@ -370,30 +398,6 @@ fn image<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
     });
     outcome(MediaKind::Image, result, Code::TruncatedImage)
 }
-
-/// Every submodule's error has the same three variants.
-macro_rules! parse_error_from {
-    ($($m:ident::$t:ident),*) => {$(
-        impl From<$m::$t> for ParseError {
-            fn from(e: $m::$t) -> Self {
-                match e {
-                    $m::$t::Truncated(m) => ParseError::Truncated(m),
-                    $m::$t::Invalid(m) => ParseError::Invalid(m),
-                    $m::$t::Io(e) => ParseError::Io(e),
-                }
-            }
-        }
-    )*};
-}
-
-parse_error_from!(
-    mpa::MpaError,
-    mp4::Mp4Error,
-    riff::RiffError,
-    flac::FlacError,
-    ogg::OggError,
-    imghdr::ImageError
-);
 
 fn audio_reading(format: &str, codec: &str, duration_s: f64, sample_rate: u32, channels: u32) -> Reading {
     Reading {
@@ -407,7 +411,7 @@ fn audio_reading(format: &str, codec: &str, duration_s: f64, sample_rate: u32, c
 }
 
 fn pcm(result: Result<riff::PcmInfo, riff::RiffError>, format: &str) -> Probe {
-    let result = result.map_err(ParseError::from).map(|info| {
+    let result = result.map(|info| {
         let reading = audio_reading(
             format,
             &info.codec,
@@ -421,7 +425,7 @@ fn pcm(result: Result<riff::PcmInfo, riff::RiffError>, format: &str) -> Probe {
 }
 
 fn flac<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
-    let result = flac::probe_flac(r, len).map_err(ParseError::from).map(|info| {
+    let result = flac::probe_flac(r, len).map(|info| {
         let reading = audio_reading(
             "flac",
             "flac",
@@ -435,7 +439,7 @@ fn flac<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
 }
 
 fn ogg<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
-    let result = ogg::probe_ogg(r, len).map_err(ParseError::from).map(|info| {
+    let result = ogg::probe_ogg(r, len).map(|info| {
         let reading = audio_reading(
             "ogg",
             &info.codec,
@@ -462,25 +466,23 @@ fn skipped_warning(skipped: u64) -> Option<Finding> {
 
 fn mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
     let mut skipped = 0;
-    let result = mpa::probe_mpeg_audio(r, len)
-        .map_err(ParseError::from)
-        .map(|info| {
-            skipped = info.skipped_bytes;
-            let name = match info.layer {
-                1 => "mp1",
-                2 => "mp2",
-                _ => "mp3",
-            };
-            let reading = Reading {
-                format: name.to_string(),
-                codec: Some(name.to_string()),
-                duration_s: Some(info.duration_s),
-                sample_rate: Some(info.sample_rate),
-                channels: Some(u32::from(info.channels)),
-                ..Reading::default()
-            };
-            (reading, info.truncated)
-        });
+    let result = mpa::probe_mpeg_audio(r, len).map(|info| {
+        skipped = info.skipped_bytes;
+        let name = match info.layer {
+            1 => "mp1",
+            2 => "mp2",
+            _ => "mp3",
+        };
+        let reading = Reading {
+            format: name.to_string(),
+            codec: Some(name.to_string()),
+            duration_s: Some(info.duration_s),
+            sample_rate: Some(info.sample_rate),
+            channels: Some(u32::from(info.channels)),
+            ..Reading::default()
+        };
+        (reading, info.truncated)
+    });
     let mut probe = outcome(MediaKind::Audio, result, Code::TruncatedAudio);
     probe.findings.extend(skipped_warning(skipped));
     probe
@@ -488,7 +490,7 @@ fn mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
 
 fn adts<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
     let mut skipped = 0;
-    let result = mpa::probe_adts(r, len).map_err(ParseError::from).map(|info| {
+    let result = mpa::probe_adts(r, len).map(|info| {
         skipped = info.skipped_bytes;
         let reading = Reading {
             format: "aac".to_string(),
@@ -508,7 +510,7 @@ fn adts<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
 fn iso_bmff<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
     let info = match mp4::probe(r, len) {
         Ok(info) => info,
-        Err(e) => return outcome(MediaKind::Video, Err(e.into()), Code::TruncatedVideo),
+        Err(e) => return outcome(MediaKind::Video, Err(e), Code::TruncatedVideo),
     };
     let video = info.tracks.iter().find(|t| t.kind == mp4::TrackKind::Video);
     let audio = info.tracks.iter().find(|t| t.kind == mp4::TrackKind::Audio);

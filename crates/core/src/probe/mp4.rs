@@ -3,7 +3,6 @@
 //! tracks, codecs, exact durations and sample counts. It never panics on hostile input.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::io::{self, Read, Seek, SeekFrom};
 
 /// Largest amount of bytes read from the file in one go (and the largest buffer kept).
@@ -13,43 +12,8 @@ const STSD_CAP: usize = 64 * 1024;
 /// Largest number of samples in the last chunk whose sizes are summed for the data-end check.
 const LAST_CHUNK_SAMPLES_CAP: u64 = 1 << 20;
 
-/// What went wrong while probing an MP4 / M4A / MOV file.
-#[derive(Debug)]
-pub enum Mp4Error {
-    /// The file ends before what its headers promise: a top-level box runs past the end of the
-    /// file, the `moov` box is missing (unfinished recording or cut file), or the sample tables
-    /// point at data beyond the end of the file.
-    Truncated(String),
-    /// Not an ISO-BMFF file, or its box structure / tables are corrupt.
-    Invalid(String),
-    /// Reading or seeking failed.
-    Io(io::Error),
-}
-
-impl fmt::Display for Mp4Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Mp4Error::Truncated(m) => write!(f, "truncated MP4/MOV file: {m}"),
-            Mp4Error::Invalid(m) => write!(f, "invalid MP4/MOV file: {m}"),
-            Mp4Error::Io(e) => write!(f, "i/o error while reading MP4/MOV file: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for Mp4Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Mp4Error::Io(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<io::Error> for Mp4Error {
-    fn from(e: io::Error) -> Self {
-        Mp4Error::Io(e)
-    }
-}
+/// Why a file could not be read: the probe module's shared error type.
+pub type Mp4Error = super::ParseError;
 
 /// Kind of a track, from its media handler (`hdlr`) type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1741,7 +1705,7 @@ mod tests {
     #[test]
     fn errors_display() {
         let e = Mp4Error::Truncated("x".into());
-        assert_eq!(e.to_string(), "truncated MP4/MOV file: x");
+        assert_eq!(e.to_string(), "x");
         let e: Mp4Error = io::Error::other("boom").into();
         assert!(std::error::Error::source(&e).is_some());
     }

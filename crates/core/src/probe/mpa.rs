@@ -2,7 +2,6 @@
 //! header to the end of the file without decoding: exact frame and sample counts of what the file holds
 //! (also for VBR without Xing/VBRI), with header claims, truncation and garbage reported next to them.
 
-use std::fmt;
 use std::io::{self, Read, Seek, SeekFrom};
 
 /// Size of the read buffer managed over the reader.
@@ -18,43 +17,8 @@ const CONFIRM_FIRST: u32 = 3;
 /// Consecutive consistent frames needed to accept a frame found while resyncing.
 const CONFIRM_RESYNC: u32 = 2;
 
-/// Why a stream could not be probed.
-#[derive(Debug)]
-pub enum MpaError {
-    /// The file ends before anything usable: e.g. a leading ID3v2 tag runs past the end of the
-    /// file, or the only frames present are cut short.
-    Truncated(String),
-    /// Not an MPEG audio / ADTS stream, an unsupported variant (free-format bitrate), or so
-    /// damaged that almost nothing valid was found.
-    Invalid(String),
-    /// The reader failed.
-    Io(io::Error),
-}
-
-impl fmt::Display for MpaError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MpaError::Truncated(m) => write!(f, "truncated: {m}"),
-            MpaError::Invalid(m) => write!(f, "invalid: {m}"),
-            MpaError::Io(e) => write!(f, "read error: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for MpaError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            MpaError::Io(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<io::Error> for MpaError {
-    fn from(e: io::Error) -> Self {
-        MpaError::Io(e)
-    }
-}
+/// Why a file could not be read: the probe module's shared error type.
+pub type MpaError = super::ParseError;
 
 /// MPEG audio version of the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1059,14 +1023,14 @@ mod tests {
         mp(&fixture(name)).unwrap()
     }
 
-    fn invalid_msg(r: Result<impl fmt::Debug, MpaError>) -> String {
+    fn invalid_msg(r: Result<impl std::fmt::Debug, MpaError>) -> String {
         match r {
             Err(MpaError::Invalid(m)) => m,
             other => panic!("expected Invalid, got {other:?}"),
         }
     }
 
-    fn truncated_msg(r: Result<impl fmt::Debug, MpaError>) -> String {
+    fn truncated_msg(r: Result<impl std::fmt::Debug, MpaError>) -> String {
         match r {
             Err(MpaError::Truncated(m)) => m,
             other => panic!("expected Truncated, got {other:?}"),

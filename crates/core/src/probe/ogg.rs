@@ -2,44 +2,10 @@
 //! identification header and measures it from the granule position of its last CRC-checked page,
 //! found by scanning the tail of the file, so a file cut short is detected and measured.
 
-use std::fmt;
 use std::io::{self, Read, Seek, SeekFrom};
 
-/// Error returned by [`probe_ogg`].
-#[derive(Debug)]
-pub enum OggError {
-    /// The file ends before the identification header of the stream is complete.
-    Truncated(String),
-    /// Not an Ogg file, a corrupt first page, or no Vorbis/Opus/FLAC/Speex stream in it.
-    Invalid(String),
-    /// The reader failed.
-    Io(io::Error),
-}
-
-impl fmt::Display for OggError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            OggError::Truncated(m) => write!(f, "truncated file: {m}"),
-            OggError::Invalid(m) => write!(f, "invalid file: {m}"),
-            OggError::Io(e) => write!(f, "read error: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for OggError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            OggError::Io(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<io::Error> for OggError {
-    fn from(e: io::Error) -> Self {
-        OggError::Io(e)
-    }
-}
+/// Why a file could not be read: the probe module's shared error type.
+pub type OggError = super::ParseError;
 
 /// What the first audio stream of an Ogg file declares and really holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -893,7 +859,7 @@ mod tests {
         let e = probe(&b).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "invalid file: the Ogg file holds no Vorbis, Opus, FLAC or Speex stream (its first stream is Theora)"
+            "the Ogg file holds no Vorbis, Opus, FLAC or Speex stream (its first stream is Theora)"
         );
         // a corrupt OpusHead (0 channels)
         let mut b = load("opus.opus");

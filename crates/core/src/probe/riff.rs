@@ -2,48 +2,13 @@
 //! codec parameters together with the number of sample frames the file really holds, so a file cut
 //! short (whose header still declares the full length) is detected and measured to the frame.
 
-use std::fmt;
 use std::io::{self, Read, Seek, SeekFrom};
 
 /// Upper bound on the number of chunks walked before giving up (guards against hostile files).
 const MAX_CHUNKS: usize = 100_000;
 
-/// Error returned by [`probe_wav`] and [`probe_aiff`].
-#[derive(Debug)]
-pub enum RiffError {
-    /// The file ends before the headers needed to describe the audio (fmt/COMM chunk, start of the
-    /// data/SSND chunk) are complete.
-    Truncated(String),
-    /// Not a WAV/AIFF file, or a header that is corrupt (missing fmt/data, zero channels, ...).
-    Invalid(String),
-    /// The reader failed.
-    Io(io::Error),
-}
-
-impl fmt::Display for RiffError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RiffError::Truncated(m) => write!(f, "truncated file: {m}"),
-            RiffError::Invalid(m) => write!(f, "invalid file: {m}"),
-            RiffError::Io(e) => write!(f, "read error: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for RiffError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            RiffError::Io(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<io::Error> for RiffError {
-    fn from(e: io::Error) -> Self {
-        RiffError::Io(e)
-    }
-}
+/// Why a file could not be read: the probe module's shared error type.
+pub type RiffError = super::ParseError;
 
 /// What a WAV or AIFF file declares and what it really holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -1077,7 +1042,7 @@ mod tests {
         n[4..8].copy_from_slice(&28u32.to_le_bytes());
         let e = wav(&n).unwrap_err();
         assert!(matches!(e, RiffError::Invalid(_)));
-        assert_eq!(e.to_string(), "invalid file: the WAV file has no data chunk");
+        assert_eq!(e.to_string(), "the WAV file has no data chunk");
         // no fmt chunk
         let mut n = b.clone();
         n[12..16].copy_from_slice(b"junk");
