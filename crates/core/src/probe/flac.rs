@@ -2,7 +2,9 @@
 //! audio frame near the end of the file (frame header CRC-8 and frame CRC-16 checked) to report
 //! how many samples the file really holds, so a truncated file is detected and measured.
 
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{Read, Seek};
+
+use super::read_at;
 
 /// Why a file could not be read: the probe module's shared error type.
 pub type FlacError = super::ParseError;
@@ -82,21 +84,6 @@ fn crc8(b: &[u8]) -> u8 {
 
 fn crc16_step(c: u16, x: u8) -> u16 {
     (c << 8) ^ CRC16[usize::from((c >> 8) as u8 ^ x)]
-}
-
-/// Reads up to `buf.len()` bytes at `pos` (fewer only at end of stream).
-fn read_at<R: Read + Seek>(r: &mut R, pos: u64, buf: &mut [u8]) -> io::Result<usize> {
-    r.seek(SeekFrom::Start(pos))?;
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 struct StreamInfo {

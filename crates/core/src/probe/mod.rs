@@ -176,6 +176,13 @@ fn sniff_content<R: Read + Seek>(r: &mut R, len: u64) -> io::Result<Option<Conta
     Ok(found)
 }
 
+/// Reads up to `buf.len()` bytes at `pos`; fewer only at the end of the file.
+fn read_at<R: Read + Seek>(r: &mut R, pos: u64, buf: &mut [u8]) -> io::Result<usize> {
+    r.seek(SeekFrom::Start(pos))?;
+    read_up_to(r, buf)
+}
+
+/// Reads up to `buf.len()` bytes; fewer only at the end of the file.
 fn read_up_to<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {

@@ -4,6 +4,8 @@
 
 use std::io::{self, Read, Seek, SeekFrom};
 
+use super::read_at;
+
 /// Size of the read buffer managed over the reader.
 const BUF_CAP: usize = 64 * 1024;
 /// Bytes kept before the requested position when the buffer is refilled (cheap small look-backs).
@@ -214,21 +216,6 @@ impl<'a, R: Read + Seek> Window<'a, R> {
         let k = (want_end.min(buf_end) - pos) as usize;
         Ok(&self.buf[off..off + k])
     }
-}
-
-/// Reads up to `buf.len()` bytes at `pos`; returns how many were read (short at end of file).
-fn read_at<R: Read + Seek>(r: &mut R, pos: u64, buf: &mut [u8]) -> io::Result<usize> {
-    r.seek(SeekFrom::Start(pos))?;
-    let mut got = 0;
-    while got < buf.len() {
-        match r.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(k) => got += k.min(buf.len() - got),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 //! identification header and measures it from the granule position of its last CRC-checked page,
 //! found by scanning the tail of the file, so a file cut short is detected and measured.
 
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, Read, Seek};
+
+use super::read_at;
 
 /// Why a file could not be read: the probe module's shared error type.
 pub type OggError = super::ParseError;
@@ -70,21 +72,6 @@ fn page_crc(page: &[u8]) -> u32 {
         c = (c << 8) ^ CRC[usize::from((c >> 24) as u8 ^ x)];
     }
     c
-}
-
-/// Reads up to `buf.len()` bytes at `pos` (fewer only at end of stream).
-fn read_at<R: Read + Seek>(r: &mut R, pos: u64, buf: &mut [u8]) -> io::Result<usize> {
-    r.seek(SeekFrom::Start(pos))?;
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 /// A parsed page header.

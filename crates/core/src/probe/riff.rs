@@ -2,7 +2,9 @@
 //! codec parameters together with the number of sample frames the file really holds, so a file cut
 //! short (whose header still declares the full length) is detected and measured to the frame.
 
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, Read, Seek};
+
+use super::read_at;
 
 /// Upper bound on the number of chunks walked before giving up (guards against hostile files).
 const MAX_CHUNKS: usize = 100_000;
@@ -63,21 +65,6 @@ fn u64_le_at(b: &[u8], i: usize) -> u64 {
     let lo = u64::from(u32_at(b, i, false));
     let hi = u64::from(u32_at(b, i + 4, false));
     lo | (hi << 32)
-}
-
-/// Reads up to `buf.len()` bytes at `pos` (fewer only at end of stream).
-fn read_at<R: Read + Seek>(r: &mut R, pos: u64, buf: &mut [u8]) -> io::Result<usize> {
-    r.seek(SeekFrom::Start(pos))?;
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 fn fourcc(id: &[u8]) -> String {
