@@ -54,6 +54,9 @@ pub struct RuleArgs {
     /// Treat warnings as errors.
     #[arg(long)]
     pub strict: bool,
+    /// Also decode every audio file completely, to prove its audio stream is intact (slower).
+    #[arg(long)]
+    pub decode: bool,
     /// Probing threads (default: one per core).
     #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
     pub threads: usize,
@@ -95,5 +98,6 @@ impl RuleArgs {
             .with_anchors(self.anchors.clone())
             .with_strict(self.strict)
             .with_threads(self.threads)
+            .with_decode(self.decode)
     }
 }

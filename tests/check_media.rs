@@ -312,3 +312,74 @@ fn the_same_input_gives_the_same_bytes() {
     assert_eq!(first, run("2"));
     assert_eq!(first, run("2"));
 }
+
+#[test]
+fn decode_finds_damage_that_headers_cannot_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dataset(
+        dir.path(),
+        &[
+            ("s1/a.flac", "audio/flac_s16.flac"),
+            ("s1/b.mp3", "mp3/cbr_info.mp3"),
+        ],
+    );
+    // Damage the FLAC audio (past its 8 KiB padding): headers stay intact, frame CRCs and MD5 fail.
+    let path = root.join("s1/a.flac");
+    let mut bytes = fs::read(&path).unwrap();
+    let mid = bytes.len() * 3 / 4;
+    for b in &mut bytes[mid..mid + 64] {
+        *b ^= 0x5a;
+    }
+    fs::write(&path, bytes).unwrap();
+    let (code, report) = check_json(&root, &[]);
+    assert_eq!(
+        report["summary"]["errors"],
+        0,
+        "headers alone cannot see it: {:#?}",
+        codes(&report)
+    );
+    assert_eq!(code, 0);
+    let (code, report) = check_json(&root, &["--decode"]);
+    assert_eq!(code, 1);
+    assert!(
+        has(&report, "undecodable-audio", "s1/a.flac"),
+        "{:#?}",
+        codes(&report)
+    );
+    assert_eq!(report["summary"]["errors"], 1);
+    // The healthy demo decodes cleanly (its Opus files are skipped: Symphonia has no Opus decoder).
+    let demo = testdata().join("demo");
+    let (code, report) = check_json(&demo, &["--decode"]);
+    assert_eq!(code, 0, "{:#?}", codes(&report));
+}
+
+/// Regression (real-file sweep): a cut-short .m4a was reported as `truncated-video`; Vorbis in
+/// `.opus`, video in `.m4a` and MP2 in `.mp3` passed although players pick decoders by extension.
+#[test]
+fn codec_must_match_the_extension_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dataset(
+        dir.path(),
+        &[
+            ("s1/vorbis.opus", "audio/vorbis.ogg"),
+            ("s1/movie.m4a", "video/h264_aac.mp4"),
+            ("s1/layer2.mp3", "mp3/layer2.mp2"),
+            ("s1/cut.m4a", "video/trunc_mdat.mp4"),
+            ("s1/fine.opus", "audio/opus.opus"),
+        ],
+    );
+    let (_, report) = check_json(&root, &[]);
+    for p in ["s1/vorbis.opus", "s1/movie.m4a", "s1/layer2.mp3"] {
+        assert!(
+            has(&report, "extension-mismatch", p),
+            "{p}: {:#?}",
+            codes(&report)
+        );
+    }
+    assert!(
+        has(&report, "truncated-audio", "s1/cut.m4a"),
+        "{:#?}",
+        codes(&report)
+    );
+    assert!(!codes(&report).iter().any(|(_, p)| p == "s1/fine.opus"));
+}

@@ -89,7 +89,7 @@ pub fn check_scan(scan: &Scan, opts: &CheckOptions) -> Report {
 /// Probes one candidate and turns it into a stimulus plus findings.
 fn stimulus(scan: &Scan, c: &Candidate, opts: &CheckOptions) -> (Stimulus, Vec<Issue>) {
     let entry = &scan.entries[c.entry];
-    let probe = match &entry.origin {
+    let mut probe = match &entry.origin {
         Origin::Url { .. } => from_extension(&c.extension),
         _ => catch_unwind(AssertUnwindSafe(|| probe_entry(scan, entry, &c.extension))).unwrap_or_else(|panic| {
             let what = panic
@@ -111,6 +111,17 @@ fn stimulus(scan: &Scan, c: &Candidate, opts: &CheckOptions) -> (Stimulus, Vec<I
             }
         }),
     };
+    // Decoding proves the stream of a file that otherwise looks healthy; a file already found
+    // damaged would only fail again for the same reason.
+    let healthy = probe.findings.iter().all(|f| f.severity != Severity::Error);
+    let expected_s = probe.reading.as_ref().and_then(|r| r.duration_s);
+    let decodable = probe.media == Some(MediaKind::Audio) && healthy && expected_s.is_some();
+    if opts.decode && decodable && !matches!(entry.origin, Origin::Url { .. }) {
+        probe.findings.extend(match open_entry(scan, entry) {
+            Ok((reader, len)) => probe::decode::findings(reader, len, &c.extension, expected_s),
+            Err(_) => Vec::new(), // already reported by the probe
+        });
+    }
     let role = if c.condition == opts.reference {
         Role::Reference
     } else if opts.anchors.contains(&c.condition) {
@@ -214,9 +225,9 @@ pub(crate) fn open_entry(scan: &Scan, entry: &Entry) -> std::io::Result<(Box<dyn
     }
 }
 
-/// `Read + Seek + Send`, as a trait object.
-pub(crate) trait ReadSeekSend: Read + Seek + Send {}
-impl<T: Read + Seek + Send> ReadSeekSend for T {}
+/// `Read + Seek + Send + Sync`, as a trait object.
+pub(crate) trait ReadSeekSend: Read + Seek + Send + Sync {}
+impl<T: Read + Seek + Send + Sync> ReadSeekSend for T {}
 
 fn probe_entry(scan: &Scan, entry: &Entry, extension: &str) -> Probe {
     match open_entry(scan, entry) {

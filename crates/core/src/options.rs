@@ -35,6 +35,8 @@ pub struct CheckOptions {
     pub duration_tolerance: f64,
     /// Worker threads for probing; 0 means one per core.
     pub threads: usize,
+    /// Also decode every audio file completely (slower) to prove its stream is decodable.
+    pub decode: bool,
 }
 
 impl Default for CheckOptions {
@@ -47,6 +49,7 @@ impl Default for CheckOptions {
             repack: false,
             duration_tolerance: DEFAULT_DURATION_TOLERANCE,
             threads: 0,
+            decode: false,
         }
     }
 }
@@ -79,6 +82,12 @@ impl CheckOptions {
     /// Declares that the input will be re-packed (see [`CheckOptions::repack`]).
     pub fn with_repack(mut self, repack: bool) -> Self {
         self.repack = repack;
+        self
+    }
+
+    /// Also decodes every audio file completely (see [`CheckOptions::decode`]).
+    pub fn with_decode(mut self, decode: bool) -> Self {
+        self.decode = decode;
         self
     }
 

@@ -297,6 +297,8 @@ codes! {
     ExtensionMismatch = "extension-mismatch",
     /// The file has a media extension but its content is not readable as that media.
     InvalidMedia = "invalid-media",
+    /// With `--decode`: the audio stream fails to decode, or its checksum does not match.
+    UndecodableAudio = "undecodable-audio",
     /// The file is not a supported stimulus kind.
     UnsupportedFile = "unsupported-file",
     // --- layout ---

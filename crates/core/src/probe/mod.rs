@@ -11,6 +11,7 @@ use crate::jsonfiles;
 use crate::report::{Code, MediaKind, Severity};
 use crate::sniff::{self, Container, ExtensionKind};
 
+pub mod decode;
 pub mod flac;
 pub mod imghdr;
 pub mod mp4;
@@ -150,7 +151,11 @@ fn probe_inner<R: Read + Seek>(r: &mut R, len: u64, extension: &str) -> io::Resu
         _ => return Ok(Probe::failed(None, unsupported(extension, Some(container)))),
     }
     r.seek(SeekFrom::Start(0))?;
-    let mut probe = read_container(r, len, container)?;
+    let expected_media = expected.map(ExtensionKind::media);
+    let mut probe = read_container(r, len, container, expected_media)?;
+    if findings.is_empty() {
+        findings.extend(codec_mismatch(extension, &probe));
+    }
     findings.append(&mut probe.findings);
     probe.findings = findings;
     Ok(probe)
@@ -194,6 +199,29 @@ fn read_up_to<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(n)
+}
+
+/// A container that matches its extension but holds what the extension does not promise:
+/// Vorbis in `.opus`, video in `.m4a`, MPEG layer II in `.mp3` (browsers pick the decoder by
+/// extension and play only layer III as MP3).
+fn codec_mismatch(extension: &str, probe: &Probe) -> Option<Finding> {
+    let reading = probe.reading.as_ref()?;
+    let codec = reading.codec.as_deref().unwrap_or("");
+    let (what, fix) = match extension {
+        "opus" if codec != "opus" => (format!("Ogg {codec}"), "rename it to .ogg"),
+        "m4a" if probe.media == Some(MediaKind::Video) => ("video".to_string(), "rename it to .mp4"),
+        "mp3" if codec == "mp2" || codec == "mp1" => (
+            format!("MPEG audio {}", codec.to_uppercase()),
+            "rename it to .mp2, or re-encode it as MP3",
+        ),
+        _ => return None,
+    };
+    Some(Finding::error(
+        Code::ExtensionMismatch,
+        format!(
+            "the file holds {what}, which its extension '.{extension}' does not promise; players choose by extension: {fix}"
+        ),
+    ))
 }
 
 /// The extension to suggest for a container.
@@ -290,7 +318,14 @@ fn embedded(bytes: Result<Vec<u8>, u64>) -> Probe {
 }
 
 /// Reads a container's readings, with truncation findings.
-fn read_container<R: Read + Seek>(r: &mut R, len: u64, container: Container) -> io::Result<Probe> {
+/// `expected` is the media kind the extension promises, which names the finding when a file
+/// is too damaged to show its own kind.
+fn read_container<R: Read + Seek>(
+    r: &mut R,
+    len: u64,
+    container: Container,
+    expected: Option<MediaKind>,
+) -> io::Result<Probe> {
     match container {
         Container::Png
         | Container::Jpeg
@@ -304,7 +339,7 @@ fn read_container<R: Read + Seek>(r: &mut R, len: u64, container: Container) -> 
         Container::Ogg => Ok(ogg(r, len)),
         Container::MpegAudio => Ok(mpeg_audio(r, len)),
         Container::Adts => Ok(adts(r, len)),
-        Container::IsoBmff => Ok(iso_bmff(r, len)),
+        Container::IsoBmff => Ok(iso_bmff(r, len, expected)),
         other => Ok(Probe::failed(
             None,
             Finding::error(
@@ -514,9 +549,12 @@ fn adts<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
     probe
 }
 
-fn iso_bmff<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
+fn iso_bmff<R: Read + Seek>(r: &mut R, len: u64, expected: Option<MediaKind>) -> Probe {
     let info = match mp4::probe(r, len) {
         Ok(info) => info,
+        Err(e) if expected == Some(MediaKind::Audio) => {
+            return outcome(MediaKind::Audio, Err(e), Code::TruncatedAudio);
+        }
         Err(e) => return outcome(MediaKind::Video, Err(e), Code::TruncatedVideo),
     };
     let video = info.tracks.iter().find(|t| t.kind == mp4::TrackKind::Video);

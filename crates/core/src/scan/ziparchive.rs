@@ -55,7 +55,7 @@ pub struct ZipSource {
 impl ZipSource {
     /// Opens an entry for reading with seeking. Stored entries are read in place;
     /// deflated ones are decompressed into memory or, when large, a temporary file.
-    pub fn open(&self, entry: &ZipEntry) -> io::Result<Box<dyn ReadSeek + Send>> {
+    pub fn open(&self, entry: &ZipEntry) -> io::Result<Box<dyn ReadSeek + Send + Sync>> {
         match entry.method {
             Method::Stored => {
                 let start = self.data_start(entry)?;
