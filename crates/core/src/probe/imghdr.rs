@@ -11,6 +11,11 @@ const MAX_CHUNKS: u32 = 100_000;
 const MAX_IFD_ENTRIES: u64 = 4096;
 /// Upper bound on the number of TIFF strip/tile offsets checked (plus the last one).
 const MAX_STRIPS: u64 = 8192;
+/// Upper bound on the number of TIFF image directories (pages) walked.
+const MAX_IFDS: usize = 1000;
+/// Upper bound on the directory entries and strip/tile values read over a whole TIFF IFD chain
+/// (one more directory may be finished after it is reached).
+const MAX_TIFF_VALUES: u64 = 1 << 20;
 /// How many bytes at the end of a JPEG/GIF file are searched for the end marker.
 const TAIL_WINDOW: u64 = 64;
 
@@ -861,6 +866,7 @@ impl Tiff {
     }
 }
 
+/// Size of one value of an integer array type (SHORT, LONG, LONG8).
 fn type_size(typ: u16) -> Option<u64> {
     match typ {
         3 => Some(2),
@@ -868,6 +874,94 @@ fn type_size(typ: u16) -> Option<u64> {
         16 => Some(8),
         _ => None,
     }
+}
+
+/// Size of one value of any TIFF / BigTIFF field type; `None` for unknown types (which readers
+/// skip, so they are not checked).
+fn value_size(typ: u16) -> Option<u64> {
+    match typ {
+        1 | 2 | 6 | 7 => Some(1),
+        3 | 8 => Some(2),
+        4 | 9 | 11 | 13 => Some(4),
+        5 | 10 | 12 | 16 | 17 | 18 => Some(8),
+        _ => None,
+    }
+}
+
+/// The TIFF name of a field type (for messages).
+fn type_name(typ: u16) -> &'static str {
+    match typ {
+        1 => "BYTE",
+        2 => "ASCII",
+        3 => "SHORT",
+        4 => "LONG",
+        5 => "RATIONAL",
+        6 => "SBYTE",
+        7 => "UNDEFINED",
+        8 => "SSHORT",
+        9 => "SLONG",
+        10 => "SRATIONAL",
+        11 => "FLOAT",
+        12 => "DOUBLE",
+        13 => "IFD",
+        16 => "LONG8",
+        17 => "SLONG8",
+        18 => "IFD8",
+        _ => "?",
+    }
+}
+
+/// The name of a TIFF tag (for messages), or its number.
+fn tag_name(tag: u16) -> String {
+    let name = match tag {
+        254 => "NewSubfileType",
+        256 => "ImageWidth",
+        257 => "ImageLength",
+        258 => "BitsPerSample",
+        259 => "Compression",
+        262 => "PhotometricInterpretation",
+        269 => "DocumentName",
+        270 => "ImageDescription",
+        271 => "Make",
+        272 => "Model",
+        273 => "StripOffsets",
+        277 => "SamplesPerPixel",
+        278 => "RowsPerStrip",
+        279 => "StripByteCounts",
+        282 => "XResolution",
+        283 => "YResolution",
+        284 => "PlanarConfiguration",
+        285 => "PageName",
+        296 => "ResolutionUnit",
+        297 => "PageNumber",
+        301 => "TransferFunction",
+        305 => "Software",
+        306 => "DateTime",
+        315 => "Artist",
+        317 => "Predictor",
+        318 => "WhitePoint",
+        319 => "PrimaryChromaticities",
+        320 => "ColorMap",
+        322 => "TileWidth",
+        323 => "TileLength",
+        324 => "TileOffsets",
+        325 => "TileByteCounts",
+        330 => "SubIFDs",
+        338 => "ExtraSamples",
+        339 => "SampleFormat",
+        347 => "JPEGTables",
+        529 => "YCbCrCoefficients",
+        530 => "YCbCrSubSampling",
+        532 => "ReferenceBlackWhite",
+        700 => "XMP",
+        33432 => "Copyright",
+        33723 => "IPTC",
+        34377 => "Photoshop",
+        34665 => "ExifIFD",
+        34675 => "ICCProfile",
+        _ => return format!("tag {tag}"),
+    };
+    name.to_string()
 }
 
 /// One IFD entry of interest: type, count and the raw value field.
@@ -879,11 +973,13 @@ struct Entry {
 }
 
 /// Values of an integer array tag: the first up to [`MAX_STRIPS`] values and, if there are more,
-/// the last one (with its index). `Err` holds a truncation message.
+/// the last one (with its index). `Err` holds a truncation message; `pre` starts it ("the " or
+/// "page 2's ").
 fn read_tiff_array<R: Read + Seek>(
     src: &mut Src<'_, R>,
     t: Tiff,
     e: &Entry,
+    pre: &str,
     what: &str,
 ) -> Result<std::result::Result<Vec<(u64, u64)>, String>> {
     let Some(size) = type_size(e.typ) else {
@@ -908,7 +1004,7 @@ fn read_tiff_array<R: Read + Seek>(
     let off = t.offset(&e.field[..t.field()]);
     if off.saturating_add(total) > src.len {
         return Ok(Err(format!(
-            "the {what} table ({} entries at byte {off}) extends beyond the end of the file ({} bytes)",
+            "{pre}{what} table ({} entries at byte {off}) extends beyond the end of the file ({} bytes)",
             e.count, src.len
         )));
     }
@@ -928,6 +1024,211 @@ fn read_tiff_array<R: Read + Seek>(
         }
     }
     Ok(Ok(vals))
+}
+
+/// One image directory (IFD) as far as the file holds it.
+struct Ifd {
+    /// The declared number of entries.
+    count: u64,
+    /// The entries the file holds (at most [`MAX_IFD_ENTRIES`]) as (tag, entry), in file order.
+    entries: Vec<(u16, Entry)>,
+    /// Some declared entries are missing: the file ends inside the entry table.
+    table_cut: bool,
+    /// The offset of the next IFD (0: none); `None` when the file ends before that field.
+    next: Option<u64>,
+}
+
+/// Reads the IFD at `at`; `Ok(None)` when the file ends inside its entry count.
+fn read_ifd<R: Read + Seek>(src: &mut Src<'_, R>, t: Tiff, at: u64) -> Result<Option<Ifd>> {
+    let len = src.len;
+    let cs = if t.big { 8 } else { 2 };
+    let mut cb = [0u8; 8];
+    if src.read_at(at, &mut cb[..cs])? < cs {
+        return Ok(None);
+    }
+    let count = if t.big { t.u64(&cb) } else { t.u16(&cb).into() };
+    let esize: u64 = if t.big { 20 } else { 12 };
+    let first = at.saturating_add(cs as u64);
+    let shown = count.min(MAX_IFD_ENTRIES);
+    let mut buf = vec![0u8; (shown * esize) as usize];
+    let got = src.read_at(first, &mut buf)?;
+    let avail = got / esize as usize;
+    let mut entries = Vec::with_capacity(avail);
+    for e in buf[..avail * esize as usize].chunks_exact(esize as usize) {
+        let tag = t.u16(&e[0..2]);
+        let typ = t.u16(&e[2..4]);
+        let (count, field) = if t.big {
+            (t.u64(&e[4..12]), &e[12..20])
+        } else {
+            (u64::from(t.u32(&e[4..8])), &e[8..12])
+        };
+        let mut f = [0u8; 8];
+        f[..field.len()].copy_from_slice(field);
+        entries.push((tag, Entry { typ, count, field: f }));
+    }
+    let table_end = count.checked_mul(esize).and_then(|b| first.checked_add(b));
+    let table_cut = (avail as u64) < shown || table_end.is_none_or(|e| e > len);
+    let mut next = None;
+    if let (Some(end), false) = (table_end, table_cut) {
+        let mut nb = [0u8; 8];
+        let n = t.field();
+        if src.read_at(end, &mut nb[..n])? == n {
+            next = Some(t.offset(&nb[..n]));
+        }
+    }
+    Ok(Some(Ifd {
+        count,
+        entries,
+        table_cut,
+        next,
+    }))
+}
+
+/// The out-of-line value of `ifd` that the end of the file cuts first (the lowest offset among
+/// those running past the end; strip and tile tables are left to [`check_tiff_data`]).
+fn check_tiff_values(t: Tiff, ifd: &Ifd, len: u64, pre: &str) -> Option<String> {
+    let mut first: Option<(u64, String)> = None;
+    for (tag, e) in &ifd.entries {
+        if matches!(tag, 273 | 279 | 324 | 325) {
+            continue;
+        }
+        let Some(size) = value_size(e.typ) else {
+            continue;
+        };
+        let total = e.count.checked_mul(size);
+        if total.is_some_and(|n| n <= t.field() as u64) {
+            continue;
+        }
+        let off = t.offset(&e.field[..t.field()]);
+        let end = total.and_then(|n| off.checked_add(n));
+        if end.is_some_and(|end| end <= len) || first.as_ref().is_some_and(|(o, _)| *o <= off) {
+            continue;
+        }
+        let to = end.map_or_else(|| "beyond".to_string(), |e| e.to_string());
+        let msg = format!(
+            "{pre}{} value ({} {} values at bytes {off} to {to}) lies beyond the end of the file ({len} bytes)",
+            tag_name(*tag),
+            e.count,
+            type_name(e.typ)
+        );
+        first = Some((off, msg));
+    }
+    first.map(|(_, m)| m)
+}
+
+/// Checks that the strips or tiles of one IFD lie within the file; a truncation message if not.
+/// `pre` starts the messages ("" or "page 2's "); `budget` counts the values read.
+fn check_tiff_data<R: Read + Seek>(
+    src: &mut Src<'_, R>,
+    t: Tiff,
+    ifd: &Ifd,
+    pre: &str,
+    budget: &mut u64,
+) -> Result<Option<String>> {
+    let len = src.len;
+    let find = |want: u16| ifd.entries.iter().find(|(tag, _)| *tag == want).map(|(_, e)| *e);
+    let the = if pre.is_empty() { "the " } else { pre };
+    for (offs, cnts, what) in [(273, 279, "strip"), (324, 325, "tile")] {
+        let (Some(oe), Some(ce)) = (find(offs), find(cnts)) else {
+            continue;
+        };
+        *budget = budget.saturating_sub(oe.count.min(MAX_STRIPS).saturating_add(ce.count.min(MAX_STRIPS)));
+        let offsets = match read_tiff_array(src, t, &oe, the, &format!("{what} offset"))? {
+            Ok(v) => v,
+            Err(m) => return Ok(Some(m)),
+        };
+        let counts = match read_tiff_array(src, t, &ce, the, &format!("{what} byte count"))? {
+            Ok(v) => v,
+            Err(m) => return Ok(Some(m)),
+        };
+        let total = oe.count.min(ce.count);
+        for ((i, off), (j, cnt)) in offsets.iter().zip(counts.iter()) {
+            if i != j || *i >= total {
+                continue;
+            }
+            let end = off.saturating_add(*cnt);
+            if *cnt > 0 && end > len {
+                return Ok(Some(format!(
+                    "{pre}{what} {} of {total} should occupy bytes {off} to {end} but the file ends after {len} bytes",
+                    i + 1
+                )));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Walks the IFD chain from the first IFD (at `at`, already read) and returns the first sign
+/// of truncation: an entry table, an out-of-line value, a strip or tile, or the next IFD past
+/// the end of the file. At most [`MAX_IFDS`] IFDs are walked; a loop ends the walk.
+fn check_tiff_chain<R: Read + Seek>(
+    src: &mut Src<'_, R>,
+    t: Tiff,
+    hdr_len: u64,
+    mut at: u64,
+    first: Ifd,
+) -> Result<Option<String>> {
+    let len = src.len;
+    let single = first.next == Some(0);
+    let mut visited = std::collections::HashSet::new();
+    visited.insert(at);
+    let mut budget = MAX_TIFF_VALUES;
+    let mut ifd = first;
+    let mut page = 1usize;
+    loop {
+        let (dir, pre) = if page == 1 {
+            let pre = if single {
+                String::new()
+            } else {
+                "page 1's ".to_string()
+            };
+            ("the first image directory (IFD)".to_string(), pre)
+        } else {
+            (
+                format!("page {page}'s image directory (IFD)"),
+                format!("page {page}'s "),
+            )
+        };
+        if ifd.table_cut {
+            return Ok(Some(format!(
+                "the file ends after {len} bytes, inside {dir} at byte {at}, which declares {} entries",
+                ifd.count
+            )));
+        }
+        let Some(next) = ifd.next else {
+            return Ok(Some(format!(
+                "the file ends after {len} bytes, inside {dir} at byte {at}: the offset of the next directory is cut off"
+            )));
+        };
+        let the = if pre.is_empty() { "the " } else { pre.as_str() };
+        if let Some(m) = check_tiff_values(t, &ifd, len, the) {
+            return Ok(Some(m));
+        }
+        budget = budget.saturating_sub(ifd.count.min(MAX_IFD_ENTRIES));
+        if let Some(m) = check_tiff_data(src, t, &ifd, &pre, &mut budget)? {
+            return Ok(Some(m));
+        }
+        if next == 0 || next < hdr_len || page >= MAX_IFDS || budget == 0 || !visited.insert(next) {
+            // the last page, a corrupt link, a loop or enough work: nothing more to check
+            return Ok(None);
+        }
+        page += 1;
+        if next >= len {
+            return Ok(Some(format!(
+                "page {page}'s directory at byte {next} lies beyond the end of the file ({len} bytes)"
+            )));
+        }
+        at = next;
+        ifd = match read_ifd(src, t, at)? {
+            Some(i) if i.count > 0 => i,
+            Some(_) => return Ok(None), // an empty directory is damage, not truncation
+            None => {
+                return Ok(Some(format!(
+                    "the file ends after {len} bytes, inside page {page}'s image directory (IFD) at byte {at}"
+                )));
+            }
+        };
+    }
 }
 
 fn probe_tiff<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
@@ -960,59 +1261,42 @@ fn probe_tiff<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
             "the first image directory (IFD) should be at byte {ifd} but the file ends after {len} bytes"
         ));
     }
-    let cs = if big { 8 } else { 2 };
-    let mut cb = [0u8; 8];
-    src.read_full(ifd, &mut cb[..cs], "first TIFF image directory (IFD)")?;
-    let count = if big { t.u64(&cb) } else { t.u16(&cb).into() };
+    let Some(first) = read_ifd(src, t, ifd)? else {
+        return truncated(format!(
+            "the file ends after {len} bytes, inside the first TIFF image directory (IFD)"
+        ));
+    };
+    let count = first.count;
     if count == 0 {
         return invalid(format!("the TIFF image directory at byte {ifd} is empty"));
     }
-    let esize: u64 = if big { 20 } else { 12 };
-    let shown = count.min(MAX_IFD_ENTRIES);
-    let mut buf = vec![0u8; (shown * esize) as usize];
-    let got = src.read_at(ifd + cs as u64, &mut buf)?;
-    let avail = got / esize as usize;
-    let ifd_cut = (avail as u64) < shown;
-
     let mut width = None;
     let mut height = None;
-    let mut tags: [Option<Entry>; 4] = [None; 4]; // 273, 279, 324, 325
-    for e in buf[..avail * esize as usize].chunks_exact(esize as usize) {
-        let tag = t.u16(&e[0..2]);
-        let typ = t.u16(&e[2..4]);
-        let (count, field) = if big {
-            (t.u64(&e[4..12]), &e[12..20])
+    for (tag, e) in &first.entries {
+        let (tag, typ, count) = (*tag, e.typ, e.count);
+        if tag != 256 && tag != 257 {
+            continue;
+        }
+        let fits = type_size(typ).is_some_and(|sz| sz <= t.field() as u64);
+        let v = if count >= 1 && fits {
+            t.int(typ, &e.field)
         } else {
-            (u64::from(t.u32(&e[4..8])), &e[8..12])
+            None
         };
-        let mut f = [0u8; 8];
-        f[..field.len()].copy_from_slice(field);
-        let entry = Entry { typ, count, field: f };
-        match tag {
-            256 | 257 => {
-                let fits = type_size(typ).is_some_and(|sz| sz <= t.field() as u64);
-                let v = if count >= 1 && fits { t.int(typ, &f) } else { None };
-                let Some(v) = v else {
-                    return invalid(format!(
-                        "the TIFF {} tag has an unexpected type ({typ}) or count ({count})",
-                        if tag == 256 { "ImageWidth" } else { "ImageLength" }
-                    ));
-                };
-                if tag == 256 {
-                    width = Some(v);
-                } else {
-                    height = Some(v);
-                }
-            }
-            273 => tags[0] = Some(entry),
-            279 => tags[1] = Some(entry),
-            324 => tags[2] = Some(entry),
-            325 => tags[3] = Some(entry),
-            _ => {}
+        let Some(v) = v else {
+            return invalid(format!(
+                "the TIFF {} tag has an unexpected type ({typ}) or count ({count})",
+                if tag == 256 { "ImageWidth" } else { "ImageLength" }
+            ));
+        };
+        if tag == 256 {
+            width = Some(v);
+        } else {
+            height = Some(v);
         }
     }
     let (Some(w), Some(hh)) = (width, height) else {
-        if ifd_cut {
+        if first.table_cut {
             return truncated(format!(
                 "the file ends after {len} bytes, inside the first image directory (IFD) at byte {ifd} before the image size"
             ));
@@ -1020,45 +1304,7 @@ fn probe_tiff<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
         return invalid("the first TIFF image directory has no ImageWidth or ImageLength tag");
     };
     let mut out = info(ImageFormat::Tiff, check_dims(ImageFormat::Tiff, w, hh)?);
-    if ifd_cut {
-        out.truncated = Some(format!(
-            "the file ends after {len} bytes, inside the first image directory (IFD) at byte {ifd}, which declares {count} entries"
-        ));
-        return Ok(out);
-    }
-    for (offs, cnts, what) in [(0, 1, "strip"), (2, 3, "tile")] {
-        let (Some(oe), Some(ce)) = (tags[offs], tags[cnts]) else {
-            continue;
-        };
-        let offsets = match read_tiff_array(src, t, &oe, &format!("{what} offset"))? {
-            Ok(v) => v,
-            Err(m) => {
-                out.truncated = Some(m);
-                return Ok(out);
-            }
-        };
-        let counts = match read_tiff_array(src, t, &ce, &format!("{what} byte count"))? {
-            Ok(v) => v,
-            Err(m) => {
-                out.truncated = Some(m);
-                return Ok(out);
-            }
-        };
-        let total = oe.count.min(ce.count);
-        for ((i, off), (j, cnt)) in offsets.iter().zip(counts.iter()) {
-            if i != j || *i >= total {
-                continue;
-            }
-            let end = off.saturating_add(*cnt);
-            if *cnt > 0 && end > len {
-                out.truncated = Some(format!(
-                    "{what} {} of {total} should occupy bytes {off} to {end} but the file ends after {len} bytes",
-                    i + 1
-                ));
-                return Ok(out);
-            }
-        }
-    }
+    out.truncated = check_tiff_chain(src, t, hdr_len as u64, ifd, first)?;
     Ok(out)
 }
 
@@ -1126,6 +1372,8 @@ mod tests {
         check_ok("anim.webp", WebP, 33, 17, Some(3));
         check_ok("tiff.tif", Tiff, 33, 17, None);
         check_ok("be.tif", Tiff, 16, 12, None);
+        // tiffinfo: two 8x6 directories at 152 and 564
+        check_ok("multi.tif", Tiff, 8, 6, None);
     }
 
     #[test]
@@ -1155,6 +1403,168 @@ mod tests {
             m,
             "strip 1 of 1 should occupy bytes 122 to 314 but the file ends after 264 bytes"
         );
+        // multi.tif (832 bytes) cut to 624: page 2's directory (at 564, 16 entries) is cut;
+        // libtiff: "Failed to read directory at offset 564"
+        let m = truncated_msg("trunc_multi.tif", Tiff, 8, 6);
+        assert_eq!(
+            m,
+            "the file ends after 624 bytes, inside page 2's image directory (IFD) at byte 564, which declares 16 entries"
+        );
+    }
+
+    /// multi.tif: strip 8..152, IFD 1 at 152 (16 entries, next-IFD field 346..350), values
+    /// BitsPerSample 350..356, PrimaryChromaticities 356..404, WhitePoint 404..420; strip
+    /// 420..564, IFD 2 at 564 (next field 758..762), values 762..768, 768..816, 816..832.
+    #[test]
+    fn tiff_pages() {
+        let b = load("multi.tif");
+        let cut = |n: usize| probe_bytes(&b[..n]).unwrap().truncated;
+        // every cut after the first size tags is flagged, and none before the end
+        for n in 190..b.len() {
+            assert!(cut(n).is_some(), "multi.tif[..{n}]");
+        }
+        for n in 1..190 {
+            assert!(is_trunc(&probe_bytes(&b[..n])), "multi.tif[..{n}]");
+        }
+        let msg = |n: usize| cut(n).unwrap();
+        assert_eq!(
+            msg(300),
+            "the file ends after 300 bytes, inside the first image directory (IFD) at byte 152, which declares 16 entries"
+        );
+        assert_eq!(
+            msg(348),
+            "the file ends after 348 bytes, inside the first image directory (IFD) at byte 152: the offset of the next directory is cut off"
+        );
+        assert_eq!(
+            msg(353),
+            "page 1's BitsPerSample value (3 SHORT values at bytes 350 to 356) lies beyond the end of the file (353 bytes)"
+        );
+        // 50%: page 1's WhitePoint is cut
+        assert_eq!(
+            msg(380),
+            "page 1's PrimaryChromaticities value (6 RATIONAL values at bytes 356 to 404) lies beyond the end of the file (380 bytes)"
+        );
+        assert_eq!(
+            msg(416),
+            "page 1's WhitePoint value (2 RATIONAL values at bytes 404 to 420) lies beyond the end of the file (416 bytes)"
+        );
+        assert_eq!(
+            msg(560),
+            "page 2's directory at byte 564 lies beyond the end of the file (560 bytes)"
+        );
+        assert_eq!(
+            msg(565),
+            "the file ends after 565 bytes, inside page 2's image directory (IFD) at byte 564"
+        );
+        // 90%
+        assert_eq!(
+            msg(748),
+            "the file ends after 748 bytes, inside page 2's image directory (IFD) at byte 564, which declares 16 entries"
+        );
+        assert_eq!(
+            msg(760),
+            "the file ends after 760 bytes, inside page 2's image directory (IFD) at byte 564: the offset of the next directory is cut off"
+        );
+        assert_eq!(
+            msg(790),
+            "page 2's PrimaryChromaticities value (6 RATIONAL values at bytes 768 to 816) lies beyond the end of the file (790 bytes)"
+        );
+        // the last 1-7 bytes missing
+        for k in 1..8 {
+            let n = b.len() - k;
+            assert_eq!(
+                msg(n),
+                format!(
+                    "page 2's WhitePoint value (2 RATIONAL values at bytes 816 to 832) lies beyond the end of the file ({n} bytes)"
+                )
+            );
+        }
+        // single-page tiff.tif (IFD at 1381 with 13 entries, ending the file)
+        let t = load("tiff.tif");
+        for k in 1..5 {
+            let n = t.len() - k;
+            let m = probe_bytes(&t[..n]).unwrap().truncated.unwrap();
+            assert!(m.ends_with("the offset of the next directory is cut off"), "{m}");
+        }
+        for k in 5..8 {
+            let m = probe_bytes(&t[..t.len() - k]).unwrap().truncated.unwrap();
+            assert!(m.contains("which declares 13 entries"), "{m}");
+        }
+
+        // page 2's strip moved past the end of the file
+        let mut c = b.clone();
+        c[658..662].copy_from_slice(&800u32.to_le_bytes());
+        assert_eq!(
+            probe_bytes(&c).unwrap().truncated.unwrap(),
+            "page 2's strip 1 of 1 should occupy bytes 800 to 944 but the file ends after 832 bytes"
+        );
+        // page 2's next-IFD offset past the end, into the header, back to page 1, to itself
+        let mut c = b.clone();
+        c[758..762].copy_from_slice(&887_388u32.to_le_bytes());
+        assert_eq!(
+            probe_bytes(&c).unwrap().truncated.unwrap(),
+            "page 3's directory at byte 887388 lies beyond the end of the file (832 bytes)"
+        );
+        for next in [4u32, 152, 564] {
+            let mut c = b.clone();
+            c[758..762].copy_from_slice(&next.to_le_bytes());
+            assert_eq!(probe_bytes(&c).unwrap().truncated, None, "next {next}");
+        }
+        // an out-of-line value with an absurd offset; a value of an unknown type is skipped
+        let mut c = b.clone();
+        c[330..334].copy_from_slice(&u32::MAX.to_le_bytes());
+        let m = probe_bytes(&c).unwrap().truncated.unwrap();
+        assert!(
+            m.starts_with("page 1's WhitePoint value (2 RATIONAL values at bytes 4294967295 to"),
+            "{m}"
+        );
+        let mut c = b.clone();
+        c[324..326].copy_from_slice(&99u16.to_le_bytes());
+        c[330..334].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(probe_bytes(&c).unwrap().truncated, None);
+        // an empty page-2 directory is damage, not truncation
+        let mut c = b.clone();
+        c[564..566].copy_from_slice(&[0, 0]);
+        assert_eq!(probe_bytes(&c).unwrap().truncated, None);
+    }
+
+    /// A little-endian TIFF of `pages` 1x1 directories chained one after the other, the last
+    /// one pointing to `last_next`.
+    fn chain(pages: u32, last_next: u32) -> Vec<u8> {
+        let mut b = b"II*\x00".to_vec();
+        b.extend_from_slice(&8u32.to_le_bytes());
+        for p in 0..pages {
+            let at = b.len() as u32;
+            b.extend_from_slice(&2u16.to_le_bytes());
+            for tag in [256u16, 257] {
+                b.extend_from_slice(&tag.to_le_bytes());
+                b.extend_from_slice(&3u16.to_le_bytes());
+                b.extend_from_slice(&1u32.to_le_bytes());
+                b.extend_from_slice(&1u32.to_le_bytes());
+            }
+            let next = if p + 1 == pages { last_next } else { at + 30 };
+            b.extend_from_slice(&next.to_le_bytes());
+        }
+        b
+    }
+
+    #[test]
+    fn tiff_chain_is_bounded() {
+        let b = chain(3, 0);
+        assert_eq!(probe_bytes(&b).unwrap().truncated, None);
+        let m = probe_bytes(&chain(3, 1_000_000)).unwrap().truncated.unwrap();
+        assert_eq!(
+            m,
+            "page 4's directory at byte 1000000 lies beyond the end of the file (98 bytes)"
+        );
+        let m = probe_bytes(&chain(999, 1_000_000)).unwrap().truncated.unwrap();
+        assert!(m.starts_with("page 1000's directory at byte 1000000"), "{m}");
+        // past the walk bound the chain is not followed further
+        let t = std::time::Instant::now();
+        assert_eq!(probe_bytes(&chain(5000, 1_000_000)).unwrap().truncated, None);
+        assert!(t.elapsed().as_secs_f64() < 2.0, "{:?}", t.elapsed());
+        // a loop back to the first page ends the walk
+        assert_eq!(probe_bytes(&chain(50, 8)).unwrap().truncated, None);
     }
 
     #[test]
@@ -1396,6 +1806,35 @@ mod tests {
         b.extend_from_slice(&0u64.to_le_bytes());
         let i = probe_bytes(&b).unwrap();
         assert_eq!((i.format, i.width, i.height), (ImageFormat::Tiff, 70000, 5));
+        assert_eq!(i.truncated, None);
+        // 8-byte next-IFD offset past the end; cut inside it
+        let n = b.len();
+        b[n - 8..].copy_from_slice(&1000u64.to_le_bytes());
+        let m = probe_bytes(&b).unwrap().truncated.unwrap();
+        assert_eq!(
+            m,
+            "page 2's directory at byte 1000 lies beyond the end of the file (72 bytes)"
+        );
+        let m = probe_bytes(&b[..n - 3]).unwrap().truncated.unwrap();
+        assert!(m.ends_with("the offset of the next directory is cut off"), "{m}");
+        // an out-of-line LONG8 pair past the end (BitsPerSample, 2 x 8 bytes > the 8-byte field)
+        b[n - 8..].copy_from_slice(&0u64.to_le_bytes());
+        b[16..24].copy_from_slice(&3u64.to_le_bytes());
+        b.splice(
+            n - 8..n - 8,
+            [
+                258u16.to_le_bytes().as_slice(),
+                &16u16.to_le_bytes(),
+                &2u64.to_le_bytes(),
+                &80u64.to_le_bytes(),
+            ]
+            .concat(),
+        );
+        let m = probe_bytes(&b).unwrap().truncated.unwrap();
+        assert_eq!(
+            m,
+            "the BitsPerSample value (2 LONG8 values at bytes 80 to 96) lies beyond the end of the file (92 bytes)"
+        );
     }
 
     #[test]
@@ -1448,6 +1887,8 @@ mod tests {
         "trunc.gif",
         "trunc.webp",
         "trunc.tif",
+        "multi.tif",
+        "trunc_multi.tif",
     ];
 
     #[test]

@@ -11,6 +11,8 @@ const WINDOW: usize = 64 * 1024;
 const STSD_CAP: usize = 64 * 1024;
 /// Largest number of samples in the last chunk whose sizes are summed for the data-end check.
 const LAST_CHUNK_SAMPLES_CAP: u64 = 1 << 20;
+/// Largest number of distinct sample durations counted per track (for the nominal frame rate).
+const DURATION_KINDS_CAP: usize = 32;
 
 /// Why a file could not be read: the probe module's shared error type.
 pub type Mp4Error = super::ParseError;
@@ -41,8 +43,15 @@ pub struct Mp4Track {
     pub width: Option<u32>,
     /// Coded height from the visual sample entry.
     pub height: Option<u32>,
-    /// Average frame rate = sample_count / duration_s (video tracks only).
+    /// Nominal frame rate (video tracks only): timescale / the most common sample duration,
+    /// counted over the `stts` entries and every `trun` (per-sample, `tfhd` or `trex` default
+    /// durations); durations one tick off the most common one (rounding jitter) are averaged in.
+    /// For constant-rate video this is ffprobe's `r_frame_rate`, also when the muxer stretched
+    /// the first sample (fragmented MP4 with audio priming).
     pub fps: Option<f64>,
+    /// Average frame rate = sample_count / duration_s (video tracks only), ffprobe's
+    /// `avg_frame_rate`; differs from `fps` for variable-frame-rate material or stretched samples.
+    pub avg_fps: Option<f64>,
     /// Audio sample rate (sample entry field, or the mdhd timescale when that field is 0 or
     /// cannot express the rate).
     pub sample_rate: Option<u32>,
@@ -412,6 +421,51 @@ struct Frag {
     duration: u64,
     /// Samples whose duration comes from `trex` (neither trun nor tfhd gives one).
     need_trex: u64,
+    /// Sample durations of the truns whose durations are known.
+    durations: Durations,
+}
+
+/// How many samples have each duration (in ticks), to find the most common one cheaply. At most
+/// [`DURATION_KINDS_CAP`] durations are kept; a new one then replaces the rarest, inheriting its
+/// count (the "space-saving" heavy-hitter count: a duration held by a large share of the
+/// samples is never lost).
+#[derive(Default, Clone, Debug)]
+struct Durations(Vec<(u32, u64)>);
+
+impl Durations {
+    /// Counts `n` samples of `dur` ticks (zero durations are ignored).
+    fn add(&mut self, dur: u32, n: u64) {
+        if dur == 0 || n == 0 {
+            return;
+        }
+        if let Some(e) = self.0.iter_mut().find(|e| e.0 == dur) {
+            e.1 = e.1.saturating_add(n);
+        } else if self.0.len() < DURATION_KINDS_CAP {
+            self.0.push((dur, n));
+        } else if let Some(e) = self.0.iter_mut().min_by_key(|e| e.1) {
+            *e = (dur, e.1.saturating_add(n));
+        }
+    }
+
+    fn merge(&mut self, other: &Durations) {
+        for &(d, n) in &other.0 {
+            self.add(d, n);
+        }
+    }
+
+    /// The count-weighted mean of the most common duration (the shorter one on a tie) and the
+    /// durations one tick off it, in ticks.
+    fn nominal(&self) -> Option<f64> {
+        let &(mode, _) = self.0.iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))?;
+        let (mut ticks, mut count) = (0f64, 0f64);
+        for &(d, n) in &self.0 {
+            if d.abs_diff(mode) <= 1 {
+                ticks += f64::from(d) * n as f64;
+                count += n as f64;
+            }
+        }
+        (count > 0.0).then(|| ticks / count)
+    }
 }
 
 #[derive(Default)]
@@ -424,6 +478,8 @@ struct Trak {
     entry: Entry,
     stts_samples: Option<u64>,
     stts_duration: u64,
+    /// Sample durations from `stts`.
+    durations: Durations,
     stsz_samples: Option<u64>,
     /// (offset of the last chunk, bytes known to be in it, at least 1)
     data_end: Option<u64>,
@@ -637,14 +693,17 @@ impl Tables {
             let n = u64::from(be32(&p, 4).ok_or_else(|| short(&h))?);
             check_fits(&h, 8, n, 8, "time-to-sample table")?;
             let (mut cnt, mut dur) = (0u64, 0u64);
+            let mut kinds = Durations::default();
             src.records(h.payload + 8, n, 8, h.end, |r| {
                 let c = u64::from(be32(r, 0).unwrap_or(0));
-                let d = u64::from(be32(r, 4).unwrap_or(0));
+                let d = be32(r, 4).unwrap_or(0);
+                kinds.add(d, c);
                 cnt = cnt.saturating_add(c);
-                dur = dur.saturating_add(c.saturating_mul(d));
+                dur = dur.saturating_add(c.saturating_mul(u64::from(d)));
             })?;
             t.stts_samples = Some(cnt);
             t.stts_duration = dur;
+            t.durations = kinds;
         }
         // stsz / stz2: sample count and how to get the size of sample i.
         let mut sizes: Option<(BoxHdr, u64, u32, u8)> = None; // (box, count, const size, field bits)
@@ -1136,13 +1195,18 @@ fn parse_moof<R: Read + Seek>(src: &mut Src<R>, moof: &BoxHdr, st: &mut State) -
                     f.samples = f.samples.saturating_add(n);
                     if vf & 0x100 != 0 {
                         let mut sum = 0u64;
+                        let mut kinds = Durations::default();
                         src.records(h.payload + head, n, rec as usize, h.end, |r| {
-                            sum = sum.saturating_add(u64::from(be32(r, 0).unwrap_or(0)));
+                            let d = be32(r, 0).unwrap_or(0);
+                            kinds.add(d, 1);
+                            sum = sum.saturating_add(u64::from(d));
                         })?;
                         let f = st.frags.entry(id).or_default();
                         f.duration = f.duration.saturating_add(sum);
+                        f.durations.merge(&kinds);
                     } else if let Some(d) = tf_dur {
                         f.duration = f.duration.saturating_add(n.saturating_mul(u64::from(d)));
+                        f.durations.add(d, n);
                     } else {
                         f.need_trex = f.need_trex.saturating_add(n);
                     }
@@ -1181,12 +1245,15 @@ fn finish(st: State, len: u64) -> Result<Mp4Info, Mp4Error> {
         }
         let mut samples = t.stsz_samples.or(t.stts_samples).unwrap_or(0);
         let mut ticks = t.stts_duration;
+        let mut durations = t.durations;
         if let Some(f) = st.frags.get(&id) {
-            let trex = u64::from(st.trex_duration.get(&id).copied().unwrap_or(0));
+            let trex = st.trex_duration.get(&id).copied().unwrap_or(0);
             samples = samples.saturating_add(f.samples);
             ticks = ticks
                 .saturating_add(f.duration)
-                .saturating_add(f.need_trex.saturating_mul(trex));
+                .saturating_add(f.need_trex.saturating_mul(u64::from(trex)));
+            durations.merge(&f.durations);
+            durations.add(trex, f.need_trex);
         }
         if samples > 0 && t.timescale == 0 {
             return Err(Mp4Error::Invalid(format!(
@@ -1200,9 +1267,14 @@ fn finish(st: State, len: u64) -> Result<Mp4Info, Mp4Error> {
             None => TrackKind::Other(String::new()),
         };
         let duration_s = secs(ticks, t.timescale);
-        let fps = match (&kind, duration_s) {
-            (TrackKind::Video, Some(d)) if samples > 0 => Some(samples as f64 / d),
+        let video = kind == TrackKind::Video;
+        let avg_fps = match duration_s {
+            Some(d) if video && samples > 0 => Some(samples as f64 / d),
             _ => None,
+        };
+        let fps = match durations.nominal() {
+            Some(d) if video && t.timescale > 0 => Some(f64::from(t.timescale) / d),
+            _ => avg_fps,
         };
         let audio = kind == TrackKind::Audio;
         tracks.push(Mp4Track {
@@ -1212,6 +1284,7 @@ fn finish(st: State, len: u64) -> Result<Mp4Info, Mp4Error> {
             width: t.entry.width,
             height: t.entry.height,
             fps,
+            avg_fps,
             sample_rate: if audio && t.entry.rate_field > 0 {
                 Some(t.entry.rate_field)
             } else {
@@ -1312,7 +1385,8 @@ mod tests {
             (v.timescale, v.duration_ticks, v.sample_count),
             (10240, 10240, 10)
         );
-        close(v.fps, 10.0); // avg_frame_rate=10/1
+        close(v.fps, 10.0); // r_frame_rate=10/1
+        close(v.avg_fps, 10.0); // avg_frame_rate=10/1
         close(v.duration_s, 1.0);
         close(v.header_duration_s, 1.0);
         close(v.edit_duration_s, 1.0);
@@ -1327,7 +1401,7 @@ mod tests {
         close(a.duration_s, 1.128);
         close(a.header_duration_s, 1.128);
         close(a.edit_duration_s, 1.0);
-        assert_eq!((a.width, a.height, a.fps), (None, None, None));
+        assert_eq!((a.width, a.height, a.fps, a.avg_fps), (None, None, None, None));
     }
 
     #[test]
@@ -1352,13 +1426,15 @@ mod tests {
             (v.codec.as_str(), v.width, v.height),
             ("h264", Some(64), Some(48))
         );
-        // ffprobe: time_base=1/10240 duration_ts=11551, nb_read_frames=10,
-        // avg_frame_rate=102400/11551 (ffmpeg stretched the first sample to 2335 ticks)
+        // ffprobe: time_base=1/10240 duration_ts=11551, nb_read_frames=10, r_frame_rate=10/1,
+        // avg_frame_rate=102400/11551 (ffmpeg stretched the first sample to 2335 ticks by the
+        // AAC priming; the other 9 last 1024 ticks)
         assert_eq!(
             (v.timescale, v.duration_ticks, v.sample_count),
             (10240, 11551, 10)
         );
-        close(v.fps, 102400.0 / 11551.0);
+        close(v.fps, 10.0);
+        close(v.avg_fps, 102400.0 / 11551.0);
         assert_eq!((v.header_duration_s, v.edit_duration_s), (None, None));
         let a = &i.tracks[1];
         // ffprobe: duration_ts=9024 (1.128 s), nb_read_frames=9
@@ -1392,6 +1468,7 @@ mod tests {
             (12800, 12800, 25)
         );
         close(v.fps, 25.0);
+        close(v.avg_fps, 25.0);
 
         // First fragment in moov (5 samples in stbl), 5 more in a moof. ffprobe says
         // nb_frames=5 (header only) but nb_read_frames=10 and duration 1.000000.
@@ -1406,6 +1483,67 @@ mod tests {
         );
         close(v.header_duration_s, 0.5); // mdhd only covers the samples inside moov
         close(v.fps, 10.0);
+        close(v.avg_fps, 10.0);
+    }
+
+    #[test]
+    fn fragmented_25fps_with_audio() {
+        // Regression: 25 fps video + AAC, frag_keyframe+empty_moov+default_base_moof. ffprobe:
+        // time_base=1/12800 duration_ts=14439 nb_read_frames=25, r_frame_rate=25/1,
+        // avg_frame_rate=320000/14439 (22.16: the first sample is stretched by 1639 ticks, the
+        // 1024 priming samples of the 8 kHz audio); aac 8000 Hz, duration_ts=9024, 9 frames.
+        let i = run(&load("h264_aac_frag25.mp4")).unwrap();
+        assert!(i.fragmented);
+        close(i.duration_s, 14439.0 / 12800.0); // format duration=1.128047
+        let v = &i.tracks[0];
+        assert_eq!(
+            (v.codec.as_str(), v.width, v.height),
+            ("h264", Some(64), Some(48))
+        );
+        assert_eq!(
+            (v.timescale, v.duration_ticks, v.sample_count),
+            (12800, 14439, 25)
+        );
+        close(v.fps, 25.0);
+        close(v.avg_fps, 320000.0 / 14439.0);
+        let a = &i.tracks[1];
+        assert_eq!((a.timescale, a.duration_ticks, a.sample_count), (8000, 9024, 9));
+        assert_eq!((a.fps, a.avg_fps), (None, None));
+    }
+
+    #[test]
+    fn nominal_duration() {
+        let mut d = Durations::default();
+        assert_eq!(d.nominal(), None);
+        d.add(0, 100); // ignored
+        d.add(7, 0); // ignored
+        assert_eq!(d.nominal(), None);
+        // 1 stretched sample, 9 regular ones
+        d.add(2335, 1);
+        d.add(1024, 9);
+        close(d.nominal(), 1024.0);
+        // 30 fps in a 1 ms timescale: 33, 33, 34 ticks (rounding jitter is averaged in)
+        let mut d = Durations::default();
+        for _ in 0..100 {
+            d.add(33, 2);
+            d.add(34, 1);
+            d.add(120, 0);
+        }
+        d.add(500, 1);
+        close(d.nominal().map(|t| 1000.0 / t), 30.0);
+        // a tie takes the shorter duration
+        let mut d = Durations::default();
+        d.add(2000, 3);
+        d.add(1000, 3);
+        close(d.nominal(), 1000.0);
+        // many distinct durations stay within the cap, and the dominant one survives them
+        let mut d = Durations::default();
+        for k in 0..10_000u32 {
+            d.add(5000 + k, 1);
+            d.add(512, 2);
+        }
+        assert!(d.0.len() <= DURATION_KINDS_CAP);
+        close(d.nominal(), 512.0);
     }
 
     fn one(f: &str) -> (Mp4Info, Mp4Track) {
@@ -1653,6 +1791,7 @@ mod tests {
         let v = &i.tracks[0];
         assert_eq!(v.sample_count, 5 * n);
         assert_eq!(v.duration_ticks, 5 * 512 * n);
+        close(v.fps, 25.0);
         close(i.duration_s, (5 * 512 * n) as f64 / 12800.0);
     }
 
