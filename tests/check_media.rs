@@ -85,6 +85,9 @@ const EXPECTED: &[Expect] = &[
     ("image/trunc.jpg", "image", "jpeg", "jpeg", None, None, None, Some(33), Some(17), None, Some("truncated-image")),
     ("image/trunc.gif", "image", "gif", "gif", None, None, None, Some(33), Some(17), None, Some("truncated-image")),
     ("image/trunc.webp", "image", "webp", "webp", None, None, None, Some(33), Some(17), None, Some("truncated-image")),
+    // Multi-page TIFF: every page's directory, values and strips must lie inside the file.
+    ("image/multi.tif", "image", "tiff", "tiff", None, None, None, Some(8), Some(6), None, None),
+    ("image/trunc_multi.tif", "image", "tiff", "tiff", None, None, None, Some(8), Some(6), None, Some("truncated-image")),
 ];
 
 /// Each fixture becomes `<kind>/<file name with dots as underscores>.<ext>`, so names never collide.

@@ -98,7 +98,7 @@ pub struct Stimulus {
     pub width: Option<u32>,
     /// Picture height in pixels.
     pub height: Option<u32>,
-    /// Average video frame rate.
+    /// Nominal video frame rate (ffprobe's r_frame_rate for constant-rate video).
     pub fps: Option<f64>,
     /// Video only: whether the MP4 is fragmented (`moof` boxes).
     pub fragmented: Option<bool>,

@@ -36,7 +36,7 @@ pub struct Reading {
     pub width: Option<u32>,
     /// Picture height.
     pub height: Option<u32>,
-    /// Average frame rate.
+    /// Nominal frame rate: the timescale over the most common frame duration.
     pub fps: Option<f64>,
     /// Fragmented MP4.
     pub fragmented: Option<bool>,
