@@ -1,6 +1,12 @@
 //! Native FLAC (`fLaC`) probe: reads STREAMINFO and, without decoding, finds the last complete
 //! audio frame near the end of the file (frame header CRC-8 and frame CRC-16 checked) to report
 //! how many samples the file really holds, so a truncated file is detected and measured.
+//!
+//! A healthy file's final frame closes (its CRC-16 footer) exactly at the end of the file, or
+//! before a trailing ID3v1 tag or zero padding. A final frame that does not is cut short and its
+//! samples are not counted. A frame header is only trusted as the last one when its own CRC-16
+//! closes at the end, or when the previous frame's CRC-16 closes exactly where it starts, so a
+//! false sync code inside the final frame is not mistaken for it.
 
 use std::io::{Read, Seek};
 
@@ -28,7 +34,7 @@ pub struct FlacInfo {
     pub truncated: Option<String>,
     /// Byte offset of the first audio frame (after all metadata blocks).
     pub audio_offset: u64,
-    /// Remarks about unusual but tolerated content (trailing data, unverifiable last frame).
+    /// Remarks about unusual but tolerated content (ID3v1 tag, damaged frame header after the end).
     pub notes: Vec<String>,
 }
 
@@ -38,6 +44,8 @@ const TAIL: u64 = 64 * 1024;
 const MAX_TAIL: u64 = 4 * 1024 * 1024;
 /// Upper bound on metadata blocks walked.
 const MAX_BLOCKS: usize = 100_000;
+/// Upper bound on frame headers examined in the tail window (bounds the CRC-16 work).
+const MAX_CANDIDATES: usize = 16;
 
 const fn crc8_table() -> [u8; 256] {
     let mut t = [0u8; 256];
@@ -261,31 +269,97 @@ enum After {
     DamagedFrame,
 }
 
-/// Where the frame starting at `buf[0]` ends, if its CRC-16 closes the frame exactly at the end of
-/// `buf`, before a 128-byte ID3v1 tag, before a cut-off next frame header, or before a sync code
-/// with a damaged header.
-fn complete_frame_end(buf: &[u8], min_len: usize) -> Option<After> {
+/// A valid, consistent frame header found in the tail buffer.
+#[derive(Debug, Clone, Copy)]
+struct Cand {
+    /// offset in the tail buffer
+    at: usize,
+    hdr: FrameHdr,
+    first_sample: u64,
+}
+
+/// Where the CRC-16 of a frame closes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Close {
+    /// at the end of the file (or before what [`After`] describes)
+    End(After),
+    /// right where candidate `j` (a later header) starts: that header really starts a frame
+    At(usize),
+    /// nowhere: the frame is cut short, or it is a false sync match
+    Never,
+}
+
+/// Which candidate holds the last audio of the file.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Verdict {
+    /// candidate `k` is a complete frame closing at the end of the file
+    Complete(usize, After),
+    /// candidate `k` really starts a frame, and the file cuts that frame short
+    Cut(usize),
+}
+
+/// Where the frame starting at `buf[from]` ends: its CRC-16 closes the frame exactly at the end of
+/// `buf`, before a 128-byte ID3v1 tag, before a cut-off next frame header, before a sync code
+/// with a damaged header, or at the start of one of the later headers in `cands[..upto]`.
+fn close_of(buf: &[u8], from: usize, min_len: usize, cands: &[Cand], upto: usize) -> Close {
+    let Some(frame) = buf.get(from..) else {
+        return Close::Never;
+    };
+    let later = cands.get(..upto).unwrap_or(&[]);
     let mut crc = 0u16;
-    for (i, &x) in buf.iter().enumerate() {
+    for (i, &x) in frame.iter().enumerate() {
         crc = crc16_step(crc, x);
         let p = i + 1;
         if crc != 0 || p < min_len {
             continue;
         }
-        let rest = &buf[p..];
+        if let Some(j) = later.iter().position(|c| c.at == from + p) {
+            return Close::At(j);
+        }
+        let rest = &frame[p..];
         if rest.is_empty() {
-            return Some(After::Eof);
+            return Close::End(After::Eof);
         }
         if rest.len() == 128 && rest.starts_with(b"TAG") {
-            return Some(After::Id3v1);
+            return Close::End(After::Id3v1);
         }
         if rest[0] == 0xFF && rest.get(1).is_none_or(|&c| c & 0xFE == 0xF8) {
-            return Some(if rest.len() < 16 && parse_frame_header(rest).is_none() {
+            return Close::End(if rest.len() < 16 && parse_frame_header(rest).is_none() {
                 After::CutHeader
             } else {
                 After::DamagedFrame
             });
         }
+    }
+    Close::Never
+}
+
+/// Decides which of the candidate headers (latest first) really ends the audio. A candidate is
+/// complete when its CRC-16 closes at the end of the file; it is confirmed as a real frame start
+/// when an earlier candidate's CRC-16 closes exactly where it starts (or it is the first frame,
+/// `at_start`). `None` when nothing is confirmed within `cands` (look further back).
+fn resolve(buf: &[u8], cands: &[Cand], min_len: usize, at_start: Option<usize>) -> Option<Verdict> {
+    let mut closes = Vec::with_capacity(cands.len());
+    for (k, c) in cands.iter().enumerate() {
+        let close = close_of(buf, c.at, min_len, cands, k);
+        match close {
+            Close::End(after) => return Some(Verdict::Complete(k, after)),
+            Close::At(mut j) => {
+                // follow the chain of confirmed frames to the last one: it never closes
+                let mut guard = 0;
+                while let Some(&Close::At(i)) = closes.get(j) {
+                    j = i;
+                    guard += 1;
+                    if guard > cands.len() {
+                        break;
+                    }
+                }
+                return Some(Verdict::Cut(j));
+            }
+            Close::Never if Some(c.at) == at_start => return Some(Verdict::Cut(k)),
+            Close::Never => {}
+        }
+        closes.push(close);
     }
     None
 }
@@ -444,7 +518,8 @@ pub fn probe_flac<R: Read + Seek>(r: &mut R, len: u64) -> Result<FlacInfo, FlacE
         ));
     }
 
-    // search the tail backwards for the last valid frame header
+    // search the tail backwards for the last frame header that really starts a frame
+    let min_len = usize::try_from(si.min_frame).unwrap_or(0).max(8);
     let mut window = TAIL;
     let found = loop {
         let ws = len.saturating_sub(window).max(audio_offset);
@@ -452,8 +527,11 @@ pub fn probe_flac<R: Read + Seek>(r: &mut R, len: u64) -> Result<FlacInfo, FlacE
         let mut buf = vec![0u8; wlen];
         let got = read_at(r, ws, &mut buf)?;
         buf.truncate(got);
-        let mut hit = None;
+        let mut cands: Vec<Cand> = Vec::new();
         for i in (0..buf.len().saturating_sub(1)).rev() {
+            if cands.len() >= MAX_CANDIDATES {
+                break;
+            }
             if buf[i] != 0xFF || buf[i + 1] & 0xFE != 0xF8 {
                 continue;
             }
@@ -471,17 +549,24 @@ pub fn probe_flac<R: Read + Seek>(r: &mut R, len: u64) -> Result<FlacInfo, FlacE
             if declared > 0 && first_sample >= declared {
                 continue;
             }
-            let min_len = usize::try_from(si.min_frame).unwrap_or(0).max(8);
-            let end = complete_frame_end(&buf[i..], min_len);
-            hit = Some((ws + i as u64, h, first_sample, end));
-            break;
+            cands.push(Cand {
+                at: i,
+                hdr: h,
+                first_sample,
+            });
         }
-        if hit.is_some() || ws <= audio_offset || window >= MAX_TAIL {
-            break hit;
+        let at_start = (ws == audio_offset).then_some(0);
+        let verdict = resolve(&buf, &cands, min_len, at_start);
+        let exhausted = ws <= audio_offset || window >= MAX_TAIL;
+        match verdict {
+            Some(v) => break Some((v, cands, ws)),
+            // not confirmed: the latest header is taken as the frame the file cuts
+            None if exhausted && !cands.is_empty() => break Some((Verdict::Cut(0), cands, ws)),
+            None if exhausted => break None,
+            None => window *= 4,
         }
-        window *= 4;
     };
-    let Some((fpos, h, first_sample, end)) = found else {
+    let Some((verdict, cands, ws)) = found else {
         let rest = len - audio_offset;
         if rest < 16 && fb[0] == 0xFF && (rest < 2 || fb[1] & 0xFE == 0xF8) {
             let t = format!(
@@ -494,8 +579,22 @@ pub fn probe_flac<R: Read + Seek>(r: &mut R, len: u64) -> Result<FlacInfo, FlacE
             window.min(len - audio_offset)
         )));
     };
+    let (k, end) = match verdict {
+        Verdict::Complete(k, after) => (k, Some(after)),
+        Verdict::Cut(k) => (k, None),
+    };
+    let Some(&Cand {
+        at,
+        hdr: h,
+        first_sample,
+    }) = cands.get(k)
+    else {
+        return Err(FlacError::Invalid("internal error: no frame candidate".into()));
+    };
+    let fpos = ws.saturating_add(at as u64);
     let frame_end = first_sample.saturating_add(u64::from(h.block_size));
     let mut truncated = None;
+    let mut last_cut = false;
     let samples = match end {
         Some(after) => {
             match after {
@@ -513,10 +612,12 @@ pub fn probe_flac<R: Read + Seek>(r: &mut R, len: u64) -> Result<FlacInfo, FlacE
             frame_end
         }
         None if declared > 0 && frame_end >= declared => {
-            notes.push(format!(
-                "the last audio frame (byte {fpos}) does not end exactly at the end of the file; trailing data follows or its last bytes are damaged"
+            // the final frame does not close at the end of the file: its last bytes are missing
+            last_cut = true;
+            truncated = Some(format!(
+                "the last FLAC frame (samples {first_sample} to {declared}) is cut short; STREAMINFO declares {declared} samples"
             ));
-            frame_end
+            first_sample
         }
         None => {
             // the last frame is cut short: its samples cannot be decoded
@@ -531,7 +632,7 @@ pub fn probe_flac<R: Read + Seek>(r: &mut R, len: u64) -> Result<FlacInfo, FlacE
     } else {
         samples
     };
-    if declared > 0 && samples < declared {
+    if declared > 0 && samples < declared && !last_cut {
         let msg = format!("STREAMINFO declares {declared} samples but the audio frames end after {samples}");
         truncated = Some(match truncated {
             Some(t) => format!("{msg}: {t}"),
@@ -604,12 +705,7 @@ mod tests {
             let complete = (0..16)
                 .filter(|&k| FRAMES.get(k + 1).copied().unwrap_or(b.len()) <= cut)
                 .count() as u64;
-            let header_of_final = FRAMES[15] + 8; // ff f8 75 08 0f 02 7f e0
-            let expect = if cut >= header_of_final {
-                16000 // the final frame's header is complete: accepted, as documented
-            } else {
-                complete * 1024
-            };
+            let expect = complete * 1024;
             assert_eq!(i.samples, expect, "cut {cut}");
             assert_eq!(i.truncated.is_some(), expect < 16000, "cut {cut}");
         }
@@ -645,12 +741,55 @@ mod tests {
         t.extend_from_slice(&[0u8; 50]);
         let i = probe(&t).unwrap();
         assert_eq!((i.samples, i.truncated.clone()), (16000, None));
-        // other junk behind
+        // other junk behind: without decoding it cannot be told from a cut final frame (whose
+        // CRC-16 may close by chance anywhere inside it), so the final frame is not counted
         let mut t = b.clone();
         t.extend_from_slice(&[0x55u8; 50]);
         let i = probe(&t).unwrap();
+        assert_eq!(i.samples, 15360);
+        assert!(i.truncated.unwrap().contains("cut short"));
+    }
+
+    #[test]
+    fn last_frame_cut_short() {
+        // regression: a cut inside the final frame was never flagged (the frame was taken as
+        // complete with "trailing data"). `flac -t` reports LOST_SYNC; ffmpeg decodes the 15
+        // whole frames only (15360 samples).
+        let b = load("flac_s16.flac");
+        for k in [1usize, 2, 7, 100, 280] {
+            let i = probe(&b[..b.len() - k]).unwrap();
+            assert_eq!((i.declared_samples, i.samples), (16000, 15360), "cut {k}");
+            assert_eq!(
+                i.truncated.as_deref(),
+                Some(
+                    "the last FLAC frame (samples 15360 to 16000) is cut short; STREAMINFO declares 16000 samples"
+                ),
+                "cut {k}"
+            );
+            assert!(i.notes.is_empty(), "{:?}", i.notes);
+            // a cut final frame followed by an ID3v1 tag is still cut
+            let mut t = b[..b.len() - k].to_vec();
+            t.extend_from_slice(b"TAG");
+            t.extend_from_slice(&[b' '; 125]);
+            assert_eq!(probe(&t).unwrap().samples, 15360, "cut {k} + ID3v1");
+        }
+        // a false frame sync (valid header, CRC-8 and all) inside the complete final frame is
+        // not taken for the last frame: the final frame's CRC-16 still closes at the end
+        let mut t = b.clone();
+        let mut h = vec![0xFF, 0xF8, 0x75, 0x08, 0x01];
+        h.push(crc8(&h));
+        let at = FRAMES[15] + 100;
+        t[at..at + h.len()].copy_from_slice(&h);
+        // restore the final frame's CRC-16 over the patched body
+        let end = t.len();
+        let crc = t[FRAMES[15]..end - 2].iter().fold(0u16, |c, &x| crc16_step(c, x));
+        t[end - 2..].copy_from_slice(&crc.to_be_bytes());
+        let i = probe(&t).unwrap();
         assert_eq!((i.samples, i.truncated.clone()), (16000, None));
-        assert_eq!(i.notes.len(), 1);
+        // and the same file cut inside the final frame, after the false sync: the real start of
+        // the cut frame (confirmed by the previous frame's CRC-16) is reported
+        let i = probe(&t[..end - 10]).unwrap();
+        assert_eq!(i.samples, 15360);
     }
 
     #[test]

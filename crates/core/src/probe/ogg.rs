@@ -1,6 +1,11 @@
 //! Ogg probe for Vorbis, Opus, FLAC and Speex: identifies the first audio logical stream from its
 //! identification header and measures it from the granule position of its last CRC-checked page,
 //! found by scanning the tail of the file, so a file cut short is detected and measured.
+//!
+//! Chained files (logical streams one after another, as `cat a.ogg b.ogg` makes) are split into
+//! their links by a bounded forward walk over the page headers (not the payloads); each link's
+//! audio stream is measured within its own byte range and the durations are summed. Links that
+//! differ in codec, sample rate or channel count are reported in [`OggInfo::chain_mismatch`].
 
 use std::io::{self, Read, Seek};
 
@@ -9,7 +14,8 @@ use super::read_at;
 /// Why a file could not be read: the probe module's shared error type.
 pub type OggError = super::ParseError;
 
-/// What the first audio stream of an Ogg file declares and really holds.
+/// What the audio streams of an Ogg file declare and really hold: the codec fields describe the
+/// first chain's audio stream; the length sums all chains.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OggInfo {
     /// `"vorbis"`, `"opus"`, `"flac"` or `"speex"`.
@@ -23,22 +29,36 @@ pub struct OggInfo {
     /// Opus only: samples (at 48 kHz) the decoder discards at the start; 0 for other codecs.
     pub pre_skip: u32,
     /// Playable samples per channel at `sample_rate`, from the last complete page's granule
-    /// position (Opus: minus pre-skip and any non-zero starting granule).
+    /// position of each chain (Opus: minus pre-skip and any non-zero starting granule), summed
+    /// over the chains; a chain at another sample rate is converted (rounded) to `sample_rate`.
     pub samples: u64,
-    /// `samples / sample_rate`, in seconds.
+    /// The sum of each chain's duration, in seconds (`samples / sample_rate` when the rates
+    /// agree).
     pub duration_s: f64,
-    /// Set when the stream has no end-of-stream page or the file ends inside a page.
+    /// Set when a stream has no end-of-stream page or the file ends inside a page (for a chained
+    /// file, prefixed with which chained stream is cut).
     pub truncated: Option<String>,
-    /// Serial number of the measured logical stream.
+    /// Serial number of the measured logical stream (of the first chain).
     pub serial: u32,
+    /// Number of chained links (groups of logical streams one after another, as `cat a.ogg
+    /// b.ogg` makes); 1 for an ordinary file. `samples` and `duration_s` sum all of them.
+    pub chains: u32,
+    /// Set when the chained streams differ in codec, sample rate or channel count, e.g. "the file
+    /// chains 2 streams with different channel counts (2 and 1)"; players may glitch or stop.
+    pub chain_mismatch: Option<String>,
     /// Remarks about unusual but tolerated content (other streams, corrupt pages skipped).
     pub notes: Vec<String>,
 }
 
 /// Largest tail window scanned backwards for the last page (grows 8x from 8 KiB).
 const MAX_TAIL: u64 = 4 * 1024 * 1024;
-/// Upper bound on pages walked forwards (header pages, and the fallback walk).
-const MAX_PAGES: usize = 1_000_000;
+/// Upper bound on pages walked forwards (the chain walk, and the fallback walk per chain); a
+/// one-hour file has about 20 000 pages.
+const MAX_PAGES: usize = 10_000_000;
+/// Upper bound on chained streams measured.
+const MAX_CHAINS: usize = 100_000;
+/// Bytes searched for the next page header after damaged data (covers one whole page).
+const RESYNC: u64 = 192 * 1024;
 /// Upper bound on pages walked forwards while looking for the first audio page.
 const MAX_HEADER_PAGES: usize = 4096;
 
@@ -192,9 +212,22 @@ fn crc_ok(page_bytes: &[u8]) -> bool {
             == u32::from_le_bytes([page_bytes[22], page_bytes[23], page_bytes[24], page_bytes[25]])
 }
 
-/// Reads the whole page at `pos` (at most 65307 bytes).
+/// Reads the whole page at `pos` (at most 65307 bytes), not past `len`.
 fn read_page<R: Read + Seek>(r: &mut R, pos: u64, len: u64) -> io::Result<(Parsed, Vec<u8>)> {
-    let want = len.saturating_sub(pos).min(27 + 255 + 255 * 255);
+    let avail = len.saturating_sub(pos);
+    // the header first, then only as much body as it declares
+    let mut head = [0u8; 27 + 255];
+    let n = read_at(r, pos, &mut head)?;
+    let n = n.min(usize::try_from(avail).unwrap_or(usize::MAX));
+    let need = match parse_page(&head[..n]) {
+        Parsed::Short { need, .. } => need,
+        Parsed::Page(p) => p.total,
+        Parsed::NotPage => n,
+    };
+    let want = u64::try_from(need)
+        .unwrap_or(u64::MAX)
+        .min(avail)
+        .min(27 + 255 + 255 * 255);
     let mut buf = vec![0u8; usize::try_from(want).unwrap_or(0)];
     let n = read_at(r, pos, &mut buf)?;
     buf.truncate(n);
@@ -488,10 +521,167 @@ pub fn probe_ogg<R: Read + Seek>(r: &mut R, len: u64) -> Result<OggInfo, OggErro
         ));
     }
 
-    // 2. Opus: starting granule from the first audio page (RFC 7845 §4.3)
+    // 2. the chains: logical streams one after another (`cat a.ogg b.ogg`), found by a forward
+    // walk over the page headers
+    let (mut chains, walk_notes, cut_page) = walk_chains(r, len)?;
+    notes.extend(walk_notes);
+    match chains.first_mut() {
+        Some(c) => c.audio = Some((serial, id.clone())),
+        None => chains.push(Chain {
+            start: 0,
+            end: len,
+            audio: Some((serial, id.clone())),
+            other: None,
+            bad: None,
+        }),
+    }
+    let n = chains.len();
+
+    // 3. each chain measured from its own last pages
+    let mut total = 0u128;
+    let mut duration_s = 0.0;
+    let mut truncated: Option<String> = None;
+    let mut shapes: Vec<(&'static str, u32, u8)> = Vec::new();
+    for (k, c) in chains.iter().enumerate() {
+        let label = |msg: &str| {
+            if n > 1 {
+                format!("in chained stream {} of {n}, {msg}", k + 1)
+            } else {
+                msg.to_string()
+            }
+        };
+        let Some((serial, cid)) = &c.audio else {
+            let why = c.bad.clone().unwrap_or_else(|| {
+                format!(
+                    "it holds no Vorbis, Opus, FLAC or Speex stream (its first stream is {})",
+                    c.other.as_deref().unwrap_or("an unknown codec")
+                )
+            });
+            notes.push(format!("chained stream {} of {n} was not measured: {why}", k + 1));
+            continue;
+        };
+        let mut cnotes = Vec::new();
+        let (samples, cut) = measure_chain(r, len, c, *serial, cid, &mut cnotes)?;
+        notes.extend(cnotes.into_iter().map(|m| {
+            if k == 0 {
+                m
+            } else {
+                format!("chained stream {} of {n}: {m}", k + 1)
+            }
+        }));
+        if truncated.is_none() {
+            truncated = cut.map(|m| label(&m));
+        }
+        // samples in units of the first stream's rate (exact when the rates agree)
+        total = total.saturating_add(if cid.rate == id.rate {
+            u128::from(samples)
+        } else {
+            (u128::from(samples) * u128::from(id.rate) + u128::from(cid.rate / 2))
+                / u128::from(cid.rate.max(1))
+        });
+        duration_s += duration(samples, cid.rate);
+        shapes.push((cid.codec, cid.rate, cid.channels));
+    }
+    let samples = u64::try_from(total).unwrap_or(u64::MAX);
+    if let (None, Some((at, need, have))) = (&truncated, cut_page) {
+        // e.g. cut inside the first page of a following chain, or of another multiplexed stream
+        truncated = Some(format!(
+            "the file ends inside the Ogg page at byte {at}: the page needs {need} bytes but only {have} remain"
+        ));
+    }
+
+    Ok(OggInfo {
+        codec: id.codec.to_string(),
+        sample_rate: id.rate,
+        input_sample_rate: id.input_rate,
+        channels: id.channels,
+        pre_skip: id.pre_skip,
+        samples,
+        duration_s,
+        truncated,
+        serial,
+        chains: u32::try_from(n).unwrap_or(u32::MAX),
+        chain_mismatch: mismatch(&shapes),
+        notes,
+    })
+}
+
+/// Describes how the chained streams differ in codec, sample rate or channel count, if they do.
+fn mismatch(shapes: &[(&'static str, u32, u8)]) -> Option<String> {
+    fn distinct<T: PartialEq + Copy>(v: impl Iterator<Item = T>) -> Vec<T> {
+        let mut out: Vec<T> = Vec::new();
+        for x in v {
+            if !out.contains(&x) {
+                out.push(x);
+            }
+        }
+        out
+    }
+    fn list(v: &[String]) -> String {
+        match v.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+            _ => v.join(""),
+        }
+    }
+    let codecs = distinct(shapes.iter().map(|s| s.0));
+    let rates = distinct(shapes.iter().map(|s| s.1));
+    let channels = distinct(shapes.iter().map(|s| s.2));
+    let mut parts = Vec::new();
+    if codecs.len() > 1 {
+        parts.push(format!(
+            "codecs ({})",
+            list(&codecs.iter().map(|c| c.to_string()).collect::<Vec<_>>())
+        ));
+    }
+    if rates.len() > 1 {
+        parts.push(format!(
+            "sample rates ({} Hz)",
+            list(&rates.iter().map(|r| r.to_string()).collect::<Vec<_>>())
+        ));
+    }
+    if channels.len() > 1 {
+        parts.push(format!(
+            "channel counts ({})",
+            list(&channels.iter().map(|c| c.to_string()).collect::<Vec<_>>())
+        ));
+    }
+    (!parts.is_empty()).then(|| {
+        format!(
+            "the file chains {} streams with different {}",
+            shapes.len(),
+            list(&parts)
+        )
+    })
+}
+
+/// One link of a chained file: a group of BOS pages and the pages that follow them.
+#[derive(Debug, Clone)]
+struct Chain {
+    /// offset of its first BOS page
+    start: u64,
+    /// offset where the next chain starts, or the end of the file
+    end: u64,
+    /// the first known audio stream of its BOS pages
+    audio: Option<(u32, Ident)>,
+    /// the name of its first stream when that is not a known audio codec
+    other: Option<String>,
+    /// why its audio stream could not be identified (damaged BOS page or header)
+    bad: Option<String>,
+}
+
+/// Measures the audio stream `serial` of one chain: (playable samples at `id.rate`, truncation).
+fn measure_chain<R: Read + Seek>(
+    r: &mut R,
+    len: u64,
+    c: &Chain,
+    serial: u32,
+    id: &Ident,
+    notes: &mut Vec<String>,
+) -> Result<(u64, Option<String>), OggError> {
+    // Opus: starting granule from the first audio page (RFC 7845 §4.3)
     let mut start_granule = 0u64;
     if id.codec == "opus" {
-        match opus_start_granule(r, pos, len, serial, id.header_packets)? {
+        match opus_start_granule(r, c.start, c.end, serial, id.header_packets)? {
             Some(s) if s > 0 => {
                 notes.push(format!("the stream starts at granule position {s} instead of 0"));
                 start_granule = s;
@@ -500,15 +690,15 @@ pub fn probe_ogg<R: Read + Seek>(r: &mut R, len: u64) -> Result<OggInfo, OggErro
         }
     }
 
-    // 3. the last page of the stream, from the tail of the file
+    // the last page of the stream, from the tail of the chain
     let mut window = 8 * 1024u64;
     let tail = loop {
-        let ws = len.saturating_sub(window);
-        let mut buf = vec![0u8; usize::try_from(len - ws).unwrap_or(0)];
+        let ws = c.end.saturating_sub(window).max(c.start);
+        let mut buf = vec![0u8; usize::try_from(c.end - ws).unwrap_or(0)];
         let n = read_at(r, ws, &mut buf)?;
         buf.truncate(n);
         let t = scan_tail(&buf, ws, serial);
-        if t.granule.is_some() || ws == 0 || window >= MAX_TAIL {
+        if t.granule.is_some() || ws <= c.start || window >= MAX_TAIL {
             break t;
         }
         window *= 8;
@@ -516,13 +706,13 @@ pub fn probe_ogg<R: Read + Seek>(r: &mut R, len: u64) -> Result<OggInfo, OggErro
     let tail = if tail.last.is_some() {
         tail
     } else {
-        // e.g. a chained file whose first stream ended long before the tail: walk forwards
+        // e.g. a multiplexed stream that ended long before the others: walk forwards
         notes.push("the end of the stream was found by walking all pages".into());
-        walk_forward(r, len, serial)?
+        walk_forward(r, c.start, c.end, serial)?
     };
     if tail.bad_crc > 0 {
         notes.push(format!(
-            "{} page(s) with a bad checksum near the end of the file were ignored",
+            "{} page(s) with a bad checksum near the end of the stream were ignored",
             tail.bad_crc
         ));
     }
@@ -530,9 +720,15 @@ pub fn probe_ogg<R: Read + Seek>(r: &mut R, len: u64) -> Result<OggInfo, OggErro
     let last_granule = tail.granule.map_or(0, |(_, g)| g);
     let mut truncated = None;
     if let Some((at, need, have)) = tail.short {
-        truncated = Some(format!(
-            "the file ends inside the Ogg page at byte {at}: the page needs {need} bytes but only {have} remain"
-        ));
+        truncated = Some(if c.end < len {
+            format!(
+                "the Ogg page at byte {at} is cut short: it needs {need} bytes but the next chained stream starts after {have}"
+            )
+        } else {
+            format!(
+                "the file ends inside the Ogg page at byte {at}: the page needs {need} bytes but only {have} remain"
+            )
+        });
     } else if let Some((at, false)) = tail.last {
         truncated = Some(format!(
             "the last Ogg page of the stream (byte {at}) is not marked as the end of the stream"
@@ -553,18 +749,7 @@ pub fn probe_ogg<R: Read + Seek>(r: &mut R, len: u64) -> Result<OggInfo, OggErro
     } else {
         total
     };
-    Ok(OggInfo {
-        codec: id.codec.to_string(),
-        sample_rate: id.rate,
-        input_sample_rate: id.input_rate,
-        channels: id.channels,
-        pre_skip: id.pre_skip,
-        samples,
-        duration_s: duration(samples, id.rate),
-        truncated,
-        serial,
-        notes,
-    })
+    Ok((samples, truncated))
 }
 
 /// Finds the first page of `serial` that completes an audio packet and derives the granule
@@ -612,56 +797,231 @@ fn opus_start_granule<R: Read + Seek>(
     Ok(None)
 }
 
-/// Walks all pages from the start (headers only, bounded) and checks the last page of `serial`.
-fn walk_forward<R: Read + Seek>(r: &mut R, len: u64, serial: u32) -> Result<Tail, OggError> {
+/// Reads the page header (27 bytes + segment table) at `pos`, bounded by `end`:
+/// `Ok(Some((flags, granule, serial, header_len, total)))`, or the reason there is no page.
+enum Hdr {
+    Page {
+        flags: u8,
+        granule: u64,
+        serial: u32,
+        total: u64,
+    },
+    /// a page header whose page runs past `end` (`need`, `have` bytes)
+    Short(usize, usize),
+    NotPage,
+}
+
+fn read_header<R: Read + Seek>(r: &mut R, pos: u64, end: u64) -> io::Result<Hdr> {
+    let mut hdr = [0u8; 27 + 255];
+    let n = read_at(r, pos, &mut hdr)?;
+    let avail = usize::try_from(end.saturating_sub(pos))
+        .unwrap_or(usize::MAX)
+        .min(n);
+    let h = &hdr[..avail];
+    if h.len() < 27 || &h[0..4] != b"OggS" {
+        if h.len() < 27 && !h.is_empty() && b"OggS".starts_with(&h[..h.len().min(4)]) {
+            return Ok(Hdr::Short(27, h.len()));
+        }
+        return Ok(Hdr::NotPage);
+    }
+    if h[4] != 0 || h[5] & !7 != 0 {
+        return Ok(Hdr::NotPage);
+    }
+    let nseg = usize::from(h[26]);
+    let Some(segs) = h.get(27..27 + nseg) else {
+        return Ok(Hdr::Short(27 + nseg, h.len()));
+    };
+    let total = 27 + nseg + segs.iter().map(|&x| usize::from(x)).sum::<usize>();
+    if pos.saturating_add(total as u64) > end {
+        let have = usize::try_from(end.saturating_sub(pos)).unwrap_or(usize::MAX);
+        return Ok(Hdr::Short(total, have));
+    }
+    Ok(Hdr::Page {
+        flags: h[5],
+        granule: u64::from_le_bytes([h[6], h[7], h[8], h[9], h[10], h[11], h[12], h[13]]),
+        serial: u32_le(h, 14),
+        total: total as u64,
+    })
+}
+
+/// Looks for the next page header in `[from, from + RESYNC)` after damaged bytes.
+fn resync<R: Read + Seek>(r: &mut R, from: u64, len: u64) -> io::Result<Option<u64>> {
+    let want = len.saturating_sub(from).min(RESYNC);
+    let mut buf = vec![0u8; usize::try_from(want).unwrap_or(0)];
+    let n = read_at(r, from, &mut buf)?;
+    buf.truncate(n);
+    for i in 0..buf.len() {
+        if buf[i..].starts_with(b"OggS") {
+            let at = from + i as u64;
+            if let Hdr::Page { .. } = read_header(r, at, len)? {
+                return Ok(Some(at));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Walks the page headers of the whole file (bounded) and splits it into chains: a new chain
+/// starts at a BOS page that follows non-BOS pages. Identifies the audio stream of every chain
+/// (chain 0 is identified by the caller). Returns the chains, notes about skipped damage, and
+/// the page the end of the file cuts short, if any (offset, bytes needed, bytes present).
+#[allow(clippy::type_complexity)]
+fn walk_chains<R: Read + Seek>(
+    r: &mut R,
+    len: u64,
+) -> Result<(Vec<Chain>, Vec<String>, Option<(u64, usize, usize)>), OggError> {
+    let mut cut = None;
+    let mut chains: Vec<Chain> = Vec::new();
+    let mut notes = Vec::new();
+    let mut pos = 0u64;
+    let mut in_bos = false;
+    // where the previous page starts: a page cut short by a later chain (even inside its
+    // header) hides the next headers inside its declared size, so a lost sync searches again
+    // from just after its capture pattern
+    let mut prev_page = 0u64;
+    let mut walked = 0usize;
+    while pos < len {
+        walked += 1;
+        if walked > MAX_PAGES {
+            notes.push(format!(
+                "only the first {MAX_PAGES} Ogg pages were walked; later chained streams are not counted"
+            ));
+            break;
+        }
+        let (flags, serial, total) = match read_header(r, pos, len)? {
+            Hdr::Page {
+                flags, serial, total, ..
+            } => (flags, serial, total),
+            Hdr::Short(need, have) => {
+                cut = Some((pos, need, have));
+                break;
+            }
+            Hdr::NotPage => match resync(r, prev_page.saturating_add(1), len)? {
+                Some(at) if at != pos => {
+                    if at > pos {
+                        notes.push(format!(
+                            "{} bytes of damaged data at byte {pos} were skipped",
+                            at - pos
+                        ));
+                    }
+                    pos = at;
+                    continue;
+                }
+                _ => break,
+            },
+        };
+        if flags & 2 != 0 {
+            if !in_bos {
+                if chains.len() >= MAX_CHAINS {
+                    notes.push(format!("only the first {MAX_CHAINS} chained streams are counted"));
+                    break;
+                }
+                if let Some(prev) = chains.last_mut() {
+                    prev.end = pos;
+                }
+                chains.push(Chain {
+                    start: pos,
+                    end: len,
+                    audio: None,
+                    other: None,
+                    bad: None,
+                });
+                in_bos = true;
+            }
+            let later = chains.len() > 1;
+            if let Some(c) = chains.last_mut() {
+                if later && c.audio.is_none() && c.bad.is_none() {
+                    identify_bos(r, pos, len, serial, c)?;
+                }
+            }
+        } else {
+            in_bos = false;
+        }
+        prev_page = pos;
+        pos = pos.saturating_add(total);
+    }
+    if let Some(last) = chains.last_mut() {
+        last.end = len;
+    }
+    Ok((chains, notes, cut))
+}
+
+/// Reads the BOS page at `pos` and records the stream it starts in `c`.
+fn identify_bos<R: Read + Seek>(
+    r: &mut R,
+    pos: u64,
+    len: u64,
+    serial: u32,
+    c: &mut Chain,
+) -> Result<(), OggError> {
+    let (parsed, bytes) = read_page(r, pos, len)?;
+    let Parsed::Page(page) = parsed else {
+        return Ok(());
+    };
+    if !crc_ok(&bytes) {
+        c.bad = Some(format!(
+            "the page at byte {pos} that starts it has a bad checksum"
+        ));
+        return Ok(());
+    }
+    let first = page.packets().first().map(|&(s, e, _)| (s, e));
+    let packet = first.and_then(|(s, e)| bytes.get(s..e)).unwrap_or(&[]);
+    match identify(packet) {
+        Ok(Some(id)) => c.audio = Some((serial, id)),
+        Ok(None) => {
+            if c.other.is_none() {
+                c.other = Some(stream_name(packet));
+            }
+        }
+        Err(e) => c.bad = Some(e.to_string()),
+    }
+    Ok(())
+}
+
+/// Walks the pages of `[start, end)` (headers only, bounded) and checks the last page of `serial`.
+fn walk_forward<R: Read + Seek>(r: &mut R, start: u64, end: u64, serial: u32) -> Result<Tail, OggError> {
     let mut t = Tail {
         last: None,
         granule: None,
         short: None,
         bad_crc: 0,
     };
-    let mut pos = 0u64;
+    let mut pos = start;
     let mut last_pos = None;
     let mut gran_pos = None;
-    let mut hdr = [0u8; 27 + 255];
     for _ in 0..MAX_PAGES {
-        if pos >= len {
+        if pos >= end {
             break;
         }
-        let n = read_at(r, pos, &mut hdr)?;
-        let avail = usize::try_from(len - pos).unwrap_or(usize::MAX).min(n);
-        // parse only the header; the body is checked for the chosen pages below
-        let h = &hdr[..avail];
-        if h.len() < 27 || &h[0..4] != b"OggS" {
-            if h.len() < 27 && b"OggS".starts_with(&h[..h.len().min(4)]) {
-                t.short = Some((pos, 27, h.len()));
+        match read_header(r, pos, end)? {
+            Hdr::Page {
+                granule,
+                serial: s,
+                total,
+                ..
+            } => {
+                if s == serial {
+                    last_pos = Some(pos);
+                    if granule != u64::MAX {
+                        gran_pos = Some(pos);
+                    }
+                    t.short = None;
+                }
+                pos = pos.saturating_add(total);
             }
-            break;
-        }
-        let nseg = usize::from(h[26]);
-        let Some(segs) = h.get(27..27 + nseg) else {
-            t.short = Some((pos, 27 + nseg, h.len()));
-            break;
-        };
-        let total = 27 + nseg + segs.iter().map(|&x| usize::from(x)).sum::<usize>();
-        if pos + total as u64 > len {
-            if u32_le(h, 14) == serial {
-                t.short = Some((pos, total, usize::try_from(len - pos).unwrap_or(0)));
+            Hdr::Short(need, have) => {
+                let mut s = [0u8; 4];
+                if have < 18 || (read_at(r, pos + 14, &mut s)? == 4 && u32::from_le_bytes(s) == serial) {
+                    t.short = Some((pos, need, have));
+                }
+                break;
             }
-            break;
+            Hdr::NotPage => break,
         }
-        if u32_le(h, 14) == serial {
-            last_pos = Some(pos);
-            if u64::from_le_bytes([h[6], h[7], h[8], h[9], h[10], h[11], h[12], h[13]]) != u64::MAX {
-                gran_pos = Some(pos);
-            }
-            t.short = None;
-        }
-        pos += total as u64;
     }
     for (slot, at) in [(0, last_pos), (1, gran_pos)] {
         let Some(at) = at else { continue };
-        let (parsed, bytes) = read_page(r, at, len)?;
+        let (parsed, bytes) = read_page(r, at, end)?;
         if let Parsed::Page(p) = parsed {
             if !crc_ok(&bytes) {
                 t.bad_crc += 1;
@@ -887,22 +1247,82 @@ mod tests {
         }
         let mut b = a.clone();
         b.extend_from_slice(&v);
+        // both chains count: 8000 Vorbis samples at 8 kHz are 48000 at the first stream's rate
         let i = probe(&b).unwrap();
         assert_eq!(
             (i.codec.as_str(), i.samples, i.truncated.clone()),
-            ("opus", 48000, None)
+            ("opus", 96000, None)
         );
-        assert_eq!(i.serial, 0);
-        // a long second stream: the tail window misses the first, so the pages are walked
+        assert_eq!((i.serial, i.chains, i.duration_s), (0, 2, 2.0));
+        assert_eq!(
+            i.chain_mismatch.as_deref(),
+            Some(
+                "the file chains 2 streams with different codecs (opus and vorbis) and sample rates (48000 and 8000 Hz)"
+            )
+        );
+        // many chains, with the same serial over and over (as `cat` makes)
         for _ in 0..1300 {
             b.extend_from_slice(&v);
         }
         let i = probe(&b).unwrap();
         assert_eq!(
-            (i.codec.as_str(), i.samples, i.truncated.clone()),
-            ("opus", 48000, None)
+            (i.samples, i.chains, i.truncated.clone()),
+            (48000 * 1302, 1302, None)
         );
-        assert!(i.notes[0].contains("walking"), "{:?}", i.notes);
+        assert!(i.notes.is_empty(), "{:?}", i.notes);
+    }
+
+    #[test]
+    fn chained_streams_are_summed() {
+        // regression: only the first chain was measured. opusinfo: stream 1 mono, 1.000 s,
+        // stream 2 stereo, 0.500 s (ffmpeg decodes 48000 + 24000 samples)
+        let b = load("opus_chained.opus");
+        let i = probe(&b).unwrap();
+        assert_eq!((i.codec.as_str(), i.channels, i.serial), ("opus", 1, 0));
+        assert_eq!((i.chains, i.samples, i.duration_s), (2, 72000, 1.5));
+        assert_eq!(i.truncated, None);
+        assert_eq!(
+            i.chain_mismatch.as_deref(),
+            Some("the file chains 2 streams with different channel counts (1 and 2)")
+        );
+        assert!(i.notes.is_empty(), "{:?}", i.notes);
+        // the second stream cut short: the first is whole, the second counts to its last page
+        let i = probe(&b[..b.len() - 50]).unwrap();
+        assert_eq!(i.chains, 2);
+        assert!(i.samples >= 48000 && i.samples < 72000, "{}", i.samples);
+        let t = i.truncated.unwrap();
+        assert!(
+            t.starts_with("in chained stream 2 of 2, the file ends inside the Ogg page"),
+            "{t}"
+        );
+        // the first stream cut short by the second: flagged, and the second still counts
+        let a = load("opus.opus");
+        for keep in [1, 20, 60, 161] {
+            let mut c = a[..OPUS_PAGES[5].0 + keep].to_vec();
+            c.extend_from_slice(&b[a.len()..]);
+            let i = probe(&c).unwrap();
+            assert_eq!(i.chains, 2, "{keep}");
+            assert_eq!(i.samples, (28800 - 312) + 24000, "{keep}");
+            assert!(
+                i.truncated
+                    .unwrap()
+                    .starts_with("in chained stream 1 of 2, the Ogg page at byte 706 is cut short")
+            );
+        }
+        let mut c = a[..OPUS_PAGES[5].0 + 60].to_vec();
+        c.extend_from_slice(&b[a.len()..]);
+        assert_eq!(
+            probe(&c).unwrap().truncated.as_deref(),
+            Some(
+                "in chained stream 1 of 2, the Ogg page at byte 706 is cut short: it needs 162 bytes but the next chained stream starts after 60"
+            )
+        );
+        // every cut point: no panic, and whole first stream once its last page is in
+        for cut in a.len() + 1..=b.len() {
+            let i = probe(&b[..cut]).unwrap();
+            assert!(i.samples >= 48000, "cut {cut}");
+            assert_eq!(i.truncated.is_some(), cut < b.len(), "cut {cut}");
+        }
     }
 
     #[test]

@@ -26,7 +26,8 @@ pub struct PcmInfo {
     pub bits_per_sample: u16,
     /// Bytes per block (one frame for PCM, one packet for block-based codecs); 0 if unknown.
     pub block_align: u16,
-    /// Frames the headers declare (data chunk size / ds64 / fact; AIFF: COMM frame count).
+    /// Frames the headers declare (data chunk size / ds64; block-based codecs: whole blocks, or
+    /// `fact` when it lies within the last block; AIFF: COMM frame count).
     pub declared_frames: u64,
     /// Frames whose bytes are really present in the file.
     pub frames: u64,
@@ -217,7 +218,7 @@ fn parse_fmt(b: &[u8], be: bool) -> Result<WavFmt, RiffError> {
             );
             f.unknown_guid = Some(guid);
         }
-    } else if cb_size >= 2 && b.len() >= 20 && (f.tag == 0x0002 || f.tag == 0x0011) {
+    } else if cb_size >= 2 && b.len() >= 20 && matches!(f.tag, 0x0002 | 0x0011 | 0x0031) {
         f.samples_per_block = u16_at(b, 18, be);
     }
     if f.channels == 0 {
@@ -274,7 +275,17 @@ fn wav_codec(f: &WavFmt, be: bool) -> (String, u64, u64) {
             };
             ("adpcm_ms".into(), if spb > 0 { ba } else { 0 }, spb)
         }
-        0x0031 => ("gsm_ms".into(), 0, 0),
+        0x0031 => {
+            // GSM 6.10 (Microsoft framing): 65-byte blocks of 320 samples
+            let spb = if f.samples_per_block > 0 {
+                u64::from(f.samples_per_block)
+            } else if ba == 65 {
+                320
+            } else {
+                0
+            };
+            ("gsm_ms".into(), if spb > 0 { ba } else { 0 }, spb)
+        }
         0x0045 | 0x0064 => ("adpcm_g726".into(), 0, 0),
         0x0050 => ("mp2".into(), 0, 0),
         0x0055 => ("mp3".into(), 0, 0),
@@ -491,9 +502,20 @@ pub fn probe_wav<R: Read + Seek>(r: &mut R, len: u64) -> Result<PcmInfo, RiffErr
             frames_in(present, pkt_bytes, 1, false),
         )
     } else if pkt_bytes > 0 && pkt_frames > 0 {
-        // block-based ADPCM: the fact chunk gives the exact count, blocks bound it
+        // block-based (IMA/MS ADPCM, GSM): the blocks give the count; the fact chunk refines it
+        // only within the last block (how many of its samples are valid), else it is wrong
         let all = frames_in(declared_bytes, pkt_bytes, pkt_frames, true);
-        let declared = fact.map_or(all, u64::from);
+        let declared = match fact.map(u64::from) {
+            Some(n) if n <= all && all - n < pkt_frames => n,
+            Some(n) => {
+                notes.push(format!(
+                    "the fact chunk declares {n} frames but the data chunk holds {all} ({} blocks of {pkt_frames}); the block count is used",
+                    declared_bytes.div_ceil(pkt_bytes)
+                ));
+                all
+            }
+            None => all,
+        };
         let got = frames_in(present, pkt_bytes, pkt_frames, complete);
         (declared, got.min(declared))
     } else {
@@ -943,6 +965,43 @@ mod tests {
         let i = wav(&load("wav_mulaw.wav")).unwrap(); // ffprobe 4000
         check(&i, ("pcm_mulaw", 8000, 1, 8, 1, 4000, 4000, 58, 4000));
         assert_eq!(i.truncated, None);
+    }
+
+    #[test]
+    fn ima_adpcm_fact_wrong_by_more_than_a_block() {
+        // regression: libsndfile writes a fact chunk of half the frames for stereo IMA ADPCM
+        // (757 for 1500 frames); the blocks hold 3 x 505 = 1515, which ffmpeg, sox and libsndfile
+        // itself decode (ffprobe's duration_ts 1536 counts 4-bit nibbles of the data size)
+        let b = load("wav_ima_adpcm_sndfile.wav");
+        let i = wav(&b).unwrap();
+        check(&i, ("adpcm_ima_wav", 8000, 2, 4, 512, 1515, 1515, 60, 1536));
+        assert_eq!(i.truncated, None);
+        assert_eq!(
+            i.notes,
+            vec![
+                "the fact chunk declares 757 frames but the data chunk holds 1515 (3 blocks of 505); the block count is used"
+            ]
+        );
+        // a fact within the last block is trusted: it tells how many of its samples are valid
+        let mut n = b.clone();
+        n[48..52].copy_from_slice(&1500u32.to_le_bytes());
+        let i = wav(&n).unwrap();
+        assert_eq!((i.declared_frames, i.frames, i.notes.len()), (1500, 1500, 0));
+        // a fact larger than the blocks hold is wrong too
+        n[48..52].copy_from_slice(&1516u32.to_le_bytes());
+        assert_eq!(wav(&n).unwrap().frames, 1515);
+        // cut after 2 of the 3 blocks: 1010 frames present, 1515 declared
+        let i = wav(&b[..60 + 1024 + 100]).unwrap();
+        assert_eq!((i.declared_frames, i.frames), (1515, 1010));
+        assert!(i.truncated.is_some());
+        // GSM 6.10 gets the same treatment: 65-byte blocks of 320 samples
+        let mut g = load("wav_ima_adpcm.wav");
+        g[20..22].copy_from_slice(&0x31u16.to_le_bytes());
+        g[32..34].copy_from_slice(&65u16.to_le_bytes());
+        g[38..40].copy_from_slice(&320u16.to_le_bytes());
+        let i = wav(&g).unwrap();
+        // 2048 bytes = 31.5 blocks; fact 4082 is more than a block short of 32 x 320
+        assert_eq!((i.codec.as_str(), i.frames), ("gsm_ms", 32 * 320));
     }
 
     #[test]
