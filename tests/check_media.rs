@@ -45,6 +45,10 @@ const EXPECTED: &[Expect] = &[
     ("audio/opus.opus", "audio", "ogg", "opus", Some(1.0), Some(48000), Some(1), None, None, None, None),
     ("audio/opus_trunc.opus", "audio", "ogg", "opus", Some(0.3935), Some(48000), Some(1), None, None, None, Some("truncated-audio")),
     ("audio/oggflac.oga", "audio", "ogg", "flac", Some(0.5), Some(8000), Some(1), None, None, None, None),
+    // Two Opus streams back to back (mono 1.0 s + stereo 0.5 s): summed, and worth a warning.
+    ("audio/opus_chained.opus", "audio", "ogg", "opus", Some(1.5), Some(48000), Some(1), None, None, None, Some("chained-ogg")),
+    // libsndfile's IMA ADPCM with a wrong `fact` chunk: 1515 samples in whole blocks, as decoders play.
+    ("audio/wav_ima_adpcm_sndfile.wav", "audio", "wav", "adpcm_ima_wav", Some(0.189375), Some(8000), Some(2), None, None, None, None),
     // MPEG audio: frames walked, LAME/Lavc gapless delay and padding trimmed as the decoder does.
     ("mp3/cbr_info.mp3", "audio", "mp3", "mp3", Some(1.0), Some(32000), Some(1), None, None, None, None),
     ("mp3/vbr_xing.mp3", "audio", "mp3", "mp3", Some(1.5), Some(32000), Some(1), None, None, None, None),

@@ -364,6 +364,8 @@ codes! {
     DurationMismatch = "duration-mismatch",
     /// Images of one source with different sizes.
     MixedImageSizes = "mixed-image-sizes",
+    /// An Ogg file made of several streams one after another (`cat a.ogg b.ogg`).
+    ChainedOgg = "chained-ogg",
     /// A `config.json` key the platform does not know.
     UnknownConfigKey = "unknown-config-key",
     // --- experiment rules (`--experiment`) ---

@@ -481,7 +481,19 @@ fn flac<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
 }
 
 fn ogg<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
+    let mut chained = None;
     let result = ogg::probe_ogg(r, len).map(|info| {
+        if info.chains > 1 {
+            let what = info
+                .chain_mismatch
+                .clone()
+                .unwrap_or_else(|| format!("the file chains {} Ogg streams one after another", info.chains));
+            chained = Some(Finding {
+                severity: Severity::Warning,
+                code: Code::ChainedOgg,
+                message: format!("{what}; some browsers play only the first. Re-encode it as one stream"),
+            });
+        }
         let reading = audio_reading(
             "ogg",
             &info.codec,
@@ -491,7 +503,9 @@ fn ogg<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
         );
         (reading, info.truncated)
     });
-    outcome(MediaKind::Audio, result, Code::TruncatedAudio)
+    let mut probe = outcome(MediaKind::Audio, result, Code::TruncatedAudio);
+    probe.findings.extend(chained);
+    probe
 }
 
 /// A warning for bytes that are not audio frames, found between frames.
