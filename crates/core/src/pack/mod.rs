@@ -411,8 +411,9 @@ fn compare(path: &Path, meta: &fs::Metadata, len: u64, mtime: Option<SystemTime>
 
 /// What the reader sends the writer.
 enum Msg {
-    /// The next piece of the current file.
-    Chunk(Vec<u8>),
+    /// The next piece of the current file: a full-size buffer and how much of it is data
+    /// (buffers keep their length so that reusing one never zeroes it again).
+    Chunk(Vec<u8>, usize),
     /// The current file is done.
     End { crc: u32, sha256: [u8; 32], bytes: u64 },
     /// Reading failed; the writer stops.
@@ -517,8 +518,7 @@ fn read_one(
     let mut sha = Sha256::new();
     let mut bytes = 0u64;
     loop {
-        let mut buf = spare.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK));
-        buf.resize(CHUNK, 0);
+        let mut buf = spare.try_recv().unwrap_or_else(|_| vec![0; CHUNK]);
         let n = fill(&mut reader, &mut buf).map_err(|source| PackError::Read {
             path: path.clone(),
             source,
@@ -526,11 +526,10 @@ fn read_one(
         if n == 0 {
             break;
         }
-        buf.truncate(n);
-        crc.update(&buf);
-        sha.update(&buf);
+        crc.update(&buf[..n]);
+        sha.update(&buf[..n]);
         bytes += n as u64;
-        if tx.send(Msg::Chunk(buf)).is_err() {
+        if tx.send(Msg::Chunk(buf, n)).is_err() {
             return Ok(false);
         }
         if n < CHUNK {
@@ -609,27 +608,27 @@ fn write_entries(
                 zip.write_whole(&item.name, &[], crc, item.deflate).map_err(werr)?;
                 hashes.push((sha256, bytes));
             }
-            Msg::Chunk(buf) => match rx.recv().map_err(|_| gone())? {
+            Msg::Chunk(buf, n) => match rx.recv().map_err(|_| gone())? {
                 Msg::Failed(e) => return Err(e),
                 // Small file: hashed already, so its header is written right the first time.
                 Msg::End { crc, sha256, bytes } => {
-                    zip.write_whole(&item.name, &buf, crc, item.deflate).map_err(werr)?;
-                    progress.on_bytes(buf.len() as u64);
+                    zip.write_whole(&item.name, &buf[..n], crc, item.deflate).map_err(werr)?;
+                    progress.on_bytes(n as u64);
                     let _ = give_back.try_send(buf);
                     hashes.push((sha256, bytes));
                 }
-                Msg::Chunk(second) => {
+                Msg::Chunk(second, second_n) => {
                     zip.begin(&item.name, item.size, item.deflate).map_err(werr)?;
-                    let mut next = Some(second);
-                    let mut current = buf;
+                    let mut next = Some((second, second_n));
+                    let mut current = (buf, n);
                     loop {
-                        zip.data(&current).map_err(werr)?;
-                        progress.on_bytes(current.len() as u64);
-                        let _ = give_back.try_send(current);
+                        zip.data(&current.0[..current.1]).map_err(werr)?;
+                        progress.on_bytes(current.1 as u64);
+                        let _ = give_back.try_send(current.0);
                         current = match next.take() {
                             Some(b) => b,
                             None => match rx.recv().map_err(|_| gone())? {
-                                Msg::Chunk(b) => b,
+                                Msg::Chunk(b, n) => (b, n),
                                 Msg::Failed(e) => return Err(e),
                                 Msg::End { crc, sha256, bytes } => {
                                     zip.end(crc).map_err(werr)?;
