@@ -195,7 +195,9 @@ pub enum PackError {
         entry: String,
     },
     /// `SOURCE_DATE_EPOCH` is not a number of seconds.
-    #[error("SOURCE_DATE_EPOCH='{0}' is not a Unix time in seconds. Set it to an integer or unset it")]
+    #[error(
+        "SOURCE_DATE_EPOCH='{0}' is not a Unix time in seconds. Set it to an integer or unset it"
+    )]
     SourceDateEpoch(String),
 }
 
@@ -224,12 +226,23 @@ pub struct NoProgress;
 impl PackProgress for NoProgress {}
 
 /// Checks the input and, if it has no errors, writes the archive (or URL list) and manifest.
-pub fn pack(input: &Path, opts: &PackOptions, progress: &dyn PackProgress) -> Result<PackOutcome, PackError> {
+pub fn pack(
+    input: &Path,
+    opts: &PackOptions,
+    progress: &dyn PackProgress,
+) -> Result<PackOutcome, PackError> {
     let kind = scan::detect(input)?;
     let output = &opts.output;
     let manifest_path = opts.manifest_path();
-    let want = if kind == InputKind::UrlList { "txt" } else { "zip" };
-    let ext = output.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let want = if kind == InputKind::UrlList {
+        "txt"
+    } else {
+        "zip"
+    };
+    let ext = output
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
     if ext.as_deref() != Some(want) {
         return Err(PackError::OutputKind {
             path: output.clone(),
@@ -259,7 +272,9 @@ pub fn pack(input: &Path, opts: &PackOptions, progress: &dyn PackProgress) -> Re
     }
 
     let plan = Plan::new(&scan, &report, opts.compress);
-    let time = opts.source_date_epoch.map_or(DosTime::EPOCH, DosTime::from_unix);
+    let time = opts
+        .source_date_epoch
+        .map_or(DosTime::EPOCH, DosTime::from_unix);
     let (tmp, hashes) = if kind == InputKind::UrlList {
         (write_url_list(&scan, &plan, output)?, Vec::new())
     } else {
@@ -395,13 +410,21 @@ impl Snapshot {
     }
 }
 
-fn compare(path: &Path, meta: &fs::Metadata, len: u64, mtime: Option<SystemTime>) -> Result<(), PackError> {
+fn compare(
+    path: &Path,
+    meta: &fs::Metadata,
+    len: u64,
+    mtime: Option<SystemTime>,
+) -> Result<(), PackError> {
     let changed = |what: String| PackError::SourceChanged {
         path: path.to_path_buf(),
         what,
     };
     if meta.len() != len {
-        return Err(changed(format!("its size changed from {len} to {} bytes", meta.len())));
+        return Err(changed(format!(
+            "its size changed from {len} to {} bytes",
+            meta.len()
+        )));
     }
     if meta.modified().ok() != mtime {
         return Err(changed("it was modified".to_string()));
@@ -415,7 +438,11 @@ enum Msg {
     /// (buffers keep their length so that reusing one never zeroes it again).
     Chunk(Vec<u8>, usize),
     /// The current file is done.
-    End { crc: u32, sha256: [u8; 32], bytes: u64 },
+    End {
+        crc: u32,
+        sha256: [u8; 32],
+        bytes: u64,
+    },
     /// Reading failed; the writer stops.
     Failed(PackError),
 }
@@ -432,10 +459,13 @@ fn write_zip(
     progress: &dyn PackProgress,
 ) -> Result<(tempfile::NamedTempFile, Hashes), PackError> {
     let tmp = temp_beside(output)?;
-    let file = tmp.as_file().try_clone().map_err(|source| PackError::Write {
-        path: output.to_path_buf(),
-        source,
-    })?;
+    let file = tmp
+        .as_file()
+        .try_clone()
+        .map_err(|source| PackError::Write {
+            path: output.to_path_buf(),
+            source,
+        })?;
     let total: u64 = plan.items.iter().map(|i| i.size).sum();
     progress.on_start(total, plan.items.len());
 
@@ -449,7 +479,13 @@ fn write_zip(
 }
 
 /// The reader thread: reads every item once, hashing as it goes.
-fn read_all(scan: &Scan, snapshot: &Snapshot, plan: &Plan, tx: SyncSender<Msg>, spare: Receiver<Vec<u8>>) {
+fn read_all(
+    scan: &Scan,
+    snapshot: &Snapshot,
+    plan: &Plan,
+    tx: SyncSender<Msg>,
+    spare: Receiver<Vec<u8>>,
+) {
     let check_archive = || -> Result<(), PackError> {
         if let Some((path, len, mtime)) = &snapshot.archive {
             let meta = fs::metadata(path).map_err(|source| PackError::Read {
@@ -605,20 +641,23 @@ fn write_entries(
         match first {
             Msg::Failed(e) => return Err(e),
             Msg::End { crc, sha256, bytes } => {
-                zip.write_whole(&item.name, &[], crc, item.deflate).map_err(werr)?;
+                zip.write_whole(&item.name, &[], crc, item.deflate)
+                    .map_err(werr)?;
                 hashes.push((sha256, bytes));
             }
             Msg::Chunk(buf, n) => match rx.recv().map_err(|_| gone())? {
                 Msg::Failed(e) => return Err(e),
                 // Small file: hashed already, so its header is written right the first time.
                 Msg::End { crc, sha256, bytes } => {
-                    zip.write_whole(&item.name, &buf[..n], crc, item.deflate).map_err(werr)?;
+                    zip.write_whole(&item.name, &buf[..n], crc, item.deflate)
+                        .map_err(werr)?;
                     progress.on_bytes(n as u64);
                     let _ = give_back.try_send(buf);
                     hashes.push((sha256, bytes));
                 }
                 Msg::Chunk(second, second_n) => {
-                    zip.begin(&item.name, item.size, item.deflate).map_err(werr)?;
+                    zip.begin(&item.name, item.size, item.deflate)
+                        .map_err(werr)?;
                     let mut next = Some((second, second_n));
                     let mut current = (buf, n);
                     loop {
@@ -647,7 +686,11 @@ fn write_entries(
     Ok(hashes)
 }
 
-fn write_url_list(scan: &Scan, plan: &Plan, output: &Path) -> Result<tempfile::NamedTempFile, PackError> {
+fn write_url_list(
+    scan: &Scan,
+    plan: &Plan,
+    output: &Path,
+) -> Result<tempfile::NamedTempFile, PackError> {
     let tmp = temp_beside(output)?;
     let mut text = String::new();
     for item in &plan.items {
@@ -796,7 +839,9 @@ fn remove_stale_temps(path: &Path) {
     };
     for entry in dir.flatten() {
         let name = entry.file_name();
-        if name.to_string_lossy().starts_with(&prefix) && entry.file_type().is_ok_and(|t| t.is_file()) {
+        if name.to_string_lossy().starts_with(&prefix)
+            && entry.file_type().is_ok_and(|t| t.is_file())
+        {
             let _ = fs::remove_file(entry.path());
         }
     }
@@ -815,6 +860,8 @@ fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<(), PackError> {
     }
     tmp.persist(path).map_err(|e| werr(e.error))?;
     #[cfg(unix)]
-    File::open(folder_of(path)).and_then(|d| d.sync_all()).map_err(werr)?;
+    File::open(folder_of(path))
+        .and_then(|d| d.sync_all())
+        .map_err(werr)?;
     Ok(())
 }

@@ -148,7 +148,15 @@ impl ZipWriter {
         }
     }
 
-    fn local_header(&self, name: &[u8], method: u16, crc: u32, compressed: u64, size: u64, zip64: bool) -> Vec<u8> {
+    fn local_header(
+        &self,
+        name: &[u8],
+        method: u16,
+        crc: u32,
+        compressed: u64,
+        size: u64,
+        zip64: bool,
+    ) -> Vec<u8> {
         let mut h = Vec::with_capacity(30 + name.len() + 20);
         h.extend_from_slice(&LOCAL_SIG.to_le_bytes());
         h.extend_from_slice(&version_needed(method, zip64).to_le_bytes());
@@ -190,7 +198,13 @@ impl ZipWriter {
     }
 
     /// Writes a whole entry whose data and CRC are already known.
-    pub fn write_whole(&mut self, name: &str, data: &[u8], crc: u32, deflate: bool) -> io::Result<()> {
+    pub fn write_whole(
+        &mut self,
+        name: &str,
+        data: &[u8],
+        crc: u32,
+        deflate: bool,
+    ) -> io::Result<()> {
         let name = name.as_bytes();
         let size = data.len() as u64;
         let offset = self.pos;
@@ -237,7 +251,11 @@ impl ZipWriter {
 
     /// Starts streaming an entry of a known size; its CRC is patched in by [`Self::end`].
     pub fn begin(&mut self, name: &str, size: u64, deflate: bool) -> io::Result<()> {
-        let method = if deflate { METHOD_DEFLATED } else { METHOD_STORED };
+        let method = if deflate {
+            METHOD_DEFLATED
+        } else {
+            METHOD_STORED
+        };
         let zip64 = needs_zip64(size, method);
         let compressed = if deflate { 0 } else { size };
         let header = self.local_header(name.as_bytes(), method, 0, compressed, size, zip64);
@@ -284,6 +302,15 @@ impl ZipWriter {
         Ok(())
     }
 
+    /// Advances over `n` bytes of zeros without writing them (a hole in the file), so tests
+    /// can make entries past 4 GiB in no time.
+    #[cfg(test)]
+    fn skip_zeros(&mut self, n: u64) -> io::Result<()> {
+        self.pos += n;
+        self.file.seek(SeekFrom::Start(self.pos))?;
+        Ok(())
+    }
+
     /// Ends the open entry: flushes the compressor and patches the local header.
     pub fn end(&mut self, crc: u32) -> io::Result<()> {
         let Some(open) = self.open.take() else {
@@ -310,7 +337,10 @@ impl ZipWriter {
         self.patch(open.offset + 14, &crc.to_le_bytes())?;
         if open.method == METHOD_DEFLATED {
             if open.zip64_local {
-                self.patch(open.offset + 30 + open.name_len + 12, &compressed.to_le_bytes())?;
+                self.patch(
+                    open.offset + 30 + open.name_len + 12,
+                    &compressed.to_le_bytes(),
+                )?;
             } else if compressed >= U32_MAX {
                 return Err(io::Error::other(
                     "deflated data grew past 4 GiB without ZIP64 room in its header",
@@ -361,7 +391,11 @@ impl ZipWriter {
                 h.extend_from_slice(&compressed.to_le_bytes());
                 h.extend_from_slice(&size.to_le_bytes());
                 h.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
-                let extra_len = if extra.is_empty() { 0 } else { 4 + extra.len() as u16 };
+                let extra_len = if extra.is_empty() {
+                    0
+                } else {
+                    4 + extra.len() as u16
+                };
                 h.extend_from_slice(&extra_len.to_le_bytes());
                 h.extend_from_slice(&0u16.to_le_bytes()); // comment
                 h.extend_from_slice(&0u16.to_le_bytes()); // disk
@@ -426,6 +460,78 @@ mod tests {
         let t = DosTime::from_unix(1_709_214_358);
         assert_eq!(t.date, ((2024 - 1980) << 9) | (2 << 5) | 29);
         assert_eq!(t.time, (13 << 11) | (45 << 5) | 29);
+    }
+
+    /// Writes one small whole entry and one streamed entry, both deflated, and one stored
+    /// streamed entry; the zip crate must read all three back with the right CRCs.
+    #[test]
+    fn deflated_and_streamed_entries_read_back() {
+        use std::io::Read;
+        let pcm: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        let crc = crc32fast::hash(&pcm);
+        let tmp = tempfile::tempfile().unwrap();
+        let mut w = ZipWriter::new(tmp.try_clone().unwrap(), DosTime::EPOCH);
+        w.write_whole("s/a.wav", &pcm, crc, true).unwrap();
+        w.begin("s/b.wav", pcm.len() as u64, true).unwrap();
+        for piece in pcm.chunks(70_000) {
+            w.data(piece).unwrap();
+        }
+        w.end(crc).unwrap();
+        w.begin("s/c.wav", pcm.len() as u64, false).unwrap();
+        for piece in pcm.chunks(70_000) {
+            w.data(piece).unwrap();
+        }
+        w.end(crc).unwrap();
+        let (_, len) = w.finish().unwrap();
+        assert_eq!(tmp.metadata().unwrap().len(), len);
+        let mut archive = zip::ZipArchive::new(tmp).unwrap();
+        for (name, method) in [
+            ("s/a.wav", zip::CompressionMethod::Deflated),
+            ("s/b.wav", zip::CompressionMethod::Deflated),
+            ("s/c.wav", zip::CompressionMethod::Stored),
+        ] {
+            let mut f = archive.by_name(name).unwrap();
+            assert_eq!(f.compression(), method);
+            assert_eq!(f.crc32(), crc);
+            let mut back = Vec::new();
+            f.read_to_end(&mut back).unwrap();
+            assert_eq!(back, pcm, "{name}");
+        }
+    }
+
+    /// The ZIP64 layout of an entry over 4 GiB and of an entry whose offset is past 4 GiB,
+    /// without moving 4 GiB: the big entry's data is a hole in the file.
+    #[test]
+    fn zip64_sizes_and_offsets_in_a_sparse_archive() {
+        use std::io::Read;
+        let big = (4u64 << 30) + 123;
+        let mut zeros = crc32fast::Hasher::new();
+        let mut block = crc32fast::Hasher::new();
+        block.update(&[0u8; 123]);
+        zeros.combine(&block);
+        let mut mib = crc32fast::Hasher::new();
+        mib.update(&vec![0u8; 1 << 20]);
+        for _ in 0..(4 << 10) {
+            zeros.combine(&mib);
+        }
+        let crc = zeros.finalize();
+        let tmp = tempfile::tempfile().unwrap();
+        let mut w = ZipWriter::new(tmp.try_clone().unwrap(), DosTime::EPOCH);
+        w.begin("s/big.png", big, false).unwrap();
+        w.skip_zeros(big).unwrap();
+        w.end(crc).unwrap();
+        w.write_whole("s/small.png", b"tiny", crc32fast::hash(b"tiny"), false)
+            .unwrap();
+        w.finish().unwrap();
+        let mut archive = zip::ZipArchive::new(tmp).unwrap();
+        let f = archive.by_name("s/big.png").unwrap();
+        assert_eq!((f.size(), f.compressed_size(), f.crc32()), (big, big, crc));
+        drop(f);
+        let mut small = archive.by_name("s/small.png").unwrap();
+        assert!(small.header_start() > U32_MAX);
+        let mut back = Vec::new();
+        small.read_to_end(&mut back).unwrap();
+        assert_eq!(back, b"tiny");
     }
 
     #[test]
