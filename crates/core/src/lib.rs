@@ -20,7 +20,9 @@
 pub mod error;
 pub mod jsonfiles;
 pub mod layout;
+pub mod manifest;
 pub mod options;
+pub mod pack;
 pub mod probe;
 pub mod report;
 pub mod rules;
@@ -31,5 +33,7 @@ mod checker;
 
 pub use checker::{check, check_scan};
 pub use error::InputError;
+pub use manifest::Manifest;
 pub use options::{CheckOptions, DEFAULT_REFERENCE, ExperimentType};
+pub use pack::{NoProgress, PackError, PackOptions, PackOutcome, PackProgress, pack};
 pub use report::{Code, Group, InputKind, Issue, MediaKind, Report, Role, Severity, Stimulus, Summary};

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Benchmarks `stimpack pack` against Python zipfile (ZIP_STORED) and Info-ZIP `zip -0`.
+#
+# Usage: bench/pack.sh [STIMPACK_BINARY] [RUNS]
+#   STIMPACK_BINARY  default target/release/stimpack (build it with `cargo build --release`)
+#   RUNS             hyperfine runs per tool, default 3
+# Generates 100 one-minute stereo 48 kHz 16-bit WAVs (~1.1 GB: 10 sources x 10 conditions)
+# in a temporary folder, then prints seconds (mean of hyperfine runs, each ending with
+# `sync` so every tool pays for getting its bytes to disk) and peak RSS in MB
+# (/usr/bin/time -v, one run). Needs python3, hyperfine, /usr/bin/time and zip.
+set -euo pipefail
+
+BIN=${1:-target/release/stimpack}
+RUNS=${2:-3}
+[[ -x $BIN ]] || { echo "no stimpack binary at $BIN: run cargo build --release or pass its path" >&2; exit 2; }
+BIN=$(realpath "$BIN")
+for tool in python3 hyperfine zip /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 2; }
+done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/stimpack-bench.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+DATA=$WORK/data
+OUT=$WORK/out
+mkdir -p "$DATA" "$OUT"
+
+echo "generating 100 x 60 s stereo 48 kHz 16-bit WAVs in $DATA ..." >&2
+python3 - "$DATA" <<'PY'
+import os, struct, sys, random
+root = sys.argv[1]
+rate, channels, seconds = 48000, 2, 60
+frames = rate * seconds
+# One second of noise-like PCM, repeated: realistic for a stored zip, cheap to make.
+rng = random.Random(1)
+second = bytes(rng.getrandbits(8) for _ in range(rate * channels * 2))
+data_len = frames * channels * 2
+header = b"RIFF" + struct.pack("<I", 36 + data_len) + b"WAVE" + b"fmt " + struct.pack(
+    "<IHHIIHH", 16, 1, channels, rate, rate * channels * 2, channels * 2, 16
+) + b"data" + struct.pack("<I", data_len)
+for s in range(10):
+    folder = os.path.join(root, f"source_{s:02d}")
+    os.makedirs(folder, exist_ok=True)
+    for c in range(10):
+        with open(os.path.join(folder, f"method_{c:02d}.wav"), "wb") as f:
+            f.write(header)
+            for _ in range(seconds):
+                f.write(second)
+PY
+du -sh "$DATA" >&2
+
+cat > "$WORK/pyzip.py" <<'PY'
+import os, sys, zipfile
+root, out = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+    for d, _, files in sorted(os.walk(root)):
+        for f in sorted(files):
+            p = os.path.join(d, f)
+            z.write(p, os.path.relpath(p, root))
+PY
+
+declare -A CMD
+CMD[stimpack]="'$BIN' pack '$DATA' -o '$OUT/stimpack.zip' --force && sync"
+CMD[python-zipfile]="python3 '$WORK/pyzip.py' '$DATA' '$OUT/python.zip' && sync"
+CMD[info-zip]="rm -f '$OUT/infozip.zip' && cd '$DATA' && zip -0 -q -r '$OUT/infozip.zip' . && sync"
+ORDER=(stimpack python-zipfile info-zip)
+
+printf '%-16s %10s %14s\n' tool seconds peak_rss_MB
+for name in "${ORDER[@]}"; do
+  cmd=${CMD[$name]}
+  hyperfine --runs "$RUNS" --warmup 1 --export-json "$WORK/$name.json" \
+    --prepare "rm -f '$OUT'/*.zip '$OUT'/*.json" "$cmd" >/dev/null 2>&1 \
+    || { printf '%-16s %10s %14s\n' "$name" failed -; continue; }
+  secs=$(python3 -c "import json,sys; print('%.2f' % json.load(open(sys.argv[1]))['results'][0]['mean'])" "$WORK/$name.json")
+  rm -f "$OUT"/*.zip "$OUT"/*.json
+  # Peak RSS of the tool itself (the `sync` after it is a separate, tiny process).
+  first=${cmd%% && sync}
+  rss_kb=$(/usr/bin/time -v bash -c "$first" 2>&1 >/dev/null | awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}')
+  printf '%-16s %10s %14s\n' "$name" "$secs" "$(( ${rss_kb:-0} / 1024 ))"
+done

@@ -1,0 +1,830 @@
+//! Packing a checked dataset into a clean, reproducible archive (or URL list) plus its
+//! manifest. Nothing is written when the check finds errors; the output appears atomically.
+//!
+//! Each source file is read once: a reader thread hashes (CRC-32 and SHA-256) while the
+//! archive is written sequentially on the calling thread through a small bounded queue.
+
+pub mod zipwriter;
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::time::SystemTime;
+
+use sha2::{Digest, Sha256};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::checker::check_scan;
+use crate::error::InputError;
+use crate::layout;
+use crate::manifest::{self, ArchiveInfo, Manifest, ManifestFile, ManifestGroup, ManifestStimulus};
+use crate::options::CheckOptions;
+use crate::report::{InputKind, Report, Stimulus};
+use crate::scan::{self, Origin, Scan};
+use zipwriter::{DosTime, ZipWriter};
+
+/// Size of one read: large enough for few system calls, small enough to keep memory flat.
+pub const CHUNK: usize = 1 << 20;
+/// Chunks the reader may run ahead of the writer (peak memory is about this many chunks).
+pub const QUEUE_CHUNKS: usize = 8;
+/// What our temporary files are called after the output's name: `.dataset.zip.stimpack-tmp-XXXXXX`.
+pub const TEMP_MARKER: &str = ".stimpack-tmp-";
+
+/// Options of a pack. Build with [`PackOptions::new`] and the `with_*` methods.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackOptions {
+    /// The archive (`.zip`) or, for URL lists, the cleaned list (`.txt`) to write.
+    pub output: PathBuf,
+    /// Where the manifest goes; `None`: beside the output, `dataset.manifest.json`.
+    pub manifest: Option<PathBuf>,
+    /// Overwrite an existing output and manifest.
+    pub force: bool,
+    /// Deflate uncompressed PCM audio (WAV/AIFF); everything else is stored.
+    pub compress: bool,
+    /// Entry timestamps as a Unix time (the CLI passes `SOURCE_DATE_EPOCH`, see
+    /// [`source_date_epoch`]); `None`: 1980-01-01 00:00.
+    pub source_date_epoch: Option<i64>,
+    /// The check run first (`repack` is always turned on; `strict` refuses on warnings).
+    pub check: CheckOptions,
+}
+
+impl Default for PackOptions {
+    fn default() -> Self {
+        PackOptions {
+            output: PathBuf::from("dataset.zip"),
+            manifest: None,
+            force: false,
+            compress: false,
+            source_date_epoch: None,
+            check: CheckOptions::default(),
+        }
+    }
+}
+
+impl PackOptions {
+    /// Options writing to `output`, with every other setting at its default.
+    pub fn new(output: impl Into<PathBuf>) -> Self {
+        PackOptions {
+            output: output.into(),
+            ..PackOptions::default()
+        }
+    }
+
+    /// Sets where the manifest goes.
+    pub fn with_manifest(mut self, path: Option<PathBuf>) -> Self {
+        self.manifest = path;
+        self
+    }
+
+    /// Overwrites an existing output.
+    pub fn with_force(mut self, force: bool) -> Self {
+        self.force = force;
+        self
+    }
+
+    /// Deflates uncompressed PCM audio.
+    pub fn with_compress(mut self, compress: bool) -> Self {
+        self.compress = compress;
+        self
+    }
+
+    /// Sets the entries' timestamp (Unix seconds).
+    pub fn with_source_date_epoch(mut self, secs: Option<i64>) -> Self {
+        self.source_date_epoch = secs;
+        self
+    }
+
+    /// Sets the check's options.
+    pub fn with_check(mut self, check: CheckOptions) -> Self {
+        self.check = check;
+        self
+    }
+
+    /// The manifest's path: the chosen one or the default beside the output.
+    pub fn manifest_path(&self) -> PathBuf {
+        self.manifest
+            .clone()
+            .unwrap_or_else(|| manifest::default_manifest_path(&self.output))
+    }
+}
+
+/// Reads `SOURCE_DATE_EPOCH` from the environment (reproducible-builds.org convention).
+pub fn source_date_epoch() -> Result<Option<i64>, PackError> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) if v.trim().is_empty() => Ok(None),
+        Ok(v) => v
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| PackError::SourceDateEpoch(v)),
+        Err(_) => Ok(None),
+    }
+}
+
+/// What a pack did.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum PackOutcome {
+    /// The check found errors: nothing was written. The report says why.
+    Refused(Report),
+    /// The archive and its manifest were written.
+    Written {
+        /// The check's report (warnings only).
+        report: Report,
+        /// The manifest that was written.
+        manifest: Manifest,
+        /// Where the archive is.
+        archive_path: PathBuf,
+        /// Where the manifest is.
+        manifest_path: PathBuf,
+    },
+}
+
+/// Why a pack stopped without writing its output.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PackError {
+    /// The input could not be read.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// The output (or manifest) exists and `force` was not given.
+    #[error("{}: already exists. Use --force to overwrite it, or choose another output path", .0.display())]
+    OutputExists(PathBuf),
+    /// The output's extension does not match the input's kind.
+    #[error("{}: {what}. The platform decides how to read a dataset by its extension", .path.display())]
+    OutputKind {
+        /// The output.
+        path: PathBuf,
+        /// What it should be.
+        what: &'static str,
+    },
+    /// Writing the output or the manifest failed.
+    #[error("cannot write {}: {source}. Check the folder exists, is writable and has free space", .path.display())]
+    Write {
+        /// The file being written.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: io::Error,
+    },
+    /// Reading a file of the dataset failed after the check.
+    #[error("cannot read {}: {source}", .path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: io::Error,
+    },
+    /// A file changed between the check and the copy.
+    #[error("{}: {what} since it was checked. Make sure nothing is writing to the dataset, then run pack again", .path.display())]
+    SourceChanged {
+        /// The file (or input archive).
+        path: PathBuf,
+        /// What changed.
+        what: String,
+    },
+    /// An entry of the input archive does not match its recorded CRC-32.
+    #[error("{}: entry '{entry}' is damaged (its CRC-32 does not match). Re-make the zip from the original files", .archive.display())]
+    DamagedEntry {
+        /// The input archive.
+        archive: PathBuf,
+        /// The entry.
+        entry: String,
+    },
+    /// `SOURCE_DATE_EPOCH` is not a number of seconds.
+    #[error("SOURCE_DATE_EPOCH='{0}' is not a Unix time in seconds. Set it to an integer or unset it")]
+    SourceDateEpoch(String),
+}
+
+/// Progress of the writing phase, for the CLI's progress bar. Called from the calling thread.
+pub trait PackProgress {
+    /// Writing starts: `total_bytes` of file data in `entries` entries.
+    fn on_start(&self, total_bytes: u64, entries: usize) {
+        let _ = (total_bytes, entries);
+    }
+    /// An entry starts (its path inside the archive).
+    fn on_entry(&self, path: &str) {
+        let _ = path;
+    }
+    /// `n` more bytes of file data were written.
+    fn on_bytes(&self, n: u64) {
+        let _ = n;
+    }
+    /// Everything is written and in place.
+    fn on_finish(&self) {}
+}
+
+/// Progress that shows nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl PackProgress for NoProgress {}
+
+/// Checks the input and, if it has no errors, writes the archive (or URL list) and manifest.
+pub fn pack(input: &Path, opts: &PackOptions, progress: &dyn PackProgress) -> Result<PackOutcome, PackError> {
+    let kind = scan::detect(input)?;
+    let output = &opts.output;
+    let manifest_path = opts.manifest_path();
+    let want = if kind == InputKind::UrlList { "txt" } else { "zip" };
+    let ext = output
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if ext.as_deref() != Some(want) {
+        return Err(PackError::OutputKind {
+            path: output.clone(),
+            what: if want == "txt" {
+                "a URL list packs to a .txt file"
+            } else {
+                "a dataset packs to a .zip file"
+            },
+        });
+    }
+    remove_stale_temps(output);
+    remove_stale_temps(&manifest_path);
+    if !opts.force {
+        for p in [output, &manifest_path] {
+            if fs::symlink_metadata(p).is_ok() {
+                return Err(PackError::OutputExists(p.clone()));
+            }
+        }
+    }
+
+    let scan = scan::scan(input)?;
+    let snapshot = Snapshot::take(&scan);
+    let check = opts.check.clone().with_repack(true);
+    let report = check_scan(&scan, &check);
+    if !report.ok {
+        return Ok(PackOutcome::Refused(report));
+    }
+
+    let plan = Plan::new(&scan, &report, opts.compress);
+    let time = opts.source_date_epoch.map_or(DosTime::EPOCH, DosTime::from_unix);
+    let (tmp, hashes) = if kind == InputKind::UrlList {
+        (write_url_list(&scan, &plan, output)?, Vec::new())
+    } else {
+        write_zip(&scan, &snapshot, &plan, output, time, progress)?
+    };
+    let archive = archive_info(tmp.as_file(), output)?;
+    let manifest = build_manifest(&report, &plan, &hashes, archive, opts.source_date_epoch);
+
+    let manifest_tmp = temp_beside(&manifest_path)?;
+    let write_err = |source| PackError::Write {
+        path: manifest_path.clone(),
+        source,
+    };
+    (|| {
+        let mut f = manifest_tmp.as_file();
+        f.write_all(&manifest.to_json())?;
+        f.sync_all()
+    })()
+    .map_err(write_err)?;
+    // The manifest first, the archive last: an archive at the output path is always complete.
+    persist(manifest_tmp, &manifest_path)?;
+    persist(tmp, output)?;
+    progress.on_finish();
+    Ok(PackOutcome::Written {
+        report,
+        manifest,
+        archive_path: output.clone(),
+        manifest_path,
+    })
+}
+
+/// One file to copy into the archive.
+struct Item {
+    /// NFC name inside the archive.
+    name: String,
+    /// Index of its scan entry.
+    entry: usize,
+    /// Size from the scan.
+    size: u64,
+    deflate: bool,
+    /// `(group, stimulus)` indices in the report, for stimuli.
+    stimulus: Option<(usize, usize)>,
+}
+
+/// What goes into the output, in archive order.
+struct Plan {
+    items: Vec<Item>,
+}
+
+impl Plan {
+    fn new(scan: &Scan, report: &Report, compress: bool) -> Plan {
+        let layout = layout::analyze(scan, true);
+        let entry_of: BTreeMap<&str, usize> = layout
+            .groups
+            .values()
+            .flatten()
+            .map(|c| (c.path.as_str(), c.entry))
+            .collect();
+        let mut items = Vec::new();
+        for (gi, group) in report.groups.iter().enumerate() {
+            for (si, s) in group.stimuli.iter().enumerate() {
+                let Some(&entry) = entry_of.get(s.path.as_str()) else {
+                    continue;
+                };
+                items.push(Item {
+                    name: nfc(&s.path),
+                    entry,
+                    size: scan.entries[entry].bytes.unwrap_or(0),
+                    deflate: compress && is_pcm(s),
+                    stimulus: Some((gi, si)),
+                });
+            }
+            if let Some(&entry) = layout.configs.get(&group.id) {
+                items.push(Item {
+                    name: nfc(&format!("{}/{}", group.id, layout::CONFIG_FILE)),
+                    entry,
+                    size: scan.entries[entry].bytes.unwrap_or(0),
+                    deflate: false,
+                    stimulus: None,
+                });
+            }
+        }
+        if let Some(entry) = layout.providers {
+            items.push(Item {
+                name: layout::PROVIDERS_FILE.to_string(),
+                entry,
+                size: scan.entries[entry].bytes.unwrap_or(0),
+                deflate: false,
+                stimulus: None,
+            });
+        }
+        if scan.kind == InputKind::UrlList {
+            // The list keeps its input order.
+            items.sort_by_key(|i| i.entry);
+        } else {
+            items.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        Plan { items }
+    }
+}
+
+fn nfc(s: &str) -> String {
+    s.nfc().collect()
+}
+
+/// Uncompressed PCM audio, the only media that deflate shrinks noticeably.
+fn is_pcm(s: &Stimulus) -> bool {
+    matches!(s.format.as_str(), "wav" | "aiff" | "aifc")
+        && s.codec.as_deref().is_none_or(|c| c.starts_with("pcm_"))
+}
+
+/// Sizes and times of the files as the check saw them.
+struct Snapshot {
+    files: BTreeMap<usize, (u64, Option<SystemTime>)>,
+    archive: Option<(PathBuf, u64, Option<SystemTime>)>,
+}
+
+impl Snapshot {
+    fn take(scan: &Scan) -> Snapshot {
+        let mut files = BTreeMap::new();
+        for (i, e) in scan.entries.iter().enumerate() {
+            if let Origin::File(p) = &e.origin {
+                if let Ok(m) = fs::metadata(p) {
+                    files.insert(i, (m.len(), m.modified().ok()));
+                }
+            }
+        }
+        let archive = (scan.kind == InputKind::Zip)
+            .then(|| fs::metadata(&scan.root).ok())
+            .flatten()
+            .map(|m| (scan.root.clone(), m.len(), m.modified().ok()));
+        Snapshot { files, archive }
+    }
+}
+
+fn compare(path: &Path, meta: &fs::Metadata, len: u64, mtime: Option<SystemTime>) -> Result<(), PackError> {
+    let changed = |what: String| PackError::SourceChanged {
+        path: path.to_path_buf(),
+        what,
+    };
+    if meta.len() != len {
+        return Err(changed(format!(
+            "its size changed from {len} to {} bytes",
+            meta.len()
+        )));
+    }
+    if meta.modified().ok() != mtime {
+        return Err(changed("it was modified".to_string()));
+    }
+    Ok(())
+}
+
+/// What the reader sends the writer.
+enum Msg {
+    /// The next piece of the current file: a full-size buffer and how much of it is data
+    /// (buffers keep their length so that reusing one never zeroes it again).
+    Chunk(Vec<u8>, usize),
+    /// The current file is done.
+    End { crc: u32, sha256: [u8; 32], bytes: u64 },
+    /// Reading failed; the writer stops.
+    Failed(PackError),
+}
+
+/// Per item: SHA-256 and size of what was packed.
+type Hashes = Vec<([u8; 32], u64)>;
+
+fn write_zip(
+    scan: &Scan,
+    snapshot: &Snapshot,
+    plan: &Plan,
+    output: &Path,
+    time: DosTime,
+    progress: &dyn PackProgress,
+) -> Result<(tempfile::NamedTempFile, Hashes), PackError> {
+    let tmp = temp_beside(output)?;
+    let file = tmp.as_file().try_clone().map_err(|source| PackError::Write {
+        path: output.to_path_buf(),
+        source,
+    })?;
+    let total: u64 = plan.items.iter().map(|i| i.size).sum();
+    progress.on_start(total, plan.items.len());
+
+    let (tx, rx) = sync_channel::<Msg>(QUEUE_CHUNKS);
+    let (give_back, spare) = sync_channel::<Vec<u8>>(QUEUE_CHUNKS + 2);
+    let hashes = std::thread::scope(|s| {
+        s.spawn(move || read_all(scan, snapshot, plan, tx, spare));
+        write_entries(file, plan, time, rx, give_back, output, progress)
+    })?;
+    Ok((tmp, hashes))
+}
+
+/// The reader thread: reads every item once, hashing as it goes.
+fn read_all(scan: &Scan, snapshot: &Snapshot, plan: &Plan, tx: SyncSender<Msg>, spare: Receiver<Vec<u8>>) {
+    let check_archive = || -> Result<(), PackError> {
+        if let Some((path, len, mtime)) = &snapshot.archive {
+            let meta = fs::metadata(path).map_err(|source| PackError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            compare(path, &meta, *len, *mtime)?;
+        }
+        Ok(())
+    };
+    if let Err(e) = check_archive() {
+        let _ = tx.send(Msg::Failed(e));
+        return;
+    }
+    for item in &plan.items {
+        match read_one(scan, snapshot, item, &tx, &spare) {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                let _ = tx.send(Msg::Failed(e));
+                return;
+            }
+        }
+    }
+    if let Err(e) = check_archive() {
+        let _ = tx.send(Msg::Failed(e));
+    }
+}
+
+/// Reads one item into the queue. `Ok(false)`: the writer has gone.
+fn read_one(
+    scan: &Scan,
+    snapshot: &Snapshot,
+    item: &Item,
+    tx: &SyncSender<Msg>,
+    spare: &Receiver<Vec<u8>>,
+) -> Result<bool, PackError> {
+    let entry = &scan.entries[item.entry];
+    let (mut reader, path): (Box<dyn Read + Send>, PathBuf) = match &entry.origin {
+        Origin::File(p) => {
+            let read_err = |source| PackError::Read {
+                path: p.clone(),
+                source,
+            };
+            let f = File::open(p).map_err(read_err)?;
+            if let Some(&(len, mtime)) = snapshot.files.get(&item.entry) {
+                compare(p, &f.metadata().map_err(read_err)?, len, mtime)?;
+            }
+            (Box::new(f), p.clone())
+        }
+        Origin::Zip(z) => {
+            let path = scan.root.join(&entry.path);
+            let source = scan.zip.as_ref().ok_or_else(|| PackError::Read {
+                path: scan.root.clone(),
+                source: io::Error::other("the archive is not open"),
+            })?;
+            let r = source.open(z).map_err(|source| PackError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            (Box::new(r), path)
+        }
+        Origin::Url { .. } => return Ok(true),
+    };
+    let mut crc = crc32fast::Hasher::new();
+    let mut sha = Sha256::new();
+    let mut bytes = 0u64;
+    loop {
+        let mut buf = spare.try_recv().unwrap_or_else(|_| vec![0; CHUNK]);
+        let n = fill(&mut reader, &mut buf).map_err(|source| PackError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        if n == 0 {
+            break;
+        }
+        crc.update(&buf[..n]);
+        sha.update(&buf[..n]);
+        bytes += n as u64;
+        if tx.send(Msg::Chunk(buf, n)).is_err() {
+            return Ok(false);
+        }
+        if n < CHUNK {
+            break;
+        }
+    }
+    let crc = crc.finalize();
+    if bytes != item.size {
+        return Err(PackError::SourceChanged {
+            path,
+            what: format!("it now has {bytes} bytes instead of {}", item.size),
+        });
+    }
+    match &entry.origin {
+        Origin::File(p) => {
+            if let Some(&(len, mtime)) = snapshot.files.get(&item.entry) {
+                let meta = fs::metadata(p).map_err(|source| PackError::Read {
+                    path: p.clone(),
+                    source,
+                })?;
+                compare(p, &meta, len, mtime)?;
+            }
+        }
+        Origin::Zip(z) if z.crc32 != crc => {
+            return Err(PackError::DamagedEntry {
+                archive: scan.root.clone(),
+                entry: entry.path.clone(),
+            });
+        }
+        _ => {}
+    }
+    let sha256: [u8; 32] = sha.finalize().into();
+    Ok(tx.send(Msg::End { crc, sha256, bytes }).is_ok())
+}
+
+/// Reads until the buffer is full or the file ends, so chunks do not depend on the OS.
+fn fill(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// The writer: lays entries down in plan order as the reader's chunks arrive.
+fn write_entries(
+    file: File,
+    plan: &Plan,
+    time: DosTime,
+    rx: Receiver<Msg>,
+    give_back: SyncSender<Vec<u8>>,
+    output: &Path,
+    progress: &dyn PackProgress,
+) -> Result<Hashes, PackError> {
+    let werr = |source| PackError::Write {
+        path: output.to_path_buf(),
+        source,
+    };
+    let gone = || PackError::Read {
+        path: output.to_path_buf(),
+        source: io::Error::other("the reading thread stopped unexpectedly"),
+    };
+    let mut zip = ZipWriter::new(file, time);
+    let mut hashes = Vec::with_capacity(plan.items.len());
+    for item in &plan.items {
+        progress.on_entry(&item.name);
+        let first = rx.recv().map_err(|_| gone())?;
+        match first {
+            Msg::Failed(e) => return Err(e),
+            Msg::End { crc, sha256, bytes } => {
+                zip.write_whole(&item.name, &[], crc, item.deflate)
+                    .map_err(werr)?;
+                hashes.push((sha256, bytes));
+            }
+            Msg::Chunk(buf, n) => match rx.recv().map_err(|_| gone())? {
+                Msg::Failed(e) => return Err(e),
+                // Small file: hashed already, so its header is written right the first time.
+                Msg::End { crc, sha256, bytes } => {
+                    zip.write_whole(&item.name, &buf[..n], crc, item.deflate)
+                        .map_err(werr)?;
+                    progress.on_bytes(n as u64);
+                    let _ = give_back.try_send(buf);
+                    hashes.push((sha256, bytes));
+                }
+                Msg::Chunk(second, second_n) => {
+                    zip.begin(&item.name, item.size, item.deflate).map_err(werr)?;
+                    let mut next = Some((second, second_n));
+                    let mut current = (buf, n);
+                    loop {
+                        zip.data(&current.0[..current.1]).map_err(werr)?;
+                        progress.on_bytes(current.1 as u64);
+                        let _ = give_back.try_send(current.0);
+                        current = match next.take() {
+                            Some(b) => b,
+                            None => match rx.recv().map_err(|_| gone())? {
+                                Msg::Chunk(b, n) => (b, n),
+                                Msg::Failed(e) => return Err(e),
+                                Msg::End { crc, sha256, bytes } => {
+                                    zip.end(crc).map_err(werr)?;
+                                    hashes.push((sha256, bytes));
+                                    break;
+                                }
+                            },
+                        };
+                    }
+                }
+            },
+        }
+    }
+    let (file, _) = zip.finish().map_err(werr)?;
+    file.sync_all().map_err(werr)?;
+    Ok(hashes)
+}
+
+fn write_url_list(scan: &Scan, plan: &Plan, output: &Path) -> Result<tempfile::NamedTempFile, PackError> {
+    let tmp = temp_beside(output)?;
+    let mut text = String::new();
+    for item in &plan.items {
+        if let Origin::Url { url, .. } = &scan.entries[item.entry].origin {
+            text.push_str(url);
+            text.push('\n');
+        }
+    }
+    (|| {
+        let mut f = tmp.as_file();
+        f.write_all(text.as_bytes())?;
+        f.sync_all()
+    })()
+    .map_err(|source| PackError::Write {
+        path: output.to_path_buf(),
+        source,
+    })?;
+    Ok(tmp)
+}
+
+/// Size and SHA-256 of the finished (synced) temporary file, read back from the start.
+fn archive_info(file: &File, output: &Path) -> Result<ArchiveInfo, PackError> {
+    let werr = |source| PackError::Write {
+        path: output.to_path_buf(),
+        source,
+    };
+    let mut f = file.try_clone().map_err(werr)?;
+    io::Seek::seek(&mut f, io::SeekFrom::Start(0)).map_err(werr)?;
+    let mut sha = Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    let mut bytes = 0u64;
+    loop {
+        let n = fill(&mut f, &mut buf).map_err(werr)?;
+        if n == 0 {
+            break;
+        }
+        sha.update(&buf[..n]);
+        bytes += n as u64;
+    }
+    Ok(ArchiveInfo {
+        file: output
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        bytes,
+        sha256: manifest::hex(&sha.finalize()),
+    })
+}
+
+fn build_manifest(
+    report: &Report,
+    plan: &Plan,
+    hashes: &Hashes,
+    archive: ArchiveInfo,
+    epoch: Option<i64>,
+) -> Manifest {
+    let mut sha_of: BTreeMap<(usize, usize), String> = BTreeMap::new();
+    let mut files = Vec::new();
+    for (item, (sha, bytes)) in plan.items.iter().zip(hashes) {
+        match item.stimulus {
+            Some(key) => {
+                sha_of.insert(key, manifest::hex(sha));
+            }
+            None => files.push(ManifestFile {
+                path: item.name.clone(),
+                bytes: *bytes,
+                sha256: manifest::hex(sha),
+            }),
+        }
+    }
+    let mut groups: Vec<ManifestGroup> = report
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(gi, g)| {
+            let mut stimuli: Vec<ManifestStimulus> = g
+                .stimuli
+                .iter()
+                .enumerate()
+                .map(|(si, s)| {
+                    let mut stimulus = s.clone();
+                    stimulus.path = nfc(&s.path);
+                    stimulus.group = nfc(&s.group);
+                    stimulus.condition = nfc(&s.condition);
+                    ManifestStimulus {
+                        stimulus,
+                        sha256: sha_of.remove(&(gi, si)),
+                    }
+                })
+                .collect();
+            stimuli.sort_by(|a, b| a.stimulus.path.cmp(&b.stimulus.path));
+            ManifestGroup {
+                id: nfc(&g.id),
+                config: g.config.clone(),
+                stimuli,
+            }
+        })
+        .collect();
+    groups.sort_by(|a, b| a.id.cmp(&b.id));
+    Manifest {
+        schema_version: manifest::MANIFEST_SCHEMA_VERSION,
+        tool: format!("stimpack {}", env!("CARGO_PKG_VERSION")),
+        created: epoch.map(manifest::rfc3339),
+        input_kind: report.input_kind,
+        archive,
+        summary: report.summary.clone(),
+        groups,
+        files,
+        issues: report.issues.clone(),
+    }
+}
+
+/// The folder a path is in (`.` for a bare file name).
+fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn temp_prefix(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!(".{name}{TEMP_MARKER}")
+}
+
+/// A temporary file in the output's folder, removed on drop unless persisted.
+fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile, PackError> {
+    tempfile::Builder::new()
+        .prefix(&temp_prefix(path))
+        .rand_bytes(6)
+        .tempfile_in(folder_of(path))
+        .map_err(|source| PackError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// Removes temporary files a killed earlier run left beside `path`.
+fn remove_stale_temps(path: &Path) {
+    let prefix = temp_prefix(path);
+    let Ok(dir) = fs::read_dir(folder_of(path)) else {
+        return;
+    };
+    for entry in dir.flatten() {
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with(&prefix) && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Renames a finished temporary file into place and makes the rename durable.
+fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<(), PackError> {
+    let werr = |source| PackError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644)).map_err(werr)?;
+    }
+    tmp.persist(path).map_err(|e| werr(e.error))?;
+    #[cfg(unix)]
+    File::open(folder_of(path))
+        .and_then(|d| d.sync_all())
+        .map_err(werr)?;
+    Ok(())
+}
