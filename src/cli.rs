@@ -17,8 +17,9 @@ pub struct Cli {
 /// Exit codes, shown in `--help`.
 pub const EXIT_CODES: &str = "Exit codes:
   0  no errors (warnings allowed unless --strict)
-  1  the dataset has errors (nothing was written or uploaded)
-  2  the input could not be read, or the arguments are wrong";
+  1  the dataset has errors (nothing was written or uploaded), or the platform rejected it
+  2  the input could not be read, the arguments or configuration are wrong
+  3  the platform or the network failed (key refused, time-out, retries exhausted)";
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
@@ -26,6 +27,105 @@ pub enum Command {
     /// Check a dataset folder, zip archive or .txt URL list, and report everything wrong with it.
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
+    /// Check, then write a clean, reproducible dataset.zip (or cleaned URL list) and its manifest.
+    #[command(after_help = EXIT_CODES)]
+    Pack(PackArgs),
+    /// Check (and pack a folder), upload to Mabyduck, wait until the dataset is ready, verify it.
+    #[command(after_help = UPLOAD_HELP)]
+    Upload(UploadArgs),
+    /// Show a Mabyduck dataset's status, or wait for it.
+    #[command(after_help = UPLOAD_HELP)]
+    Status(StatusArgs),
+    /// List the project's Mabyduck datasets.
+    #[command(after_help = UPLOAD_HELP)]
+    Datasets(DatasetsArgs),
+}
+
+/// Configuration and exit codes of the platform commands, shown in `--help`.
+pub const UPLOAD_HELP: &str = "Configuration:
+  MABYDUCK_API_KEY   the project's API key (or --api-key-file PATH)
+  MABYDUCK_PROJECT   the project id (or --project ID)
+  MABYDUCK_API_URL   the API base URL (or --api-url URL; default https://api.mabyduck.com)
+
+Exit codes:
+  0  done
+  1  the dataset has errors, processing failed, or the platform's stimuli differ from ours
+  2  the input could not be read, the arguments or configuration are wrong
+  3  the platform or the network failed (key refused, time-out, retries exhausted)";
+
+/// Arguments of `stimpack pack`.
+#[derive(Debug, Args)]
+pub struct PackArgs {
+    /// A folder, a .zip archive (re-packed clean) or a .txt URL list (written cleaned).
+    pub input: PathBuf,
+    /// Where to write: a .zip (or a .txt for a URL list).
+    #[arg(short, long, value_name = "PATH")]
+    pub output: PathBuf,
+    /// Where to write the manifest [default: beside the output, NAME.manifest.json].
+    #[arg(long, value_name = "PATH")]
+    pub manifest: Option<PathBuf>,
+    /// Replace an existing output.
+    #[arg(long)]
+    pub force: bool,
+    /// Deflate uncompressed PCM audio (WAV/AIFF); everything else is stored as is.
+    #[arg(long)]
+    pub compress: bool,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
+    pub output_format: OutputArgs,
+}
+
+/// Arguments of `stimpack upload`.
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// A folder (packed first), a .zip (uploaded as is) or a .txt URL list.
+    pub input: PathBuf,
+    /// The dataset's name on the platform (at most 64 characters).
+    #[arg(long)]
+    pub name: String,
+    /// Return once the file is uploaded, without waiting for processing.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Keep the zip packed from a folder at this path (otherwise it is deleted).
+    #[arg(long, value_name = "PATH")]
+    pub keep: Option<PathBuf>,
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub wait: crate::platform::WaitArgs,
+    #[command(flatten)]
+    pub platform: crate::platform::PlatformArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+/// Arguments of `stimpack status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The dataset id (printed by `stimpack upload`).
+    pub id: String,
+    /// Wait until processing ends.
+    #[arg(long)]
+    pub wait: bool,
+    /// Print the dataset as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub timeout: crate::platform::WaitArgs,
+    #[command(flatten)]
+    pub platform: crate::platform::PlatformArgs,
+}
+
+/// Arguments of `stimpack datasets`.
+#[derive(Debug, Args)]
+pub struct DatasetsArgs {
+    /// Print the list as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub platform: crate::platform::PlatformArgs,
 }
 
 /// Arguments of `stimpack check`.

@@ -1,8 +1,12 @@
-//! `stimpack`: the command-line tool. Flags are parsed in `cli`, reports are drawn in `render`;
-//! everything else lives in the `stimpack-core` library.
+//! `stimpack`: the command-line tool. Flags are parsed in `cli`, reports are drawn in `render`,
+//! `pack_cmd` and `upload` run those commands; everything else lives in the libraries
+//! `stimpack-core` (check, pack) and `stimpack-client` (the platform's API).
 
 mod cli;
+mod pack_cmd;
+mod platform;
 mod render;
+mod upload;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -13,13 +17,15 @@ use cli::{CheckArgs, Cli, Command};
 
 /// The process exit status, as documented in `--help`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Exit {
+pub enum Exit {
     /// No errors.
     Ok = 0,
-    /// The dataset has errors.
+    /// The dataset has errors (or the platform rejected it).
     Findings = 1,
-    /// The input could not be read, or the arguments are wrong.
+    /// The input could not be read, or the arguments or configuration are wrong.
     Usage = 2,
+    /// The platform or the network failed.
+    Platform = 3,
 }
 
 impl From<Exit> for ExitCode {
@@ -39,6 +45,10 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Check(args) => check(&args),
+        Command::Pack(args) => pack_cmd::run(&args),
+        Command::Upload(args) => upload::upload(&args),
+        Command::Status(args) => upload::status(&args),
+        Command::Datasets(args) => upload::datasets(&args),
     };
     match result {
         Ok(exit) => exit.into(),
@@ -65,7 +75,7 @@ fn check(args: &CheckArgs) -> io::Result<Exit> {
         serde_json::to_writer_pretty(&mut out, &report).map_err(io::Error::from)?;
         writeln!(out)?;
     } else {
-        let style = render::Style::new(args.output.color);
+        let style = render::Style::new(args.output.color, false);
         render::report(&mut out, &report, &style)?;
     }
     out.flush()?;

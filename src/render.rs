@@ -15,9 +15,10 @@ pub struct Style {
 }
 
 impl Style {
-    /// Resolves `--color` against the terminal and `NO_COLOR`.
-    pub fn new(choice: ColorChoice) -> Self {
-        let tty = io::stdout().is_terminal();
+    /// Resolves `--color` against the terminal and `NO_COLOR`, for output on stdout
+    /// (`on_stderr` false) or stderr.
+    pub fn new(choice: ColorChoice, on_stderr: bool) -> Self {
+        let tty = if on_stderr { io::stderr().is_terminal() } else { io::stdout().is_terminal() };
         let color = match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
