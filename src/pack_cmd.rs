@@ -27,8 +27,10 @@ impl PackProgress for Bar {
         if io::stderr().is_terminal() {
             let bar = ProgressBar::new(total_bytes);
             bar.set_style(
-                ProgressStyle::with_template("packing {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template(
+                    "packing {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             if let Ok(mut slot) = self.0.lock() {
                 *slot = Some(bar);
@@ -86,10 +88,18 @@ pub fn run(args: &PackArgs) -> io::Result<Exit> {
             } else {
                 render::report(&mut err, &report, &style)?;
             }
-            writeln!(err, "nothing written: fix the errors above (or see `stimpack check`), then pack again")?;
+            writeln!(
+                err,
+                "nothing written: fix the errors above (or see `stimpack check`), then pack again"
+            )?;
             Ok(Exit::Findings)
         }
-        Ok(PackOutcome::Written { report, manifest, archive_path, manifest_path }) => {
+        Ok(PackOutcome::Written {
+            report,
+            manifest,
+            archive_path,
+            manifest_path,
+        }) => {
             if args.output_format.json {
                 out.write_all(&manifest.to_json())?;
             } else {

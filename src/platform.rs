@@ -98,15 +98,20 @@ impl PlatformArgs {
             })?,
         };
         let key = ApiKey::new(key).map_err(|e| ConfigError(e.to_string()))?;
-        let project = self.project.clone().or_else(|| std::env::var(PROJECT_ENV).ok()).ok_or_else(|| {
-            ConfigError(format!("no project: set {PROJECT_ENV} or pass --project ID"))
-        })?;
+        let project = self
+            .project
+            .clone()
+            .or_else(|| std::env::var(PROJECT_ENV).ok())
+            .ok_or_else(|| ConfigError(format!("no project: set {PROJECT_ENV} or pass --project ID")))?;
         let base_url = self
             .api_url
             .clone()
             .or_else(|| std::env::var(API_URL_ENV).ok())
             .unwrap_or_else(|| DEFAULT_API_URL.to_string());
-        let options = ClientOptions { base_url, ..ClientOptions::default() };
+        let options = ClientOptions {
+            base_url,
+            ..ClientOptions::default()
+        };
         Client::new(key, project, options).map_err(|e| ConfigError(e.to_string()))
     }
 }
@@ -122,7 +127,11 @@ pub struct Progress {
 impl Progress {
     /// A reporter for this process's stderr.
     pub fn new() -> Self {
-        Progress { bar: Mutex::new(None), terminal: io::stderr().is_terminal(), last_status: Mutex::new(None) }
+        Progress {
+            bar: Mutex::new(None),
+            terminal: io::stderr().is_terminal(),
+            last_status: Mutex::new(None),
+        }
     }
 
     fn line(&self, text: &str) {
@@ -150,8 +159,10 @@ impl Reporter for Progress {
         if self.terminal {
             let bar = ProgressBar::new(total_bytes);
             bar.set_style(
-                ProgressStyle::with_template("uploading {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template(
+                    "uploading {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             if let Ok(mut slot) = self.bar.lock() {
                 if let Some(old) = slot.replace(bar) {
@@ -175,7 +186,10 @@ impl Reporter for Progress {
     }
 
     fn on_retry(&self, attempt: u32, wait: Duration, reason: &str) {
-        self.line(&format!("attempt {attempt} failed ({reason}); retrying in {:.1} s", wait.as_secs_f64()));
+        self.line(&format!(
+            "attempt {attempt} failed ({reason}); retrying in {:.1} s",
+            wait.as_secs_f64()
+        ));
     }
 
     fn on_status(&self, status: &DatasetStatus) {

@@ -18,7 +18,11 @@ impl Style {
     /// Resolves `--color` against the terminal and `NO_COLOR`, for output on stdout
     /// (`on_stderr` false) or stderr.
     pub fn new(choice: ColorChoice, on_stderr: bool) -> Self {
-        let tty = if on_stderr { io::stderr().is_terminal() } else { io::stdout().is_terminal() };
+        let tty = if on_stderr {
+            io::stderr().is_terminal()
+        } else {
+            io::stdout().is_terminal()
+        };
         let color = match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,

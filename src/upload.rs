@@ -42,9 +42,21 @@ fn refused(report: &Report, hint: &str) -> io::Result<Exit> {
 
 /// A file name for the packed dataset, from its name: what the platform will show.
 fn file_stem(name: &str) -> String {
-    let stem: String =
-        name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
-    if stem.trim_matches('_').is_empty() { "dataset".to_string() } else { stem }
+    let stem: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if stem.trim_matches('_').is_empty() {
+        "dataset".to_string()
+    } else {
+        stem
+    }
 }
 
 /// Runs `stimpack upload`.
@@ -94,16 +106,30 @@ pub fn upload(args: &UploadArgs) -> io::Result<Exit> {
             .with_check(args.rules.to_options());
         match stimpack_core::pack(&args.input, &opts, &stimpack_core::NoProgress) {
             Err(e) => return fail(e, Exit::Usage),
-            Ok(PackOutcome::Refused(report)) => return refused(&report, "fix the errors above, then upload again"),
-            Ok(PackOutcome::Written { report, manifest, archive_path, .. }) => {
-                let stimuli =
-                    expected(manifest.stimuli().map(|s| (s.stimulus.path.as_str(), s.stimulus.group.as_str())));
+            Ok(PackOutcome::Refused(report)) => {
+                return refused(&report, "fix the errors above, then upload again");
+            }
+            Ok(PackOutcome::Written {
+                report,
+                manifest,
+                archive_path,
+                ..
+            }) => {
+                let stimuli = expected(
+                    manifest
+                        .stimuli()
+                        .map(|s| (s.stimulus.path.as_str(), s.stimulus.group.as_str())),
+                );
                 (archive_path, stimuli, report)
             }
         }
     };
     if report.summary.warnings > 0 {
-        eprintln!("{} warning(s); see `stimpack check {}`", report.summary.warnings, args.input.display());
+        eprintln!(
+            "{} warning(s); see `stimpack check {}`",
+            report.summary.warnings,
+            args.input.display()
+        );
     }
     let request = UploadRequest {
         name: args.name.clone(),
@@ -125,10 +151,18 @@ pub fn upload(args: &UploadArgs) -> io::Result<Exit> {
             } else {
                 writeln!(out, "{}", outcome.dataset_id)?;
             }
-            let verified = if outcome.verified { ", stimuli verified" } else { "" };
+            let verified = if outcome.verified {
+                ", stimuli verified"
+            } else {
+                ""
+            };
             eprintln!(
                 "dataset {} '{}' is {} ({} stimuli in {} sources{verified})",
-                outcome.dataset_id, outcome.name, outcome.status, report.summary.stimuli, report.summary.groups
+                outcome.dataset_id,
+                outcome.name,
+                outcome.status,
+                report.summary.stimuli,
+                report.summary.groups
             );
             if let Some(kept) = &args.keep {
                 eprintln!("the uploaded file is kept at {}", kept.display());
@@ -140,7 +174,9 @@ pub fn upload(args: &UploadArgs) -> io::Result<Exit> {
 }
 
 fn expected<'a>(stimuli: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<ExpectedStimulus> {
-    stimuli.map(|(path, group)| ExpectedStimulus::new(path, group)).collect()
+    stimuli
+        .map(|(path, group)| ExpectedStimulus::new(path, group))
+        .collect()
 }
 
 /// Runs `stimpack status`.
@@ -165,7 +201,11 @@ pub fn status(args: &StatusArgs) -> io::Result<Exit> {
         serde_json::to_writer_pretty(&mut out, &detail).map_err(io::Error::from)?;
         writeln!(out)?;
     } else {
-        let status = detail.status.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "unknown".into());
+        let status = detail
+            .status
+            .as_ref()
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "unknown".into());
         writeln!(out, "{} {status} ({} stimuli)", detail.id, detail.stimuli.len())?;
         if let Some(error) = &detail.error {
             writeln!(out, "error: {error}")?;
@@ -197,7 +237,13 @@ pub fn datasets(args: &DatasetsArgs) -> io::Result<Exit> {
     writeln!(out, "{:width$}  {:10}  {:25}  name", "id", "status", "created")?;
     for d in list.iter().filter(|d| !d.is_deleted) {
         let created = d.date_created.as_deref().unwrap_or("-");
-        writeln!(out, "{:width$}  {:10}  {created:25}  {}", d.id, d.status.to_string(), d.name)?;
+        writeln!(
+            out,
+            "{:width$}  {:10}  {created:25}  {}",
+            d.id,
+            d.status.to_string(),
+            d.name
+        )?;
     }
     Ok(Exit::Ok)
 }

@@ -9,7 +9,11 @@ use common::*;
 use stimpack_testserver::{Faults, Route, ServerConfig, TestServer};
 
 fn server(faults: Faults) -> TestServer {
-    let config = ServerConfig { polls_until_ready: 1, faults, ..ServerConfig::default() };
+    let config = ServerConfig {
+        polls_until_ready: 1,
+        faults,
+        ..ServerConfig::default()
+    };
     TestServer::start(config).expect("test server starts")
 }
 
@@ -34,7 +38,10 @@ fn assert_no_secrets(server: &TestServer, key: &str, out: &Output) {
     let all = text(&out.stdout) + &text(&out.stderr);
     assert!(!all.contains(key), "the API key was printed: {all}");
     for d in server.datasets() {
-        assert!(!all.contains(&d.signature), "the upload signature was printed: {all}");
+        assert!(
+            !all.contains(&d.signature),
+            "the upload signature was printed: {all}"
+        );
     }
     assert!(!all.contains("X-Amz-Signature"), "{all}");
 }
@@ -52,7 +59,11 @@ fn upload_the_demo_folder_end_to_end() {
     assert_eq!(datasets[0].status, "ready");
     assert_eq!(datasets[0].stimuli.len(), 16);
     assert!(datasets[0].filename.ends_with(".zip"));
-    assert!(text(&out.stderr).contains("stimuli verified"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("stimuli verified"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_no_secrets(&server, &key, &out);
 
     // The same dataset by id, and in the list.
@@ -68,10 +79,18 @@ fn upload_the_demo_folder_end_to_end() {
 fn a_url_list_is_uploaded_clean() {
     let dir = tempfile::tempdir().unwrap();
     let list = dir.path().join("urls.txt");
-    std::fs::write(&list, "# hosted\nhttps://cdn.example.com/s1/a.wav\n\nhttps://cdn.example.com/s1/b.wav\n").unwrap();
+    std::fs::write(
+        &list,
+        "# hosted\nhttps://cdn.example.com/s1/a.wav\n\nhttps://cdn.example.com/s1/b.wav\n",
+    )
+    .unwrap();
     let server = server(Faults::default());
     let key = server.api_key();
-    let out = run(&server, &key, &["upload", list.to_str().unwrap(), "--name", "hosted", "--json"]);
+    let out = run(
+        &server,
+        &key,
+        &["upload", list.to_str().unwrap(), "--name", "hosted", "--json"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let outcome: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(outcome["verified"], true);
@@ -84,7 +103,11 @@ fn a_dataset_with_errors_never_reaches_the_network() {
     let root = dataset(dir.path(), &[("s1/a.mp3", "mp3/truncated.mp3")]);
     let server = server(Faults::default());
     let key = server.api_key();
-    let out = run(&server, &key, &["upload", root.to_str().unwrap(), "--name", "broken"]);
+    let out = run(
+        &server,
+        &key,
+        &["upload", root.to_str().unwrap(), "--name", "broken"],
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("truncated-audio"));
     assert!(text(&out.stderr).contains("nothing uploaded"));
@@ -101,7 +124,11 @@ fn missing_configuration_names_the_variable() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("MABYDUCK_API_KEY"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("MABYDUCK_API_KEY"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = stimpack()
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("MABYDUCK_API_KEY", "k")
@@ -110,7 +137,11 @@ fn missing_configuration_names_the_variable() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("MABYDUCK_PROJECT"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("MABYDUCK_PROJECT"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -119,14 +150,21 @@ fn a_wrong_key_is_refused_without_printing_it() {
     let wrong = "wrong-key-SECRET-4242";
     let out = run(&server, wrong, &["upload", "testdata/demo", "--name", "demo"]);
     assert_eq!(out.status.code(), Some(3));
-    assert!(text(&out.stderr).contains("MABYDUCK_API_KEY"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("MABYDUCK_API_KEY"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_no_secrets(&server, wrong, &out);
 }
 
 #[test]
 fn faults_on_the_way_are_retried_or_explained() {
     // A 503 on the upload is retried; the upload still succeeds.
-    let s = server(Faults { upload_503_times: 1, ..Faults::default() });
+    let s = server(Faults {
+        upload_503_times: 1,
+        ..Faults::default()
+    });
     let key = s.api_key();
     let out = run(&s, &key, &["upload", "testdata/demo", "--name", "demo"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -135,15 +173,25 @@ fn faults_on_the_way_are_retried_or_explained() {
     assert_no_secrets(&s, &key, &out);
 
     // Processing ends in error: exit 1 with the platform's reason and the dataset id.
-    let s = server(Faults { processing_error: Some("unsupported codec in s1/a.wav".into()), ..Faults::default() });
+    let s = server(Faults {
+        processing_error: Some("unsupported codec in s1/a.wav".into()),
+        ..Faults::default()
+    });
     let key = s.api_key();
     let out = run(&s, &key, &["upload", "testdata/demo", "--name", "demo"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("unsupported codec in s1/a.wav"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("unsupported codec in s1/a.wav"),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(text(&out.stderr).contains(&s.datasets()[0].id));
 
     // An expired upload URL: exit 3, and what to do.
-    let s = server(Faults { expired_upload_url: true, ..Faults::default() });
+    let s = server(Faults {
+        expired_upload_url: true,
+        ..Faults::default()
+    });
     let key = s.api_key();
     let out = run(&s, &key, &["upload", "testdata/demo", "--name", "demo"]);
     assert_eq!(out.status.code(), Some(3));
@@ -157,15 +205,30 @@ fn faults_on_the_way_are_retried_or_explained() {
     let key = s.api_key();
     let out = run(&s, &key, &["upload", "testdata/demo", "--name", "demo"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("music_1/reference.wav"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("music_1/reference.wav"),
+        "{}",
+        text(&out.stderr)
+    );
 
     // Processing never ends: the time-out names the dataset so the user can resume.
-    let s = server(Faults { never_ready: true, ..Faults::default() });
+    let s = server(Faults {
+        never_ready: true,
+        ..Faults::default()
+    });
     let key = s.api_key();
-    let out = run(&s, &key, &["upload", "testdata/demo", "--name", "demo", "--timeout", "2s"]);
+    let out = run(
+        &s,
+        &key,
+        &["upload", "testdata/demo", "--name", "demo", "--timeout", "2s"],
+    );
     assert_eq!(out.status.code(), Some(3));
     let id = &s.datasets()[0].id;
-    assert!(text(&out.stderr).contains(&format!("stimpack status {id} --wait")), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(&format!("stimpack status {id} --wait")),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -174,17 +237,24 @@ fn keep_leaves_the_packed_zip_and_no_wait_returns_early() {
     let kept = dir.path().join("demo.zip");
     let server = server(Faults::default());
     let key = server.api_key();
-    let out = run(&server, &key, &[
-        "upload",
-        "testdata/demo",
-        "--name",
-        "demo",
-        "--no-wait",
-        "--keep",
-        kept.to_str().unwrap(),
-    ]);
+    let out = run(
+        &server,
+        &key,
+        &[
+            "upload",
+            "testdata/demo",
+            "--name",
+            "demo",
+            "--no-wait",
+            "--keep",
+            kept.to_str().unwrap(),
+        ],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(kept.exists());
-    assert_eq!(server.datasets()[0].uploaded_bytes, Some(std::fs::metadata(&kept).unwrap().len()));
+    assert_eq!(
+        server.datasets()[0].uploaded_bytes,
+        Some(std::fs::metadata(&kept).unwrap().len())
+    );
     assert!(server.requests_to(Route::Status).is_empty());
 }
