@@ -297,3 +297,33 @@ fn readable_report_groups_findings_and_draws_the_grid() {
     assert!(text.contains("failed: 3 stimuli in 2 sources"), "{text}");
     assert!(!text.contains('\x1b'), "no colour when not a terminal");
 }
+
+#[test]
+fn an_empty_dataset_and_an_unreadable_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("empty/s1")).unwrap();
+    let (code, report) = check_json(&dir.path().join("empty"), &[]);
+    assert_eq!(code, 1);
+    assert!(has(&report, "no-stimuli", ""), "{:#?}", codes(&report));
+
+    // A zip whose second entry's local header is damaged: that entry cannot be read, the
+    // first one still is.
+    let zip = dir.path().join("damaged.zip");
+    let mp3 = fs::read(fixture("mp3/cbr_info.mp3")).unwrap();
+    raw_zip(
+        &zip,
+        &[RawEntry::file("s1/a.mp3", &mp3), RawEntry::file("s1/b.mp3", &mp3)],
+    );
+    let mut bytes = fs::read(&zip).unwrap();
+    let second = 30 + "s1/a.mp3".len() + mp3.len();
+    bytes[second..second + 4].copy_from_slice(b"XXXX");
+    fs::write(&zip, bytes).unwrap();
+    let (code, report) = check_json(&zip, &[]);
+    assert_eq!(code, 1);
+    assert!(
+        has(&report, "unreadable-file", "s1/b.mp3"),
+        "{:#?}",
+        codes(&report)
+    );
+    assert_eq!(stimulus(&report, "s1/a.mp3")["codec"], "mp3");
+}
