@@ -393,3 +393,25 @@ fn codec_must_match_the_extension_too() {
     );
     assert!(!codes(&report).iter().any(|(_, p)| p == "s1/fine.opus"));
 }
+
+/// MP3 and ADTS have no file signature: padding before the first frame must not make a
+/// healthy file "invalid", while text named .mp3 still is.
+#[test]
+fn mpeg_audio_after_leading_padding_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dataset(dir.path(), &[("s1/text.mp3", "=just some text, not audio")]);
+    let mut padded = vec![0u8; 300];
+    padded.extend_from_slice(&fs::read(fixture("mp3/cbr_info.mp3")).unwrap()[20..]);
+    fs::write(root.join("s1/padded.mp3"), padded).unwrap();
+    let (_, report) = check_json(&root, &[]);
+    assert_eq!(
+        stimulus(&report, "s1/padded.mp3")["duration_s"].as_f64(),
+        Some(1.0)
+    );
+    assert!(
+        !codes(&report).iter().any(|(_, p)| p == "s1/padded.mp3"),
+        "{:#?}",
+        codes(&report)
+    );
+    assert!(has(&report, "invalid-media", "s1/text.mp3"));
+}

@@ -103,12 +103,8 @@ pub fn probe<R: Read + Seek>(r: &mut R, len: u64, extension: &str) -> Probe {
 fn probe_inner<R: Read + Seek>(r: &mut R, len: u64, extension: &str) -> io::Result<Probe> {
     let expected = sniff::extension_kind(extension);
     if len == 0 {
-        let media = match expected {
-            Some(ExtensionKind::Media(m, _)) => Some(m),
-            _ => None,
-        };
         return Ok(Probe::failed(
-            media,
+            expected.map(ExtensionKind::media),
             Finding::error(Code::EmptyFile, "the file is empty (0 bytes). Export it again"),
         ));
     }
@@ -117,7 +113,12 @@ fn probe_inner<R: Read + Seek>(r: &mut R, len: u64, extension: &str) -> io::Resu
         Some(ExtensionKind::Embedded) => return read_small(r, len).map(embedded),
         _ => {}
     }
-    let container = sniff_content(r, len)?;
+    // MPEG audio and ADTS have no file signature, and real files may start with padding or
+    // junk before the first frame: their frame walkers find the first frame themselves.
+    let container = sniff_content(r, len)?.or(match expected {
+        Some(ExtensionKind::Media(_, want @ (Container::MpegAudio | Container::Adts))) => Some(want),
+        _ => None,
+    });
     let Some(container) = container else {
         return Ok(match expected {
             Some(ExtensionKind::Media(media, want)) => Probe::failed(
