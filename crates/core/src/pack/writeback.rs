@@ -7,7 +7,7 @@
 use std::fs::File;
 
 /// Bytes per writeback window.
-pub const WINDOW: u64 = 32 << 20;
+pub const WINDOW: u64 = 16 << 20;
 
 /// Tracks how much of a file sequentially written from offset 0 has been sent to the disk.
 #[derive(Debug, Default)]
