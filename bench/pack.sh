@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmarks `stimpack pack` against Python zipfile (ZIP_STORED) and Info-ZIP `zip -0`.
+# Benchmarks `stimpack pack` against Python zipfile (ZIP_STORED) and Info-ZIP `zip -0`, with
+# `cat` of the same files into one file as the floor (copy + flush, no hashing, no zip).
 #
 # Usage: bench/pack.sh [STIMPACK_BINARY] [RUNS]
 #   STIMPACK_BINARY  default target/release/stimpack (build it with `cargo build --release`)
@@ -47,6 +48,7 @@ for s in range(10):
                 f.write(second)
 PY
 du -sh "$DATA" >&2
+sync  # the fresh data reaches the disk before any timing
 
 cat > "$WORK/pyzip.py" <<'PY'
 import os, sys, zipfile
@@ -62,18 +64,20 @@ declare -A CMD
 CMD[stimpack]="'$BIN' pack '$DATA' -o '$OUT/stimpack.zip' --force && sync"
 CMD[python-zipfile]="python3 '$WORK/pyzip.py' '$DATA' '$OUT/python.zip' && sync"
 CMD[info-zip]="rm -f '$OUT/infozip.zip' && cd '$DATA' && zip -0 -q -r '$OUT/infozip.zip' . && sync"
-ORDER=(stimpack python-zipfile info-zip)
+CMD[cat-floor]="cat '$DATA'/*/*.wav > '$OUT/cat.zip' && sync"
+ORDER=(stimpack python-zipfile info-zip cat-floor)
 
-printf '%-16s %10s %14s\n' tool seconds peak_rss_MB
+printf '%-16s %10s %8s %14s\n' tool seconds stddev peak_rss_MB
 for name in "${ORDER[@]}"; do
   cmd=${CMD[$name]}
   hyperfine --runs "$RUNS" --warmup 1 --export-json "$WORK/$name.json" \
-    --prepare "rm -f '$OUT'/*.zip '$OUT'/*.json" "$cmd" >/dev/null 2>&1 \
-    || { printf '%-16s %10s %14s\n' "$name" failed -; continue; }
-  secs=$(python3 -c "import json,sys; print('%.2f' % json.load(open(sys.argv[1]))['results'][0]['mean'])" "$WORK/$name.json")
+    --prepare "rm -f '$OUT'/*.zip '$OUT'/*.json && sync" "$cmd" >/dev/null 2>&1 \
+    || { printf '%-16s %10s %8s %14s\n' "$name" failed - -; continue; }
+  read -r secs sd < <(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results'][0]; print('%.2f %.2f' % (r['mean'], r['stddev'] or 0))" "$WORK/$name.json")
   rm -f "$OUT"/*.zip "$OUT"/*.json
+  sync
   # Peak RSS of the tool itself (the `sync` after it is a separate, tiny process).
   first=${cmd%% && sync}
   rss_kb=$(/usr/bin/time -v bash -c "$first" 2>&1 >/dev/null | awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}')
-  printf '%-16s %10s %14s\n' "$name" "$secs" "$(( ${rss_kb:-0} / 1024 ))"
+  printf '%-16s %10s %8s %14s\n' "$name" "$secs" "$sd" "$(( ${rss_kb:-0} / 1024 ))"
 done

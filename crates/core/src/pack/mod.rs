@@ -1,9 +1,15 @@
 //! Packing a checked dataset into a clean, reproducible archive (or URL list) plus its
 //! manifest. Nothing is written when the check finds errors; the output appears atomically.
 //!
-//! Each source file is read once: a reader thread hashes (CRC-32 and SHA-256) while the
-//! archive is written sequentially on the calling thread through a small bounded queue.
+//! Each source file is read once, by a reader thread that computes its CRC-32 and SHA-256 and
+//! hands the buffers to the calling thread, which writes the archive sequentially and hashes it
+//! as it goes (see [`zipwriter`]): the two SHA-256 passes run in parallel on two cores. Buffers
+//! come from a fixed pool, so memory stays flat whatever the dataset's size. An entry of up to
+//! [`WHOLE_CHUNKS`] chunks is held until the reader has its CRC, then written with its final
+//! header; a larger one is streamed and its header patched. Disk writeback starts while writing
+//! (see `writeback`), so the final `fsync` is short.
 
+mod writeback;
 pub mod zipwriter;
 
 use std::collections::BTreeMap;
@@ -27,8 +33,13 @@ use zipwriter::{DosTime, ZipWriter};
 
 /// Size of one read: large enough for few system calls, small enough to keep memory flat.
 pub const CHUNK: usize = 1 << 20;
-/// Chunks the reader may run ahead of the writer (peak memory is about this many chunks).
-pub const QUEUE_CHUNKS: usize = 8;
+/// Buffers in the pool shared by the reader and the writer: peak memory is about this many
+/// chunks. More than [`WHOLE_CHUNKS`], so the reader can always go on while the writer holds an
+/// entry, and enough to read the next entry meanwhile.
+pub const POOL_CHUNKS: usize = 40;
+/// Entries of up to this many chunks are held whole until their CRC is known, then written with
+/// their final header; larger ones are streamed and their header patched afterwards.
+pub const WHOLE_CHUNKS: usize = 16;
 /// What our temporary files are called after the output's name: `.dataset.zip.stimpack-tmp-XXXXXX`.
 pub const TEMP_MARKER: &str = ".stimpack-tmp-";
 
@@ -263,12 +274,12 @@ pub fn pack(input: &Path, opts: &PackOptions, progress: &dyn PackProgress) -> Re
 
     let plan = Plan::new(&scan, &report, opts.compress);
     let time = opts.source_date_epoch.map_or(DosTime::EPOCH, DosTime::from_unix);
-    let (tmp, hashes) = if kind == InputKind::UrlList {
-        (write_url_list(&scan, &plan, output)?, Vec::new())
+    let (tmp, hashes, archive) = if kind == InputKind::UrlList {
+        let (tmp, archive) = write_url_list(&scan, &plan, output)?;
+        (tmp, Vec::new(), archive)
     } else {
         write_zip(&scan, &snapshot, &plan, output, time, progress)?
     };
-    let archive = archive_info(tmp.as_file(), output)?;
     let manifest = build_manifest(&report, &plan, &hashes, archive, opts.source_date_epoch);
 
     let manifest_tmp = temp_beside(&manifest_path)?;
@@ -436,7 +447,7 @@ fn write_zip(
     output: &Path,
     time: DosTime,
     progress: &dyn PackProgress,
-) -> Result<(tempfile::NamedTempFile, Hashes), PackError> {
+) -> Result<(tempfile::NamedTempFile, Hashes, ArchiveInfo), PackError> {
     let tmp = temp_beside(output)?;
     let file = tmp.as_file().try_clone().map_err(|source| PackError::Write {
         path: output.to_path_buf(),
@@ -445,17 +456,51 @@ fn write_zip(
     let total: u64 = plan.items.iter().map(|i| i.size).sum();
     progress.on_start(total, plan.items.len());
 
-    let (tx, rx) = sync_channel::<Msg>(QUEUE_CHUNKS);
-    let (give_back, spare) = sync_channel::<Vec<u8>>(QUEUE_CHUNKS + 2);
-    let hashes = std::thread::scope(|s| {
-        s.spawn(move || read_all(scan, snapshot, plan, tx, spare));
+    let (tx, rx) = sync_channel::<Msg>(POOL_CHUNKS);
+    // Room for every buffer, so giving one back never blocks.
+    let (give_back, spare) = sync_channel::<Vec<u8>>(POOL_CHUNKS);
+    let (hashes, archive) = std::thread::scope(|s| {
+        s.spawn(move || read_all(scan, snapshot, plan, tx, Pool::new(spare)));
         write_entries(file, plan, time, rx, give_back, output, progress)
     })?;
-    Ok((tmp, hashes))
+    Ok((tmp, hashes, archive))
+}
+
+/// The reader's side of the buffer pool: at most [`POOL_CHUNKS`] buffers ever exist.
+struct Pool {
+    spare: Receiver<Vec<u8>>,
+    made: usize,
+    /// A buffer taken but not sent (the read found the end of the file).
+    kept: Option<Vec<u8>>,
+}
+
+impl Pool {
+    fn new(spare: Receiver<Vec<u8>>) -> Pool {
+        Pool {
+            spare,
+            made: 0,
+            kept: None,
+        }
+    }
+
+    /// A buffer of [`CHUNK`] bytes; `None` if the writer has gone.
+    fn take(&mut self) -> Option<Vec<u8>> {
+        if let Some(b) = self.kept.take() {
+            return Some(b);
+        }
+        if let Ok(b) = self.spare.try_recv() {
+            return Some(b);
+        }
+        if self.made < POOL_CHUNKS {
+            self.made += 1;
+            return Some(vec![0; CHUNK]);
+        }
+        self.spare.recv().ok()
+    }
 }
 
 /// The reader thread: reads every item once, hashing as it goes.
-fn read_all(scan: &Scan, snapshot: &Snapshot, plan: &Plan, tx: SyncSender<Msg>, spare: Receiver<Vec<u8>>) {
+fn read_all(scan: &Scan, snapshot: &Snapshot, plan: &Plan, tx: SyncSender<Msg>, mut pool: Pool) {
     let check_archive = || -> Result<(), PackError> {
         if let Some((path, len, mtime)) = &snapshot.archive {
             let meta = fs::metadata(path).map_err(|source| PackError::Read {
@@ -471,7 +516,7 @@ fn read_all(scan: &Scan, snapshot: &Snapshot, plan: &Plan, tx: SyncSender<Msg>, 
         return;
     }
     for item in &plan.items {
-        match read_one(scan, snapshot, item, &tx, &spare) {
+        match read_one(scan, snapshot, item, &tx, &mut pool) {
             Ok(true) => {}
             Ok(false) => return,
             Err(e) => {
@@ -491,7 +536,7 @@ fn read_one(
     snapshot: &Snapshot,
     item: &Item,
     tx: &SyncSender<Msg>,
-    spare: &Receiver<Vec<u8>>,
+    pool: &mut Pool,
 ) -> Result<bool, PackError> {
     let entry = &scan.entries[item.entry];
     let (mut reader, path): (Box<dyn Read + Send>, PathBuf) = match &entry.origin {
@@ -501,6 +546,7 @@ fn read_one(
                 source,
             };
             let f = File::open(p).map_err(read_err)?;
+            advise_sequential(&f);
             if let Some(&(len, mtime)) = snapshot.files.get(&item.entry) {
                 compare(p, &f.metadata().map_err(read_err)?, len, mtime)?;
             }
@@ -524,12 +570,15 @@ fn read_one(
     let mut sha = Sha256::new();
     let mut bytes = 0u64;
     loop {
-        let mut buf = spare.try_recv().unwrap_or_else(|_| vec![0; CHUNK]);
+        let Some(mut buf) = pool.take() else {
+            return Ok(false);
+        };
         let n = fill(&mut reader, &mut buf).map_err(|source| PackError::Read {
             path: path.clone(),
             source,
         })?;
         if n == 0 {
+            pool.kept = Some(buf);
             break;
         }
         crc.update(&buf[..n]);
@@ -571,6 +620,21 @@ fn read_one(
     Ok(tx.send(Msg::End { crc, sha256, bytes }).is_ok())
 }
 
+/// Tells the kernel the file is read once from start to end (larger read-ahead when it is not
+/// cached yet). A hint: errors are ignored.
+fn advise_sequential(f: &File) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: a plain system call on a file descriptor we own; no memory is passed.
+        unsafe {
+            libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_SEQUENTIAL);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = f;
+}
+
 /// Reads until the buffer is full or the file ends, so chunks do not depend on the OS.
 fn fill(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
@@ -594,7 +658,7 @@ fn write_entries(
     give_back: SyncSender<Vec<u8>>,
     output: &Path,
     progress: &dyn PackProgress,
-) -> Result<Hashes, PackError> {
+) -> Result<(Hashes, ArchiveInfo), PackError> {
     let werr = |source| PackError::Write {
         path: output.to_path_buf(),
         source,
@@ -605,57 +669,63 @@ fn write_entries(
     };
     let mut zip = ZipWriter::new(file, time);
     let mut hashes = Vec::with_capacity(plan.items.len());
+    // Chunks of the current entry waiting for its CRC.
+    let mut held: Vec<(Vec<u8>, usize)> = Vec::with_capacity(WHOLE_CHUNKS + 1);
+    let whole_max = (WHOLE_CHUNKS * CHUNK) as u64;
     for item in &plan.items {
         progress.on_entry(&item.name);
-        let first = rx.recv().map_err(|_| gone())?;
-        match first {
-            Msg::Failed(e) => return Err(e),
-            Msg::End { crc, sha256, bytes } => {
-                zip.write_whole(&item.name, &[], crc, item.deflate)
-                    .map_err(werr)?;
-                hashes.push((sha256, bytes));
-            }
-            Msg::Chunk(buf, n) => match rx.recv().map_err(|_| gone())? {
+        let mut streaming = false;
+        loop {
+            match rx.recv().map_err(|_| gone())? {
                 Msg::Failed(e) => return Err(e),
-                // Small file: hashed already, so its header is written right the first time.
-                Msg::End { crc, sha256, bytes } => {
-                    zip.write_whole(&item.name, &buf[..n], crc, item.deflate)
-                        .map_err(werr)?;
-                    progress.on_bytes(n as u64);
-                    let _ = give_back.try_send(buf);
-                    hashes.push((sha256, bytes));
-                }
-                Msg::Chunk(second, second_n) => {
-                    zip.begin(&item.name, item.size, item.deflate).map_err(werr)?;
-                    let mut next = Some((second, second_n));
-                    let mut current = (buf, n);
-                    loop {
-                        zip.data(&current.0[..current.1]).map_err(werr)?;
-                        progress.on_bytes(current.1 as u64);
-                        let _ = give_back.try_send(current.0);
-                        current = match next.take() {
-                            Some(b) => b,
-                            None => match rx.recv().map_err(|_| gone())? {
-                                Msg::Chunk(b, n) => (b, n),
-                                Msg::Failed(e) => return Err(e),
-                                Msg::End { crc, sha256, bytes } => {
-                                    zip.end(crc).map_err(werr)?;
-                                    hashes.push((sha256, bytes));
-                                    break;
-                                }
-                            },
-                        };
+                Msg::Chunk(buf, n) => {
+                    if streaming {
+                        zip.data(&buf[..n]).map_err(werr)?;
+                        progress.on_bytes(n as u64);
+                        let _ = give_back.try_send(buf);
+                        continue;
+                    }
+                    held.push((buf, n));
+                    // Too big to hold (by its size, or because it grew): stream it.
+                    if item.size > whole_max || held.len() > WHOLE_CHUNKS {
+                        zip.begin(&item.name, item.size, item.deflate).map_err(werr)?;
+                        for (buf, n) in held.drain(..) {
+                            zip.data(&buf[..n]).map_err(werr)?;
+                            progress.on_bytes(n as u64);
+                            let _ = give_back.try_send(buf);
+                        }
+                        streaming = true;
                     }
                 }
-            },
+                Msg::End { crc, sha256, bytes } => {
+                    if streaming {
+                        zip.end(crc).map_err(werr)?;
+                    } else {
+                        let pieces: Vec<&[u8]> = held.iter().map(|(b, n)| &b[..*n]).collect();
+                        zip.write_whole(&item.name, &pieces, crc, item.deflate)
+                            .map_err(werr)?;
+                        drop(pieces);
+                        for (buf, n) in held.drain(..) {
+                            progress.on_bytes(n as u64);
+                            let _ = give_back.try_send(buf);
+                        }
+                    }
+                    hashes.push((sha256, bytes));
+                    break;
+                }
+            }
         }
     }
-    let (file, _) = zip.finish().map_err(werr)?;
-    file.sync_all().map_err(werr)?;
-    Ok(hashes)
+    let done = zip.finish().map_err(werr)?;
+    done.file.sync_all().map_err(werr)?;
+    Ok((hashes, archive_info(output, done.len, &done.sha256)))
 }
 
-fn write_url_list(scan: &Scan, plan: &Plan, output: &Path) -> Result<tempfile::NamedTempFile, PackError> {
+fn write_url_list(
+    scan: &Scan,
+    plan: &Plan,
+    output: &Path,
+) -> Result<(tempfile::NamedTempFile, ArchiveInfo), PackError> {
     let tmp = temp_beside(output)?;
     let mut text = String::new();
     for item in &plan.items {
@@ -673,36 +743,21 @@ fn write_url_list(scan: &Scan, plan: &Plan, output: &Path) -> Result<tempfile::N
         path: output.to_path_buf(),
         source,
     })?;
-    Ok(tmp)
+    let sha: [u8; 32] = Sha256::digest(text.as_bytes()).into();
+    let info = archive_info(output, text.len() as u64, &sha);
+    Ok((tmp, info))
 }
 
-/// Size and SHA-256 of the finished (synced) temporary file, read back from the start.
-fn archive_info(file: &File, output: &Path) -> Result<ArchiveInfo, PackError> {
-    let werr = |source| PackError::Write {
-        path: output.to_path_buf(),
-        source,
-    };
-    let mut f = file.try_clone().map_err(werr)?;
-    io::Seek::seek(&mut f, io::SeekFrom::Start(0)).map_err(werr)?;
-    let mut sha = Sha256::new();
-    let mut buf = vec![0u8; CHUNK];
-    let mut bytes = 0u64;
-    loop {
-        let n = fill(&mut f, &mut buf).map_err(werr)?;
-        if n == 0 {
-            break;
-        }
-        sha.update(&buf[..n]);
-        bytes += n as u64;
-    }
-    Ok(ArchiveInfo {
+/// What the manifest says about the output file.
+fn archive_info(output: &Path, bytes: u64, sha256: &[u8; 32]) -> ArchiveInfo {
+    ArchiveInfo {
         file: output
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
         bytes,
-        sha256: manifest::hex(&sha.finalize()),
-    })
+        sha256: manifest::hex(sha256),
+    }
 }
 
 fn build_manifest(
@@ -827,4 +882,54 @@ fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<(), PackError> {
         .and_then(|d| d.sync_all())
         .map_err(werr)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Entry sizes around the buffering limits, through the whole path: held whole, exactly
+    /// `WHOLE_CHUNKS` chunks, one byte more (streamed and read back for the archive hash), and a
+    /// file ending exactly on a chunk boundary. The archive's SHA-256 must match its bytes.
+    #[test]
+    fn archive_hash_is_exact_around_the_buffering_limits() {
+        let png =
+            fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/fixtures/image/png.png"))
+                .unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let input = tmp.path().join("in");
+        fs::create_dir_all(input.join("s1")).unwrap();
+        let sizes = [
+            ("a.png", 0),
+            ("b.png", CHUNK as u64),
+            ("c.png", (WHOLE_CHUNKS * CHUNK) as u64),
+            ("d.png", (WHOLE_CHUNKS * CHUNK) as u64 + 1),
+            ("e.png", 3 * CHUNK as u64 + 17),
+        ];
+        for (name, size) in sizes {
+            // A real PNG, then bytes up to the size (not zeros, so a misplaced chunk shows).
+            let mut bytes = png.clone();
+            let pad = (size as usize).saturating_sub(png.len());
+            bytes.extend((0..pad).map(|i| (i % 253) as u8));
+            fs::write(input.join("s1").join(name), bytes).unwrap();
+        }
+        let out = tmp.path().join("dataset.zip");
+        let outcome = pack(&input, &PackOptions::new(&out), &NoProgress).unwrap();
+        let PackOutcome::Written { manifest, .. } = outcome else {
+            panic!("refused");
+        };
+        let bytes = fs::read(&out).unwrap();
+        assert_eq!(manifest.archive.bytes, bytes.len() as u64);
+        assert_eq!(manifest.archive.sha256, manifest::hex(&Sha256::digest(&bytes)));
+        let mut archive = zip::ZipArchive::new(File::open(&out).unwrap()).unwrap();
+        for (name, _) in sizes {
+            let mut back = Vec::new();
+            archive
+                .by_name(&format!("s1/{name}"))
+                .unwrap()
+                .read_to_end(&mut back)
+                .unwrap();
+            assert_eq!(back, fs::read(input.join("s1").join(name)).unwrap(), "{name}");
+        }
+    }
 }

@@ -4,11 +4,19 @@
 //! readers refuse for stored entries): small entries are written whole once hashed, large ones
 //! are streamed and their header's CRC (and compressed size) patched in place afterwards.
 //! ZIP64 fields appear only when a size, an offset or the entry count needs them.
+//!
+//! The writer also computes the archive's SHA-256 as it goes, so the finished archive is never
+//! read again: bytes are hashed as they are written, except a streamed entry's, whose header is
+//! only final once its CRC is patched in; that entry is read back (from the page cache, right
+//! after it was written) and hashed when it ends.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use flate2::{Compress, Compression, FlushCompress, Status};
+use sha2::{Digest, Sha256};
+
+use super::writeback::Writeback;
 
 const LOCAL_SIG: u32 = 0x0403_4b50;
 const CENTRAL_SIG: u32 = 0x0201_4b50;
@@ -27,6 +35,8 @@ const METHOD_STORED: u16 = 0;
 const METHOD_DEFLATED: u16 = 8;
 /// Buffer for compressed output.
 const DEFLATE_OUT: usize = 256 << 10;
+/// Buffer for reading a streamed entry back, and for the central directory.
+const READ_BACK: usize = 1 << 20;
 
 /// A DOS date and time, as stored in headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +120,24 @@ pub struct ZipWriter {
     deflate: Compress,
     out: Vec<u8>,
     scratch: Vec<u8>,
+    /// SHA-256 of the archive's bytes before `hashed`.
+    sha: Sha256,
+    /// Equal to `pos` except while an entry is streamed (its bytes are hashed at its end).
+    hashed: u64,
+    /// `false` once the file has holes we did not write (tests): the hash is then skipped.
+    hashing: bool,
+    writeback: Writeback,
+}
+
+/// A finished archive.
+#[derive(Debug)]
+pub struct Finished {
+    /// The archive file (not yet synced).
+    pub file: File,
+    /// Its length.
+    pub len: u64,
+    /// The SHA-256 of all its bytes.
+    pub sha256: [u8; 32],
 }
 
 /// Whether an entry of this (uncompressed) size needs ZIP64 sizes in its local header. For
@@ -145,6 +173,10 @@ impl ZipWriter {
             deflate: Compress::new(Compression::default(), false),
             out: vec![0; DEFLATE_OUT],
             scratch: Vec::new(),
+            sha: Sha256::new(),
+            hashed: 0,
+            hashing: true,
+            writeback: Writeback::default(),
         }
     }
 
@@ -184,9 +216,40 @@ impl ZipWriter {
         h
     }
 
+    /// Appends bytes, hashing them unless an entry is being streamed.
     fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.file.write_all(bytes)?;
+        if self.hashed == self.pos {
+            self.sha.update(bytes);
+            self.hashed += bytes.len() as u64;
+        }
         self.pos += bytes.len() as u64;
+        self.writeback.advance(&self.file, self.pos);
+        Ok(())
+    }
+
+    /// Hashes the bytes from `hashed` to `pos`, reading them back (they were just written,
+    /// so they come from the page cache).
+    fn hash_back(&mut self) -> io::Result<()> {
+        if !self.hashing {
+            self.hashed = self.pos;
+            return Ok(());
+        }
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.resize(READ_BACK, 0);
+        self.file.seek(SeekFrom::Start(self.hashed))?;
+        let result = (|| -> io::Result<()> {
+            while self.hashed < self.pos {
+                let n = (self.pos - self.hashed).min(buf.len() as u64) as usize;
+                self.file.read_exact(&mut buf[..n])?;
+                self.sha.update(&buf[..n]);
+                self.hashed += n as u64;
+            }
+            Ok(())
+        })();
+        self.scratch = buf;
+        result?;
+        self.file.seek(SeekFrom::Start(self.pos))?;
         Ok(())
     }
 
@@ -197,22 +260,32 @@ impl ZipWriter {
         Ok(())
     }
 
-    /// Writes a whole entry whose data and CRC are already known.
-    pub fn write_whole(&mut self, name: &str, data: &[u8], crc: u32, deflate: bool) -> io::Result<()> {
+    /// Writes a whole entry whose data (in pieces, in order) and CRC are already known: its
+    /// header is final at once, so everything is hashed in flight.
+    pub fn write_whole(&mut self, name: &str, data: &[&[u8]], crc: u32, deflate: bool) -> io::Result<()> {
         let name = name.as_bytes();
-        let size = data.len() as u64;
+        let size: u64 = data.iter().map(|d| d.len() as u64).sum();
         let offset = self.pos;
         let (method, body): (u16, Vec<u8>) = if deflate {
             self.deflate.reset();
-            let mut body = Vec::with_capacity(data.len() / 2 + 64);
-            let mut input = data;
+            let mut body = Vec::with_capacity((size / 2) as usize + 64);
+            for &piece in data {
+                let mut input = piece;
+                while !input.is_empty() {
+                    let (in0, out0) = (self.deflate.total_in(), self.deflate.total_out());
+                    self.deflate
+                        .compress(input, &mut self.out, FlushCompress::None)
+                        .map_err(io::Error::other)?;
+                    input = &input[(self.deflate.total_in() - in0) as usize..];
+                    body.extend_from_slice(&self.out[..(self.deflate.total_out() - out0) as usize]);
+                }
+            }
             loop {
-                let (in0, out0) = (self.deflate.total_in(), self.deflate.total_out());
+                let out0 = self.deflate.total_out();
                 let status = self
                     .deflate
-                    .compress(input, &mut self.out, FlushCompress::Finish)
+                    .compress(&[], &mut self.out, FlushCompress::Finish)
                     .map_err(io::Error::other)?;
-                input = &input[(self.deflate.total_in() - in0) as usize..];
                 body.extend_from_slice(&self.out[..(self.deflate.total_out() - out0) as usize]);
                 if status == Status::StreamEnd {
                     break;
@@ -222,16 +295,23 @@ impl ZipWriter {
         } else {
             (METHOD_STORED, Vec::new())
         };
-        let body: &[u8] = if deflate { &body } else { data };
-        let compressed = body.len() as u64;
+        let compressed = if deflate { body.len() as u64 } else { size };
         let zip64 = needs_zip64(size, method);
-        let mut buf = std::mem::take(&mut self.scratch);
-        buf.clear();
-        buf.extend_from_slice(&self.local_header(name, method, crc, compressed, size, zip64));
-        buf.extend_from_slice(body);
-        let result = self.write(&buf);
-        self.scratch = buf;
-        result?;
+        let header = self.local_header(name, method, crc, compressed, size, zip64);
+        if deflate {
+            let mut buf = std::mem::take(&mut self.scratch);
+            buf.clear();
+            buf.extend_from_slice(&header);
+            buf.extend_from_slice(&body);
+            let result = self.write(&buf);
+            self.scratch = buf;
+            result?;
+        } else {
+            self.write(&header)?;
+            for piece in data {
+                self.write(piece)?;
+            }
+        }
         self.entries.push(Written {
             name: name.to_vec(),
             method,
@@ -250,7 +330,9 @@ impl ZipWriter {
         let compressed = if deflate { 0 } else { size };
         let header = self.local_header(name.as_bytes(), method, 0, compressed, size, zip64);
         let offset = self.pos;
-        self.write(&header)?;
+        // Not hashed yet: its CRC is still a placeholder (see `end`).
+        self.file.write_all(&header)?;
+        self.pos += header.len() as u64;
         self.deflate.reset();
         self.open = Some(Open {
             offset,
@@ -296,6 +378,7 @@ impl ZipWriter {
     /// can make entries past 4 GiB in no time.
     #[cfg(test)]
     fn skip_zeros(&mut self, n: u64) -> io::Result<()> {
+        self.hashing = false;
         self.pos += n;
         self.file.seek(SeekFrom::Start(self.pos))?;
         Ok(())
@@ -341,97 +424,100 @@ impl ZipWriter {
             last.compressed = compressed;
             last.size = open.size;
         }
-        Ok(())
+        self.hash_back()
     }
 
-    /// Writes the central directory and the end records; returns the file and its length.
-    pub fn finish(mut self) -> io::Result<(File, u64)> {
+    /// Writes the central directory and the end records; returns the file, its length and
+    /// its SHA-256.
+    pub fn finish(mut self) -> io::Result<Finished> {
         let cd_start = self.pos;
         let mut count = 0u64;
-        {
-            let mut w = BufWriter::with_capacity(1 << 20, &mut self.file);
-            let mut written = 0u64;
-            for e in &self.entries {
-                let mut extra = Vec::new();
-                let mut field = |v: u64| -> u32 {
-                    if v >= U32_MAX {
-                        extra.extend_from_slice(&v.to_le_bytes());
-                        u32::MAX
-                    } else {
-                        v as u32
-                    }
-                };
-                let size = field(e.size);
-                let compressed = field(e.compressed);
-                let offset = field(e.offset);
-                let zip64 = !extra.is_empty() || needs_zip64(e.size, e.method);
-                let needed = version_needed(e.method, zip64);
-                let mut h = Vec::with_capacity(46 + e.name.len() + 4 + extra.len());
-                h.extend_from_slice(&CENTRAL_SIG.to_le_bytes());
-                h.extend_from_slice(&(MADE_BY_UNIX | needed).to_le_bytes());
-                h.extend_from_slice(&needed.to_le_bytes());
-                h.extend_from_slice(&FLAG_UTF8.to_le_bytes());
-                h.extend_from_slice(&e.method.to_le_bytes());
-                h.extend_from_slice(&self.time.time.to_le_bytes());
-                h.extend_from_slice(&self.time.date.to_le_bytes());
-                h.extend_from_slice(&e.crc.to_le_bytes());
-                h.extend_from_slice(&compressed.to_le_bytes());
-                h.extend_from_slice(&size.to_le_bytes());
-                h.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
-                let extra_len = if extra.is_empty() {
-                    0
+        let mut w = Vec::with_capacity(READ_BACK + (64 << 10));
+        let entries = std::mem::take(&mut self.entries);
+        for e in &entries {
+            let mut extra = Vec::new();
+            let mut field = |v: u64| -> u32 {
+                if v >= U32_MAX {
+                    extra.extend_from_slice(&v.to_le_bytes());
+                    u32::MAX
                 } else {
-                    4 + extra.len() as u16
-                };
-                h.extend_from_slice(&extra_len.to_le_bytes());
-                h.extend_from_slice(&0u16.to_le_bytes()); // comment
-                h.extend_from_slice(&0u16.to_le_bytes()); // disk
-                h.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
-                h.extend_from_slice(&EXTERNAL_ATTR_0644.to_le_bytes());
-                h.extend_from_slice(&offset.to_le_bytes());
-                h.extend_from_slice(&e.name);
-                if !extra.is_empty() {
-                    h.extend_from_slice(&ZIP64_EXTRA.to_le_bytes());
-                    h.extend_from_slice(&(extra.len() as u16).to_le_bytes());
-                    h.extend_from_slice(&extra);
+                    v as u32
                 }
-                w.write_all(&h)?;
-                written += h.len() as u64;
-                count += 1;
+            };
+            let size = field(e.size);
+            let compressed = field(e.compressed);
+            let offset = field(e.offset);
+            let zip64 = !extra.is_empty() || needs_zip64(e.size, e.method);
+            let needed = version_needed(e.method, zip64);
+            let h = &mut w;
+            h.extend_from_slice(&CENTRAL_SIG.to_le_bytes());
+            h.extend_from_slice(&(MADE_BY_UNIX | needed).to_le_bytes());
+            h.extend_from_slice(&needed.to_le_bytes());
+            h.extend_from_slice(&FLAG_UTF8.to_le_bytes());
+            h.extend_from_slice(&e.method.to_le_bytes());
+            h.extend_from_slice(&self.time.time.to_le_bytes());
+            h.extend_from_slice(&self.time.date.to_le_bytes());
+            h.extend_from_slice(&e.crc.to_le_bytes());
+            h.extend_from_slice(&compressed.to_le_bytes());
+            h.extend_from_slice(&size.to_le_bytes());
+            h.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
+            let extra_len = if extra.is_empty() {
+                0
+            } else {
+                4 + extra.len() as u16
+            };
+            h.extend_from_slice(&extra_len.to_le_bytes());
+            h.extend_from_slice(&0u16.to_le_bytes()); // comment
+            h.extend_from_slice(&0u16.to_le_bytes()); // disk
+            h.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
+            h.extend_from_slice(&EXTERNAL_ATTR_0644.to_le_bytes());
+            h.extend_from_slice(&offset.to_le_bytes());
+            h.extend_from_slice(&e.name);
+            if !extra.is_empty() {
+                h.extend_from_slice(&ZIP64_EXTRA.to_le_bytes());
+                h.extend_from_slice(&(extra.len() as u16).to_le_bytes());
+                h.extend_from_slice(&extra);
             }
-            let cd_size = written;
-            let mut end = Vec::with_capacity(98);
-            if count >= 0xFFFF || cd_size >= U32_MAX || cd_start >= U32_MAX {
-                let zip64_eocd = cd_start + cd_size;
-                end.extend_from_slice(&ZIP64_EOCD_SIG.to_le_bytes());
-                end.extend_from_slice(&44u64.to_le_bytes());
-                end.extend_from_slice(&(MADE_BY_UNIX | 45).to_le_bytes());
-                end.extend_from_slice(&45u16.to_le_bytes());
-                end.extend_from_slice(&0u32.to_le_bytes());
-                end.extend_from_slice(&0u32.to_le_bytes());
-                end.extend_from_slice(&count.to_le_bytes());
-                end.extend_from_slice(&count.to_le_bytes());
-                end.extend_from_slice(&cd_size.to_le_bytes());
-                end.extend_from_slice(&cd_start.to_le_bytes());
-                end.extend_from_slice(&ZIP64_LOCATOR_SIG.to_le_bytes());
-                end.extend_from_slice(&0u32.to_le_bytes());
-                end.extend_from_slice(&zip64_eocd.to_le_bytes());
-                end.extend_from_slice(&1u32.to_le_bytes());
+            count += 1;
+            if w.len() >= READ_BACK {
+                self.write(&w)?;
+                w.clear();
             }
-            end.extend_from_slice(&EOCD_SIG.to_le_bytes());
-            end.extend_from_slice(&0u16.to_le_bytes());
-            end.extend_from_slice(&0u16.to_le_bytes());
-            let short_count = count.min(0xFFFF) as u16;
-            end.extend_from_slice(&short_count.to_le_bytes());
-            end.extend_from_slice(&short_count.to_le_bytes());
-            end.extend_from_slice(&(cd_size.min(U32_MAX) as u32).to_le_bytes());
-            end.extend_from_slice(&(cd_start.min(U32_MAX) as u32).to_le_bytes());
-            end.extend_from_slice(&0u16.to_le_bytes());
-            w.write_all(&end)?;
-            w.flush()?;
-            self.pos += cd_size + end.len() as u64;
         }
-        Ok((self.file, self.pos))
+        let cd_size = self.pos + w.len() as u64 - cd_start;
+        let end = &mut w;
+        if count >= 0xFFFF || cd_size >= U32_MAX || cd_start >= U32_MAX {
+            let zip64_eocd = cd_start + cd_size;
+            end.extend_from_slice(&ZIP64_EOCD_SIG.to_le_bytes());
+            end.extend_from_slice(&44u64.to_le_bytes());
+            end.extend_from_slice(&(MADE_BY_UNIX | 45).to_le_bytes());
+            end.extend_from_slice(&45u16.to_le_bytes());
+            end.extend_from_slice(&0u32.to_le_bytes());
+            end.extend_from_slice(&0u32.to_le_bytes());
+            end.extend_from_slice(&count.to_le_bytes());
+            end.extend_from_slice(&count.to_le_bytes());
+            end.extend_from_slice(&cd_size.to_le_bytes());
+            end.extend_from_slice(&cd_start.to_le_bytes());
+            end.extend_from_slice(&ZIP64_LOCATOR_SIG.to_le_bytes());
+            end.extend_from_slice(&0u32.to_le_bytes());
+            end.extend_from_slice(&zip64_eocd.to_le_bytes());
+            end.extend_from_slice(&1u32.to_le_bytes());
+        }
+        end.extend_from_slice(&EOCD_SIG.to_le_bytes());
+        end.extend_from_slice(&0u16.to_le_bytes());
+        end.extend_from_slice(&0u16.to_le_bytes());
+        let short_count = count.min(0xFFFF) as u16;
+        end.extend_from_slice(&short_count.to_le_bytes());
+        end.extend_from_slice(&short_count.to_le_bytes());
+        end.extend_from_slice(&(cd_size.min(U32_MAX) as u32).to_le_bytes());
+        end.extend_from_slice(&(cd_start.min(U32_MAX) as u32).to_le_bytes());
+        end.extend_from_slice(&0u16.to_le_bytes());
+        self.write(&w)?;
+        Ok(Finished {
+            file: self.file,
+            len: self.pos,
+            sha256: self.sha.finalize().into(),
+        })
     }
 }
 
@@ -458,7 +544,11 @@ mod tests {
         let crc = crc32fast::hash(&pcm);
         let tmp = tempfile::tempfile().unwrap();
         let mut w = ZipWriter::new(tmp.try_clone().unwrap(), DosTime::EPOCH);
-        w.write_whole("s/a.wav", &pcm, crc, true).unwrap();
+        w.write_whole("s/a.wav", &[&pcm[..1000], &pcm[1000..]], crc, true)
+            .unwrap();
+        w.write_whole("s/d.wav", &[&pcm], crc, false).unwrap();
+        w.write_whole("s/e.wav", &[], 0, true).unwrap();
+        w.write_whole("s/f.wav", &[], 0, false).unwrap();
         w.begin("s/b.wav", pcm.len() as u64, true).unwrap();
         for piece in pcm.chunks(70_000) {
             w.data(piece).unwrap();
@@ -469,13 +559,18 @@ mod tests {
             w.data(piece).unwrap();
         }
         w.end(crc).unwrap();
-        let (_, len) = w.finish().unwrap();
-        assert_eq!(tmp.metadata().unwrap().len(), len);
+        let done = w.finish().unwrap();
+        assert_eq!(tmp.metadata().unwrap().len(), done.len);
+        let mut bytes = Vec::new();
+        (&tmp).seek(SeekFrom::Start(0)).unwrap();
+        (&tmp).read_to_end(&mut bytes).unwrap();
+        assert_eq!(done.sha256, <[u8; 32]>::from(Sha256::digest(&bytes)));
         let mut archive = zip::ZipArchive::new(tmp).unwrap();
         for (name, method) in [
             ("s/a.wav", zip::CompressionMethod::Deflated),
             ("s/b.wav", zip::CompressionMethod::Deflated),
             ("s/c.wav", zip::CompressionMethod::Stored),
+            ("s/d.wav", zip::CompressionMethod::Stored),
         ] {
             let mut f = archive.by_name(name).unwrap();
             assert_eq!(f.compression(), method);
@@ -483,6 +578,12 @@ mod tests {
             let mut back = Vec::new();
             f.read_to_end(&mut back).unwrap();
             assert_eq!(back, pcm, "{name}");
+        }
+        for name in ["s/e.wav", "s/f.wav"] {
+            let mut f = archive.by_name(name).unwrap();
+            let mut back = Vec::new();
+            f.read_to_end(&mut back).unwrap();
+            assert!(back.is_empty(), "{name}");
         }
     }
 
@@ -507,7 +608,7 @@ mod tests {
         w.begin("s/big.png", big, false).unwrap();
         w.skip_zeros(big).unwrap();
         w.end(crc).unwrap();
-        w.write_whole("s/small.png", b"tiny", crc32fast::hash(b"tiny"), false)
+        w.write_whole("s/small.png", &[b"tiny"], crc32fast::hash(b"tiny"), false)
             .unwrap();
         w.finish().unwrap();
         let mut archive = zip::ZipArchive::new(tmp).unwrap();
