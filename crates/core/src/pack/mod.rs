@@ -573,7 +573,8 @@ fn read_one(
         let Some(mut buf) = pool.take() else {
             return Ok(false);
         };
-        let n = fill(&mut reader, &mut buf).map_err(|source| PackError::Read {
+        // Whole chunks, so chunk boundaries do not depend on the OS.
+        let n = crate::probe::read_up_to(&mut reader, &mut buf).map_err(|source| PackError::Read {
             path: path.clone(),
             source,
         })?;
@@ -633,20 +634,6 @@ fn advise_sequential(f: &File) {
     }
     #[cfg(not(target_os = "linux"))]
     let _ = f;
-}
-
-/// Reads until the buffer is full or the file ends, so chunks do not depend on the OS.
-fn fill(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 /// The writer: lays entries down in plan order as the reader's chunks arrive.
