@@ -47,51 +47,15 @@ const MAX_BLOCKS: usize = 100_000;
 /// Upper bound on frame headers examined in the tail window (bounds the CRC-16 work).
 const MAX_CANDIDATES: usize = 16;
 
-const fn crc8_table() -> [u8; 256] {
-    let mut t = [0u8; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut c = i as u8;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 0x80 != 0 { (c << 1) ^ 0x07 } else { c << 1 };
-            k += 1;
-        }
-        t[i] = c;
-        i += 1;
-    }
-    t
-}
-
-const fn crc16_table() -> [u16; 256] {
-    let mut t = [0u16; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut c = (i as u16) << 8;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 0x8000 != 0 {
-                (c << 1) ^ 0x8005
-            } else {
-                c << 1
-            };
-            k += 1;
-        }
-        t[i] = c;
-        i += 1;
-    }
-    t
-}
-
-static CRC8: [u8; 256] = crc8_table();
-static CRC16: [u16; 256] = crc16_table();
+static CRC8: [u32; 256] = super::crc::msb_table(0x07, 8);
+static CRC16: [u32; 256] = super::crc::msb_table(0x8005, 16);
 
 fn crc8(b: &[u8]) -> u8 {
-    b.iter().fold(0u8, |c, &x| CRC8[usize::from(c ^ x)])
+    b.iter().fold(0u8, |c, &x| CRC8[usize::from(c ^ x)] as u8)
 }
 
 fn crc16_step(c: u16, x: u8) -> u16 {
-    (c << 8) ^ CRC16[usize::from((c >> 8) as u8 ^ x)]
+    (c << 8) ^ CRC16[usize::from((c >> 8) as u8 ^ x)] as u16
 }
 
 struct StreamInfo {

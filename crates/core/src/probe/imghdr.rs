@@ -309,36 +309,6 @@ fn info(format: ImageFormat, (width, height): (u32, u32)) -> ImageInfo {
 // ---------------------------------------------------------------------------------------------
 // PNG
 
-const fn make_crc_table() -> [u32; 256] {
-    let mut t = [0u32; 256];
-    let mut n = 0;
-    while n < 256 {
-        let mut c = n as u32;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 1 != 0 {
-                0xedb8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-            k += 1;
-        }
-        t[n] = c;
-        n += 1;
-    }
-    t
-}
-
-static CRC_TABLE: [u32; 256] = make_crc_table();
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut c = !0u32;
-    for &b in data {
-        c = CRC_TABLE[((c ^ u32::from(b)) & 0xff) as usize] ^ (c >> 8);
-    }
-    !c
-}
-
 fn fourcc(b: &[u8]) -> String {
     b.iter()
         .map(|&c| {
@@ -358,7 +328,7 @@ fn probe_png<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
     if &h[12..16] != b"IHDR" || be32(&h[8..12]) != 13 {
         return invalid("the first PNG chunk is not a 13-byte IHDR header");
     }
-    if crc32(&h[12..29]) != be32(&h[29..33]) {
+    if crc32fast::hash(&h[12..29]) != be32(&h[29..33]) {
         return invalid("the PNG header (IHDR chunk) fails its checksum: the header is corrupt");
     }
     let (w, hh) = (be32(&h[16..20]), be32(&h[20..24]));
@@ -1673,7 +1643,7 @@ mod tests {
     }
 
     fn set_crc(b: &mut [u8]) {
-        let c = crc32(&b[12..29]);
+        let c = crc32fast::hash(&b[12..29]);
         b[29..33].copy_from_slice(&c.to_be_bytes());
     }
 

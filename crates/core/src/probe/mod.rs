@@ -11,6 +11,7 @@ use crate::jsonfiles;
 use crate::report::{Code, MediaKind, Severity};
 use crate::sniff::{self, Container, ExtensionKind};
 
+mod crc;
 pub mod decode;
 pub mod flac;
 pub mod imghdr;

@@ -62,27 +62,7 @@ const RESYNC: u64 = 192 * 1024;
 /// Upper bound on pages walked forwards while looking for the first audio page.
 const MAX_HEADER_PAGES: usize = 4096;
 
-const fn crc_table() -> [u32; 256] {
-    let mut t = [0u32; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut c = (i as u32) << 24;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 0x8000_0000 != 0 {
-                (c << 1) ^ 0x04C1_1DB7
-            } else {
-                c << 1
-            };
-            k += 1;
-        }
-        t[i] = c;
-        i += 1;
-    }
-    t
-}
-
-static CRC: [u32; 256] = crc_table();
+static CRC: [u32; 256] = super::crc::msb_table(0x04C1_1DB7, 32);
 
 /// Ogg page CRC-32 over a whole page, with the checksum field (bytes 22..26) taken as zero.
 fn page_crc(page: &[u8]) -> u32 {
