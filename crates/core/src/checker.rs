@@ -16,7 +16,6 @@ use crate::probe::{self, Probe};
 use crate::report::{Code, Group, Issue, MediaKind, Report, Role, Severity, Stimulus};
 use crate::rules;
 use crate::scan::{self, Entry, Origin, Scan};
-use crate::sniff::{self, ExtensionKind};
 
 /// Buffer for reading one media file: headers are small, and frame walks read sequentially.
 const READ_BUFFER: usize = 32 << 10;
@@ -86,30 +85,28 @@ pub fn check_scan(scan: &Scan, opts: &CheckOptions) -> Report {
     report
 }
 
+/// A parser panicked on a file: one finding for that file, never a crash of the run.
+fn crashed(panic: Box<dyn std::any::Any + Send>) -> Probe {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    let message = format!(
+        "the file's structure crashed the reader ({what}); it is almost certainly damaged. \
+         Export it again (and please report this file to stimpack)"
+    );
+    Probe::failed(None, probe::Finding::error(Code::InvalidMedia, message))
+}
+
 /// Probes one candidate and turns it into a stimulus plus findings.
 fn stimulus(scan: &Scan, c: &Candidate, opts: &CheckOptions) -> (Stimulus, Vec<Issue>) {
     let entry = &scan.entries[c.entry];
     let mut probe = match &entry.origin {
-        Origin::Url { .. } => from_extension(&c.extension),
-        _ => catch_unwind(AssertUnwindSafe(|| probe_entry(scan, entry, &c.extension))).unwrap_or_else(|panic| {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            Probe {
-                media: None,
-                reading: None,
-                findings: vec![probe::Finding {
-                    severity: Severity::Error,
-                    code: Code::InvalidMedia,
-                    message: format!(
-                        "the file's structure crashed the reader ({what}); it is almost certainly damaged. \
-                         Export it again (and please report this file to stimpack)"
-                    ),
-                }],
-            }
-        }),
+        Origin::Url { .. } => probe::from_extension(&c.extension),
+        _ => {
+            catch_unwind(AssertUnwindSafe(|| probe_entry(scan, entry, &c.extension))).unwrap_or_else(crashed)
+        }
     };
     // Decoding proves the stream of a file that otherwise looks healthy; a file already found
     // damaged would only fail again for the same reason.
@@ -173,38 +170,6 @@ fn stimulus(scan: &Scan, c: &Candidate, opts: &CheckOptions) -> (Stimulus, Vec<I
     (stimulus, issues)
 }
 
-/// What a URL's extension says, without fetching it.
-fn from_extension(extension: &str) -> Probe {
-    let media = match sniff::extension_kind(extension).map(ExtensionKind::media) {
-        Some(m) => m,
-        None => {
-            let supported: Vec<&str> = sniff::EXTENSIONS.iter().map(|(e, _)| *e).collect();
-            return Probe {
-                media: None,
-                reading: None,
-                findings: vec![probe::Finding {
-                    severity: Severity::Error,
-                    code: Code::UnsupportedFile,
-                    message: format!(
-                        "the URL's file name has {} which is not a supported stimulus (supported: {})",
-                        if extension.is_empty() {
-                            "no extension".to_string()
-                        } else {
-                            format!("'.{extension}'")
-                        },
-                        supported.join(", ")
-                    ),
-                }],
-            };
-        }
-    };
-    Probe {
-        media: Some(media),
-        reading: None,
-        findings: Vec::new(),
-    }
-}
-
 /// Opens an entry's bytes for reading with seeking, with its length.
 pub(crate) fn open_entry(scan: &Scan, entry: &Entry) -> std::io::Result<(Box<dyn ReadSeekSend>, u64)> {
     match &entry.origin {
@@ -232,15 +197,13 @@ impl<T: Read + Seek + Send + Sync> ReadSeekSend for T {}
 fn probe_entry(scan: &Scan, entry: &Entry, extension: &str) -> Probe {
     match open_entry(scan, entry) {
         Ok((mut reader, len)) => probe::probe(&mut reader, len, extension),
-        Err(e) => Probe {
-            media: None,
-            reading: None,
-            findings: vec![probe::Finding {
-                severity: Severity::Error,
-                code: Code::UnreadableFile,
-                message: format!("cannot be read: {e}. Check that it exists and that you may read it"),
-            }],
-        },
+        Err(e) => Probe::failed(
+            None,
+            probe::Finding::error(
+                Code::UnreadableFile,
+                format!("cannot be read: {e}. Check that it exists and that you may read it"),
+            ),
+        ),
     }
 }
 

@@ -57,7 +57,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn error(code: Code, message: impl Into<String>) -> Self {
+    pub(crate) fn error(code: Code, message: impl Into<String>) -> Self {
         Finding {
             severity: Severity::Error,
             code,
@@ -78,12 +78,25 @@ pub struct Probe {
 }
 
 impl Probe {
-    fn failed(media: Option<MediaKind>, finding: Finding) -> Self {
+    pub(crate) fn failed(media: Option<MediaKind>, finding: Finding) -> Self {
         Probe {
             media,
             reading: None,
             findings: vec![finding],
         }
+    }
+}
+
+/// What an extension alone says (for URLs, which are not fetched): the media kind, or an
+/// unsupported-file finding.
+pub fn from_extension(extension: &str) -> Probe {
+    match sniff::extension_kind(extension) {
+        Some(kind) => Probe {
+            media: Some(kind.media()),
+            reading: None,
+            findings: Vec::new(),
+        },
+        None => Probe::failed(None, unsupported(extension, None)),
     }
 }
 
