@@ -376,6 +376,44 @@ fn a_file_changed_after_the_check_is_an_error() {
     assert!(temp_files(tmp.path()).is_empty());
 }
 
+/// Appends to a file when the writer reaches a given entry, i.e. while packing.
+struct ChangeOnEntry(PathBuf, &'static str);
+
+impl PackProgress for ChangeOnEntry {
+    fn on_entry(&self, path: &str) {
+        if path == self.1 {
+            let mut f = File::options().append(true).open(&self.0).unwrap();
+            f.write_all(b"more").unwrap();
+        }
+    }
+}
+
+/// Regression: a zip input's final "unchanged?" check was sent after the last entry, where
+/// the writer no longer listened, so a zip changed late in a pack went unnoticed.
+#[test]
+fn a_zip_input_changed_while_packing_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    dataset(&input);
+    let first = tmp.path().join("first.zip");
+    written(pack(&input, &PackOptions::new(&first), &NoProgress).unwrap());
+    let last = names_in_order(&first).pop().unwrap();
+    let out = tmp.path().join("second.zip");
+    let leaked: &'static str = Box::leak(last.into_boxed_str());
+    let err = pack(
+        &first,
+        &PackOptions::new(&out),
+        &ChangeOnEntry(first.clone(), leaked),
+    )
+    .unwrap_err();
+    match &err {
+        PackError::SourceChanged { path, .. } => assert_eq!(path, &first),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(!out.exists());
+    assert!(temp_files(tmp.path()).iter().all(|f| !f.contains("second")));
+}
+
 fn validate_against_schema(manifest_path: &Path) {
     let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/manifest.schema.json");
     let schema: serde_json::Value = serde_json::from_slice(&fs::read(schema_path).unwrap()).unwrap();

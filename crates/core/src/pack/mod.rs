@@ -6,9 +6,11 @@
 //! as it goes (see [`zipwriter`]): the two SHA-256 passes run in parallel on two cores. Buffers
 //! come from a fixed pool, so memory stays flat whatever the dataset's size. An entry of up to
 //! [`WHOLE_CHUNKS`] chunks is held until the reader has its CRC, then written with its final
-//! header; a larger one is streamed and its header patched. Disk writeback starts while writing
-//! (see `writeback`), so the final `fsync` is short.
+//! header; a larger one is streamed and its header patched. A third thread puts the archive on
+//! disk, with direct I/O where the filesystem allows it (see `outfile`), so the final `fsync`
+//! is short.
 
+mod outfile;
 mod writeback;
 pub mod zipwriter;
 
@@ -33,10 +35,10 @@ use zipwriter::{DosTime, ZipWriter};
 
 /// Size of one read: large enough for few system calls, small enough to keep memory flat.
 pub const CHUNK: usize = 1 << 20;
-/// Buffers in the pool shared by the reader and the writer: peak memory is about this many
-/// chunks. More than [`WHOLE_CHUNKS`], so the reader can always go on while the writer holds an
-/// entry, and enough to read the next entry meanwhile.
-pub const POOL_CHUNKS: usize = 40;
+/// Buffers in each reader's pool, shared with the writer: peak memory is about this many chunks
+/// per reader. More than [`WHOLE_CHUNKS`], so a reader can always go on while the writer holds
+/// one of its entries, and enough to read part of the next entry meanwhile.
+pub const POOL_CHUNKS: usize = 24;
 /// Entries of up to this many chunks are held whole until their CRC is known, then written with
 /// their final header; larger ones are streamed and their header patched afterwards.
 pub const WHOLE_CHUNKS: usize = 16;
@@ -278,7 +280,15 @@ pub fn pack(input: &Path, opts: &PackOptions, progress: &dyn PackProgress) -> Re
         let (tmp, archive) = write_url_list(&scan, &plan, output)?;
         (tmp, Vec::new(), archive)
     } else {
-        write_zip(&scan, &snapshot, &plan, output, time, progress)?
+        write_zip(
+            &scan,
+            &snapshot,
+            &plan,
+            output,
+            time,
+            opts.check.threads,
+            progress,
+        )?
     };
     let manifest = build_manifest(&report, &plan, &hashes, archive, opts.source_date_epoch);
 
@@ -407,6 +417,18 @@ impl Snapshot {
             .map(|m| (scan.root.clone(), m.len(), m.modified().ok()));
         Snapshot { files, archive }
     }
+
+    /// For a zip input: the archive is still as the check saw it.
+    fn check_archive(&self) -> Result<(), PackError> {
+        if let Some((path, len, mtime)) = &self.archive {
+            let meta = fs::metadata(path).map_err(|source| PackError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            compare(path, &meta, *len, *mtime)?;
+        }
+        Ok(())
+    }
 }
 
 fn compare(path: &Path, meta: &fs::Metadata, len: u64, mtime: Option<SystemTime>) -> Result<(), PackError> {
@@ -446,6 +468,7 @@ fn write_zip(
     plan: &Plan,
     output: &Path,
     time: DosTime,
+    threads: usize,
     progress: &dyn PackProgress,
 ) -> Result<(tempfile::NamedTempFile, Hashes, ArchiveInfo), PackError> {
     let tmp = temp_beside(output)?;
@@ -456,14 +479,41 @@ fn write_zip(
     let total: u64 = plan.items.iter().map(|i| i.size).sum();
     progress.on_start(total, plan.items.len());
 
-    let (tx, rx) = sync_channel::<Msg>(POOL_CHUNKS);
-    // Room for every buffer, so giving one back never blocks.
-    let (give_back, spare) = sync_channel::<Vec<u8>>(POOL_CHUNKS);
+    snapshot.check_archive()?;
+    let readers = reader_count(threads, plan.items.len());
     let (hashes, archive) = std::thread::scope(|s| {
-        s.spawn(move || read_all(scan, snapshot, plan, tx, Pool::new(spare)));
-        write_entries(file, plan, time, rx, give_back, output, progress)
+        let mut inboxes = Vec::with_capacity(readers);
+        for first in 0..readers {
+            let (tx, rx) = sync_channel::<Msg>(POOL_CHUNKS);
+            // Room for every buffer, so giving one back never blocks.
+            let (give_back, spare) = sync_channel::<Vec<u8>>(POOL_CHUNKS);
+            let mine = plan.items.iter().skip(first).step_by(readers);
+            s.spawn(move || read_all(scan, snapshot, mine, tx, Pool::new(spare)));
+            inboxes.push(Inbox { rx, give_back });
+        }
+        write_entries(file, plan, time, &inboxes, output, progress)
     })?;
+    // Every read is done: the writer has had the end of every item.
+    snapshot.check_archive()?;
     Ok((tmp, hashes, archive))
+}
+
+/// Reader threads: two where there are two cores to share (hashing a file costs about as much
+/// as hashing the archive, and reading it comes on top), else one. Reader `r` reads items `r`,
+/// `r + n`, `r + 2n`, ..., each with its own buffer pool, so one reader running ahead can never
+/// take the buffers another one needs for the item the writer is waiting for.
+fn reader_count(threads: usize, items: usize) -> usize {
+    let cores = match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    cores.clamp(1, 2).min(items.max(1))
+}
+
+/// The writer's side of one reader: its chunks, and where its buffers go back to.
+struct Inbox {
+    rx: Receiver<Msg>,
+    give_back: SyncSender<Vec<u8>>,
 }
 
 /// The reader's side of the buffer pool: at most [`POOL_CHUNKS`] buffers ever exist.
@@ -499,23 +549,15 @@ impl Pool {
     }
 }
 
-/// The reader thread: reads every item once, hashing as it goes.
-fn read_all(scan: &Scan, snapshot: &Snapshot, plan: &Plan, tx: SyncSender<Msg>, mut pool: Pool) {
-    let check_archive = || -> Result<(), PackError> {
-        if let Some((path, len, mtime)) = &snapshot.archive {
-            let meta = fs::metadata(path).map_err(|source| PackError::Read {
-                path: path.clone(),
-                source,
-            })?;
-            compare(path, &meta, *len, *mtime)?;
-        }
-        Ok(())
-    };
-    if let Err(e) = check_archive() {
-        let _ = tx.send(Msg::Failed(e));
-        return;
-    }
-    for item in &plan.items {
+/// A reader thread: reads each of its items once, hashing as it goes.
+fn read_all<'a>(
+    scan: &Scan,
+    snapshot: &Snapshot,
+    items: impl Iterator<Item = &'a Item>,
+    tx: SyncSender<Msg>,
+    mut pool: Pool,
+) {
+    for item in items {
         match read_one(scan, snapshot, item, &tx, &mut pool) {
             Ok(true) => {}
             Ok(false) => return,
@@ -524,9 +566,6 @@ fn read_all(scan: &Scan, snapshot: &Snapshot, plan: &Plan, tx: SyncSender<Msg>, 
                 return;
             }
         }
-    }
-    if let Err(e) = check_archive() {
-        let _ = tx.send(Msg::Failed(e));
     }
 }
 
@@ -641,8 +680,7 @@ fn write_entries(
     file: File,
     plan: &Plan,
     time: DosTime,
-    rx: Receiver<Msg>,
-    give_back: SyncSender<Vec<u8>>,
+    inboxes: &[Inbox],
     output: &Path,
     progress: &dyn PackProgress,
 ) -> Result<(Hashes, ArchiveInfo), PackError> {
@@ -654,13 +692,14 @@ fn write_entries(
         path: output.to_path_buf(),
         source: io::Error::other("the reading thread stopped unexpectedly"),
     };
-    let mut zip = ZipWriter::new(file, time);
+    let mut zip = ZipWriter::new(file, time).map_err(werr)?;
     let mut hashes = Vec::with_capacity(plan.items.len());
     // Chunks of the current entry waiting for its CRC.
     let mut held: Vec<(Vec<u8>, usize)> = Vec::with_capacity(WHOLE_CHUNKS + 1);
     let whole_max = (WHOLE_CHUNKS * CHUNK) as u64;
-    for item in &plan.items {
+    for (i, item) in plan.items.iter().enumerate() {
         progress.on_entry(&item.name);
+        let Inbox { rx, give_back } = &inboxes[i % inboxes.len()];
         let mut streaming = false;
         loop {
             match rx.recv().map_err(|_| gone())? {

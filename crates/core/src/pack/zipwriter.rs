@@ -11,12 +11,12 @@
 //! after it was written) and hashed when it ends.
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io;
 
 use flate2::{Compress, Compression, FlushCompress, Status};
 use sha2::{Digest, Sha256};
 
-use super::writeback::Writeback;
+use super::outfile::OutFile;
 
 const LOCAL_SIG: u32 = 0x0403_4b50;
 const CENTRAL_SIG: u32 = 0x0201_4b50;
@@ -112,7 +112,7 @@ struct Open {
 
 /// Writes a ZIP archive to a file, sequentially, with in-place header patches.
 pub struct ZipWriter {
-    file: File,
+    file: OutFile,
     pos: u64,
     time: DosTime,
     entries: Vec<Written>,
@@ -126,7 +126,6 @@ pub struct ZipWriter {
     hashed: u64,
     /// `false` once the file has holes we did not write (tests): the hash is then skipped.
     hashing: bool,
-    writeback: Writeback,
 }
 
 /// A finished archive.
@@ -163,9 +162,9 @@ fn version_needed(method: u16, zip64: bool) -> u16 {
 
 impl ZipWriter {
     /// A writer at the start of an empty file.
-    pub fn new(file: File, time: DosTime) -> Self {
-        ZipWriter {
-            file,
+    pub fn new(file: File, time: DosTime) -> io::Result<Self> {
+        Ok(ZipWriter {
+            file: OutFile::new(file)?,
             pos: 0,
             time,
             entries: Vec::new(),
@@ -176,8 +175,7 @@ impl ZipWriter {
             sha: Sha256::new(),
             hashed: 0,
             hashing: true,
-            writeback: Writeback::default(),
-        }
+        })
     }
 
     fn local_header(
@@ -218,18 +216,16 @@ impl ZipWriter {
 
     /// Appends bytes, hashing them unless an entry is being streamed.
     fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.file.write_all(bytes)?;
+        self.file.append(bytes)?;
         if self.hashed == self.pos {
             self.sha.update(bytes);
             self.hashed += bytes.len() as u64;
         }
         self.pos += bytes.len() as u64;
-        self.writeback.advance(&self.file, self.pos);
         Ok(())
     }
 
-    /// Hashes the bytes from `hashed` to `pos`, reading them back (they were just written,
-    /// so they come from the page cache).
+    /// Hashes the bytes from `hashed` to `pos`, reading them back.
     fn hash_back(&mut self) -> io::Result<()> {
         if !self.hashing {
             self.hashed = self.pos;
@@ -237,27 +233,21 @@ impl ZipWriter {
         }
         let mut buf = std::mem::take(&mut self.scratch);
         buf.resize(READ_BACK, 0);
-        self.file.seek(SeekFrom::Start(self.hashed))?;
         let result = (|| -> io::Result<()> {
             while self.hashed < self.pos {
                 let n = (self.pos - self.hashed).min(buf.len() as u64) as usize;
-                self.file.read_exact(&mut buf[..n])?;
+                self.file.read_at(&mut buf[..n], self.hashed)?;
                 self.sha.update(&buf[..n]);
                 self.hashed += n as u64;
             }
             Ok(())
         })();
         self.scratch = buf;
-        result?;
-        self.file.seek(SeekFrom::Start(self.pos))?;
-        Ok(())
+        result
     }
 
     fn patch(&mut self, at: u64, bytes: &[u8]) -> io::Result<()> {
-        self.file.seek(SeekFrom::Start(at))?;
-        self.file.write_all(bytes)?;
-        self.file.seek(SeekFrom::Start(self.pos))?;
-        Ok(())
+        self.file.patch(at, bytes)
     }
 
     /// Writes a whole entry whose data (in pieces, in order) and CRC are already known: its
@@ -331,7 +321,7 @@ impl ZipWriter {
         let header = self.local_header(name.as_bytes(), method, 0, compressed, size, zip64);
         let offset = self.pos;
         // Not hashed yet: its CRC is still a placeholder (see `end`).
-        self.file.write_all(&header)?;
+        self.file.append(&header)?;
         self.pos += header.len() as u64;
         self.deflate.reset();
         self.open = Some(Open {
@@ -380,8 +370,7 @@ impl ZipWriter {
     fn skip_zeros(&mut self, n: u64) -> io::Result<()> {
         self.hashing = false;
         self.pos += n;
-        self.file.seek(SeekFrom::Start(self.pos))?;
-        Ok(())
+        self.file.skip(n)
     }
 
     /// Ends the open entry: flushes the compressor and patches the local header.
@@ -513,9 +502,11 @@ impl ZipWriter {
         end.extend_from_slice(&(cd_start.min(U32_MAX) as u32).to_le_bytes());
         end.extend_from_slice(&0u16.to_le_bytes());
         self.write(&w)?;
+        let (file, len) = self.file.finish()?;
+        debug_assert_eq!(len, self.pos);
         Ok(Finished {
-            file: self.file,
-            len: self.pos,
+            file,
+            len,
             sha256: self.sha.finalize().into(),
         })
     }
@@ -524,6 +515,7 @@ impl ZipWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Seek, SeekFrom};
 
     #[test]
     fn dos_times() {
@@ -543,7 +535,7 @@ mod tests {
         let pcm: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
         let crc = crc32fast::hash(&pcm);
         let tmp = tempfile::tempfile().unwrap();
-        let mut w = ZipWriter::new(tmp.try_clone().unwrap(), DosTime::EPOCH);
+        let mut w = ZipWriter::new(tmp.try_clone().unwrap(), DosTime::EPOCH).unwrap();
         w.write_whole("s/a.wav", &[&pcm[..1000], &pcm[1000..]], crc, true)
             .unwrap();
         w.write_whole("s/d.wav", &[&pcm], crc, false).unwrap();
@@ -604,7 +596,7 @@ mod tests {
         }
         let crc = zeros.finalize();
         let tmp = tempfile::tempfile().unwrap();
-        let mut w = ZipWriter::new(tmp.try_clone().unwrap(), DosTime::EPOCH);
+        let mut w = ZipWriter::new(tmp.try_clone().unwrap(), DosTime::EPOCH).unwrap();
         w.begin("s/big.png", big, false).unwrap();
         w.skip_zeros(big).unwrap();
         w.end(crc).unwrap();
