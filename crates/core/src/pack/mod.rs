@@ -39,6 +39,7 @@ pub const CHUNK: usize = 1 << 20;
 /// per reader. More than [`WHOLE_CHUNKS`], so a reader can always go on while the writer holds
 /// one of its entries, and enough to read part of the next entry meanwhile.
 pub const POOL_CHUNKS: usize = 24;
+const _: () = assert!(POOL_CHUNKS > WHOLE_CHUNKS + 1, "a reader could wait forever");
 /// Entries of up to this many chunks are held whole until their CRC is known, then written with
 /// their final header; larger ones are streamed and their header patched afterwards.
 pub const WHOLE_CHUNKS: usize = 16;
@@ -916,7 +917,8 @@ mod tests {
 
     /// Entry sizes around the buffering limits, through the whole path: held whole, exactly
     /// `WHOLE_CHUNKS` chunks, one byte more (streamed and read back for the archive hash), and a
-    /// file ending exactly on a chunk boundary. The archive's SHA-256 must match its bytes.
+    /// file ending exactly on a chunk boundary, in both orders, so each reader meets a largest
+    /// whole entry next to a streamed one. The archive's SHA-256 must match its bytes.
     #[test]
     fn archive_hash_is_exact_around_the_buffering_limits() {
         let png =
@@ -930,7 +932,9 @@ mod tests {
             ("b.png", CHUNK as u64),
             ("c.png", (WHOLE_CHUNKS * CHUNK) as u64),
             ("d.png", (WHOLE_CHUNKS * CHUNK) as u64 + 1),
-            ("e.png", 3 * CHUNK as u64 + 17),
+            ("e.png", (WHOLE_CHUNKS * CHUNK) as u64 + 1),
+            ("f.png", (WHOLE_CHUNKS * CHUNK) as u64),
+            ("g.png", 3 * CHUNK as u64 + 17),
         ];
         for (name, size) in sizes {
             // A real PNG, then bytes up to the size (not zeros, so a misplaced chunk shows).

@@ -216,11 +216,13 @@ impl ZipWriter {
 
     /// Appends bytes, hashing them unless an entry is being streamed.
     fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.file.append(bytes)?;
+        // Hash first: the hash reads the bytes at its own (slow) pace, which the memory keeps
+        // up with, and leaves them in the cache for the copy (which would otherwise wait).
         if self.hashed == self.pos {
             self.sha.update(bytes);
             self.hashed += bytes.len() as u64;
         }
+        self.file.append(bytes)?;
         self.pos += bytes.len() as u64;
         Ok(())
     }
