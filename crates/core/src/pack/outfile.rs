@@ -26,6 +26,8 @@ pub const ALIGN: usize = 4096;
 pub const BLOCK: usize = 1 << 20;
 /// Blocks that exist at once (the one being filled plus those queued or being written).
 const BLOCKS: usize = 5;
+/// Blocks being read back ahead of the caller.
+const READ_AHEAD: usize = BLOCKS - 2;
 
 /// A heap buffer of [`BLOCK`] bytes whose start is aligned to [`ALIGN`], and the file offset
 /// its first byte belongs at.
@@ -52,10 +54,12 @@ impl Block {
     }
 }
 
-/// A block to write: its first `len` bytes (a multiple of [`ALIGN`]) go at `block.at`.
+/// Work for the I/O thread on a block's first `len` bytes (a multiple of [`ALIGN`]), at the
+/// file offset `block.at`.
 struct Job {
     block: Block,
     len: usize,
+    read: bool,
 }
 
 /// An archive file written sequentially from offset 0 (see the module docs).
@@ -161,7 +165,14 @@ impl OutFile {
         let Some(jobs) = &self.jobs else {
             return Err(io::Error::other("the archive writer has stopped"));
         };
-        if jobs.send(Job { block, len }).is_err() {
+        if jobs
+            .send(Job {
+                block,
+                len,
+                read: false,
+            })
+            .is_err()
+        {
             return Err(self.stopped());
         }
         self.in_flight += 1;
@@ -245,39 +256,64 @@ impl OutFile {
         result
     }
 
-    /// Reads earlier bytes back, as they are now (patches included), into `out`.
-    pub fn read_at(&mut self, out: &mut [u8], at: u64) -> io::Result<()> {
+    /// Passes the bytes from `from` to `to` (not past the end), as they are now (patches
+    /// included), to `f` in order. What is on disk is read back by the I/O thread a few blocks
+    /// ahead, so the disk and `f` work at the same time.
+    pub fn read_back(&mut self, from: u64, to: u64, mut f: impl FnMut(&[u8])) -> io::Result<()> {
         self.check()?;
-        if at + out.len() as u64 > self.pos {
+        if from > to || to > self.pos {
             return Err(io::Error::other("read past the end of the archive"));
         }
-        let split = self.cur.at.saturating_sub(at).min(out.len() as u64) as usize;
-        let (from_disk, from_block) = out.split_at_mut(split);
-        if !from_block.is_empty() {
-            let from = (at + split as u64 - self.cur.at) as usize;
-            from_block.copy_from_slice(&self.cur.buf()[from..from + from_block.len()]);
-        }
-        if from_disk.is_empty() {
-            return Ok(());
-        }
-        self.drain()?;
-        let mut scratch = self.take_block()?;
-        let result = (|| {
-            let mut done = 0;
-            while done < from_disk.len() {
-                let here = at + done as u64;
-                let (first, last) = aligned_span(here, (from_disk.len() - done).min(BLOCK - ALIGN));
-                let buf = &mut scratch.buf_mut()[..(last - first) as usize];
-                read_exact_at(&self.file, buf, first)?;
-                let skip = (here - first) as usize;
-                let n = (buf.len() - skip).min(from_disk.len() - done);
-                from_disk[done..done + n].copy_from_slice(&buf[skip..skip + n]);
-                done += n;
+        let disk_end = to.min(self.cur.at);
+        if from < disk_end {
+            self.drain()?;
+            let mut next = from - from % ALIGN as u64;
+            let mut queued = 0usize;
+            loop {
+                while queued < READ_AHEAD && next < disk_end {
+                    let mut block = self.take_block()?;
+                    let len = (disk_end.div_ceil(ALIGN as u64) * ALIGN as u64 - next).min(BLOCK as u64);
+                    block.at = next;
+                    let Some(jobs) = &self.jobs else {
+                        return Err(io::Error::other("the archive writer has stopped"));
+                    };
+                    if jobs
+                        .send(Job {
+                            block,
+                            len: len as usize,
+                            read: true,
+                        })
+                        .is_err()
+                    {
+                        return Err(self.stopped());
+                    }
+                    self.in_flight += 1;
+                    queued += 1;
+                    next += len;
+                }
+                if queued == 0 {
+                    break;
+                }
+                let (block, result) = self.done.recv().map_err(|_| self.stopped())?;
+                self.in_flight -= 1;
+                queued -= 1;
+                if let Err(e) = result {
+                    self.spare.push(block);
+                    return Err(e);
+                }
+                let start = from.max(block.at);
+                let end = disk_end.min(block.at + BLOCK as u64);
+                if start < end {
+                    f(&block.buf()[(start - block.at) as usize..(end - block.at) as usize]);
+                }
+                self.spare.push(block);
             }
-            Ok(())
-        })();
-        self.spare.push(scratch);
-        result
+        }
+        let start = from.max(self.cur.at);
+        if start < to {
+            f(&self.cur.buf()[(start - self.cur.at) as usize..(to - self.cur.at) as usize]);
+        }
+        Ok(())
     }
 
     /// Writes what is left, waits for the writing thread and cuts the padding of the last
@@ -322,7 +358,8 @@ fn aligned_span(at: u64, len: usize) -> (u64, u64) {
     (first, last)
 }
 
-/// The writing thread: writes each block at its offset and hands it back with the result.
+/// The I/O thread: writes each block at its offset (or reads it back) and hands it back with
+/// the result.
 /// A direct write the filesystem refuses (`EINVAL`) switches the file to cached writes and is
 /// retried, once and for all.
 fn write_jobs(
@@ -332,7 +369,15 @@ fn write_jobs(
     give_back: SyncSender<(Block, io::Result<()>)>,
 ) {
     let mut writeback = Writeback::default();
-    for Job { block, len } in queue {
+    for Job { mut block, len, read } in queue {
+        if read {
+            let at = block.at;
+            let result = read_exact_at(&file, &mut block.buf_mut()[..len], at);
+            if give_back.send((block, result)).is_err() {
+                return;
+            }
+            continue;
+        }
         let bytes = &block.buf()[..len];
         let mut result = write_all_at(&file, bytes, block.at);
         if direct && matches!(&result, Err(e) if e.raw_os_error() == Some(EINVAL)) {
@@ -455,19 +500,20 @@ mod tests {
                 model[at as usize..at as usize + bytes.len()].copy_from_slice(bytes);
             }
             for (at, n) in [
-                (0u64, 100usize),
+                (0u64, 100u64),
                 (straddle - 5000, 9000),
-                (BLOCK as u64 - 1, BLOCK + 2),
+                (BLOCK as u64 - 1, BLOCK as u64 + 2),
+                (5, len - 5),
+                (len, 0),
             ] {
-                let mut back = vec![0; n];
-                out.read_at(&mut back, at).unwrap();
-                assert_eq!(
-                    back,
-                    model[at as usize..at as usize + n],
+                let mut back = Vec::new();
+                out.read_back(at, at + n, |b| back.extend_from_slice(b)).unwrap();
+                assert!(
+                    back == model[at as usize..(at + n) as usize],
                     "direct {direct}, at {at}"
                 );
             }
-            assert!(out.read_at(&mut [0; 2], len - 1).is_err());
+            assert!(out.read_back(len - 1, len + 1, |_| ()).is_err());
             let (file, written) = out.finish().unwrap();
             assert_eq!(written, len);
             assert_eq!(file.metadata().unwrap().len(), len);

@@ -233,19 +233,11 @@ impl ZipWriter {
             self.hashed = self.pos;
             return Ok(());
         }
-        let mut buf = std::mem::take(&mut self.scratch);
-        buf.resize(READ_BACK, 0);
-        let result = (|| -> io::Result<()> {
-            while self.hashed < self.pos {
-                let n = (self.pos - self.hashed).min(buf.len() as u64) as usize;
-                self.file.read_at(&mut buf[..n], self.hashed)?;
-                self.sha.update(&buf[..n]);
-                self.hashed += n as u64;
-            }
-            Ok(())
-        })();
-        self.scratch = buf;
-        result
+        let sha = &mut self.sha;
+        self.file
+            .read_back(self.hashed, self.pos, |bytes| sha.update(bytes))?;
+        self.hashed = self.pos;
+        Ok(())
     }
 
     fn patch(&mut self, at: u64, bytes: &[u8]) -> io::Result<()> {
