@@ -6,9 +6,10 @@
 #   STIMPACK_BINARY  default target/release/stimpack (build it with `cargo build --release`)
 #   RUNS             hyperfine runs per tool, default 3
 # Generates 100 one-minute stereo 48 kHz 16-bit WAVs (~1.1 GB: 10 sources x 10 conditions)
-# in a temporary folder, then prints seconds (mean of hyperfine runs, each ending with
-# `sync` so every tool pays for getting its bytes to disk) and peak RSS in MB
-# (/usr/bin/time -v, one run). Needs python3, hyperfine, /usr/bin/time and zip.
+# in a temporary folder (SOURCES, CONDITIONS and DURATION, in seconds, in the environment change
+# that: SOURCES=4 CONDITIONS=5 DURATION=300 gives 20 files of 58 MB, which pack streams), then
+# prints seconds (mean of hyperfine runs, each ending with `sync` so every tool pays for getting
+# its bytes to disk) and peak RSS in MB (/usr/bin/time -v, one run). Needs python3, hyperfine, /usr/bin/time and zip.
 set -euo pipefail
 
 BIN=${1:-target/release/stimpack}
@@ -25,11 +26,15 @@ DATA=$WORK/data
 OUT=$WORK/out
 mkdir -p "$DATA" "$OUT"
 
-echo "generating 100 x 60 s stereo 48 kHz 16-bit WAVs in $DATA ..." >&2
-python3 - "$DATA" <<'PY'
+SOURCES=${SOURCES:-10}
+CONDITIONS=${CONDITIONS:-10}
+DURATION=${DURATION:-60}
+echo "generating $SOURCES x $CONDITIONS x $DURATION s stereo 48 kHz 16-bit WAVs in $DATA ..." >&2
+python3 - "$DATA" "$SOURCES" "$CONDITIONS" "$DURATION" <<'PY'
 import os, struct, sys, random
 root = sys.argv[1]
-rate, channels, seconds = 48000, 2, 60
+sources, conditions = int(sys.argv[2]), int(sys.argv[3])
+rate, channels, seconds = 48000, 2, int(sys.argv[4])
 frames = rate * seconds
 # One second of noise-like PCM, repeated: realistic for a stored zip, cheap to make.
 rng = random.Random(1)
@@ -38,10 +43,10 @@ data_len = frames * channels * 2
 header = b"RIFF" + struct.pack("<I", 36 + data_len) + b"WAVE" + b"fmt " + struct.pack(
     "<IHHIIHH", 16, 1, channels, rate, rate * channels * 2, channels * 2, 16
 ) + b"data" + struct.pack("<I", data_len)
-for s in range(10):
+for s in range(sources):
     folder = os.path.join(root, f"source_{s:02d}")
     os.makedirs(folder, exist_ok=True)
-    for c in range(10):
+    for c in range(conditions):
         with open(os.path.join(folder, f"method_{c:02d}.wav"), "wb") as f:
             f.write(header)
             for _ in range(seconds):
