@@ -1,14 +1,15 @@
 //! Packing a checked dataset into a clean, reproducible archive (or URL list) plus its
 //! manifest. Nothing is written when the check finds errors; the output appears atomically.
 //!
-//! Each source file is read once, by a reader thread that computes its CRC-32 and SHA-256 and
-//! hands the buffers to the calling thread, which writes the archive sequentially and hashes it
-//! as it goes (see [`zipwriter`]): the two SHA-256 passes run in parallel on two cores. Buffers
-//! come from a fixed pool, so memory stays flat whatever the dataset's size. An entry of up to
-//! [`WHOLE_CHUNKS`] chunks is held until the reader has its CRC, then written with its final
+//! Each source file is read once, by one of two reader threads (items alternate between them),
+//! which computes its CRC-32 and SHA-256 and hands the buffers to the calling thread; that one
+//! writes the archive sequentially and hashes it as it goes (see [`zipwriter`]). The source
+//! hashes and the archive hash thus run side by side on two cores. Each reader has a fixed pool
+//! of buffers, so memory stays flat whatever the dataset's size. An entry of up to
+//! [`WHOLE_CHUNKS`] chunks is held until its reader has the CRC, then written with its final
 //! header; a larger one is streamed and its header patched. A third thread puts the archive on
-//! disk, with direct I/O where the filesystem allows it (see `outfile`), so the final `fsync`
-//! is short.
+//! disk, with direct I/O where the filesystem allows it (see `outfile`), so the page cache is
+//! not filled with a copy of the archive and the final `fsync` is short.
 
 mod outfile;
 mod writeback;

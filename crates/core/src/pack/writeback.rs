@@ -1,5 +1,6 @@
-//! Early disk writeback while an archive is written, so that the final `fsync` has little left
-//! to do: on Linux, every completed window of the file is handed to the disk at once with
+//! Early disk writeback while an archive is written through the page cache (where direct I/O
+//! is refused, see `outfile`), so that the final `fsync` has little left to do: on Linux, every
+//! completed window of the file is handed to the disk at once with
 //! `sync_file_range(SYNC_FILE_RANGE_WRITE)`, and the window before it is waited for, which also
 //! keeps the dirty page cache we cause to about two windows. Elsewhere this does nothing.
 //! These calls are hints only: errors are ignored here and reported by the final `fsync`.

@@ -7,8 +7,8 @@
 //!
 //! The writer also computes the archive's SHA-256 as it goes, so the finished archive is never
 //! read again: bytes are hashed as they are written, except a streamed entry's, whose header is
-//! only final once its CRC is patched in; that entry is read back (from the page cache, right
-//! after it was written) and hashed when it ends.
+//! only final once its CRC is patched in; that entry is read back from the file (a few blocks
+//! ahead, see `outfile`) and hashed when it ends.
 
 use std::fs::File;
 use std::io;
