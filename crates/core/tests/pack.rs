@@ -414,6 +414,30 @@ fn a_zip_input_changed_while_packing_is_an_error() {
     assert!(temp_files(tmp.path()).iter().all(|f| !f.contains("second")));
 }
 
+/// Creates the output when writing starts, as another program might.
+struct CreateOnStart(PathBuf);
+
+impl PackProgress for CreateOnStart {
+    fn on_start(&self, _: u64, _: usize) {
+        fs::write(&self.0, b"theirs").unwrap();
+    }
+}
+
+/// Without --force, an output that appears while packing is not replaced (the final rename
+/// refuses), and no manifest is left without its archive.
+#[test]
+fn an_output_created_meanwhile_is_not_overwritten() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    dataset(&input);
+    let out = tmp.path().join("dataset.zip");
+    let err = pack(&input, &PackOptions::new(&out), &CreateOnStart(out.clone())).unwrap_err();
+    assert!(matches!(&err, PackError::OutputExists(p) if p == &out), "{err:?}");
+    assert_eq!(fs::read(&out).unwrap(), b"theirs");
+    assert!(!tmp.path().join("dataset.manifest.json").exists());
+    assert!(temp_files(tmp.path()).is_empty());
+}
+
 fn validate_against_schema(manifest_path: &Path) {
     let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/manifest.schema.json");
     let schema: serde_json::Value = serde_json::from_slice(&fs::read(schema_path).unwrap()).unwrap();
