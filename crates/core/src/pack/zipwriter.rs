@@ -254,27 +254,9 @@ impl ZipWriter {
             self.deflate.reset();
             let mut body = Vec::with_capacity((size / 2) as usize + 64);
             for &piece in data {
-                let mut input = piece;
-                while !input.is_empty() {
-                    let (in0, out0) = (self.deflate.total_in(), self.deflate.total_out());
-                    self.deflate
-                        .compress(input, &mut self.out, FlushCompress::None)
-                        .map_err(io::Error::other)?;
-                    input = &input[(self.deflate.total_in() - in0) as usize..];
-                    body.extend_from_slice(&self.out[..(self.deflate.total_out() - out0) as usize]);
-                }
+                self.compress(piece, false, Some(&mut body))?;
             }
-            loop {
-                let out0 = self.deflate.total_out();
-                let status = self
-                    .deflate
-                    .compress(&[], &mut self.out, FlushCompress::Finish)
-                    .map_err(io::Error::other)?;
-                body.extend_from_slice(&self.out[..(self.deflate.total_out() - out0) as usize]);
-                if status == Status::StreamEnd {
-                    break;
-                }
-            }
+            self.compress(&[], true, Some(&mut body))?;
             (METHOD_DEFLATED, body)
         } else {
             (METHOD_STORED, Vec::new())
@@ -338,22 +320,42 @@ impl ZipWriter {
     }
 
     /// Writes a piece of the open entry's data.
-    pub fn data(&mut self, mut input: &[u8]) -> io::Result<()> {
+    pub fn data(&mut self, input: &[u8]) -> io::Result<()> {
         let method = self.open.as_ref().map(|o| o.method);
         if method != Some(METHOD_DEFLATED) {
             return self.write(input);
         }
-        while !input.is_empty() {
+        self.compress(input, false, None)
+    }
+
+    /// Runs the compressor over `input` (and to the end of its stream when `finish`), appending
+    /// what it produces to `body`, or writing it to the archive when `body` is `None`.
+    fn compress(&mut self, mut input: &[u8], finish: bool, mut body: Option<&mut Vec<u8>>) -> io::Result<()> {
+        let flush = if finish {
+            FlushCompress::Finish
+        } else {
+            FlushCompress::None
+        };
+        while finish || !input.is_empty() {
             let (in0, out0) = (self.deflate.total_in(), self.deflate.total_out());
-            self.deflate
-                .compress(input, &mut self.out, FlushCompress::None)
+            let status = self
+                .deflate
+                .compress(input, &mut self.out, flush)
                 .map_err(io::Error::other)?;
             input = &input[(self.deflate.total_in() - in0) as usize..];
             let produced = (self.deflate.total_out() - out0) as usize;
-            let out = std::mem::take(&mut self.out);
-            let r = self.write(&out[..produced]);
-            self.out = out;
-            r?;
+            match body.as_deref_mut() {
+                Some(body) => body.extend_from_slice(&self.out[..produced]),
+                None => {
+                    let out = std::mem::take(&mut self.out);
+                    let r = self.write(&out[..produced]);
+                    self.out = out;
+                    r?;
+                }
+            }
+            if finish && status == Status::StreamEnd {
+                break;
+            }
         }
         Ok(())
     }
@@ -373,21 +375,7 @@ impl ZipWriter {
             return Ok(());
         };
         if open.method == METHOD_DEFLATED {
-            loop {
-                let out0 = self.deflate.total_out();
-                let status = self
-                    .deflate
-                    .compress(&[], &mut self.out, FlushCompress::Finish)
-                    .map_err(io::Error::other)?;
-                let produced = (self.deflate.total_out() - out0) as usize;
-                let out = std::mem::take(&mut self.out);
-                let r = self.write(&out[..produced]);
-                self.out = out;
-                r?;
-                if status == Status::StreamEnd {
-                    break;
-                }
-            }
+            self.compress(&[], true, None)?;
         }
         let compressed = self.pos - open.data_start;
         self.patch(open.offset + 14, &crc.to_le_bytes())?;
