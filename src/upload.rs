@@ -73,8 +73,9 @@ pub fn upload(args: &UploadArgs) -> io::Result<Exit> {
         Err(e) => return fail(e, Exit::Usage),
     };
     // Folders and URL lists are packed (a clean zip, a list without comments); a zip is sent
-    // as it is, once it passes the check.
-    let temp = tempfile::tempdir()?;
+    // as it is, once it passes the check. The packed file lives in a temporary folder (made
+    // only when needed) until the upload is done.
+    let mut temp = None;
     let (file, stimuli, report) = if kind == InputKind::Zip {
         let report = match stimpack_core::check(&args.input, &args.rules.to_options()) {
             Ok(r) => r,
@@ -94,7 +95,10 @@ pub fn upload(args: &UploadArgs) -> io::Result<Exit> {
         let ext = if kind == InputKind::UrlList { "txt" } else { "zip" };
         let output = match &args.keep {
             Some(path) => path.clone(),
-            None => temp.path().join(format!("{}.{ext}", file_stem(&args.name))),
+            None => temp
+                .insert(tempfile::tempdir()?)
+                .path()
+                .join(format!("{}.{ext}", file_stem(&args.name))),
         };
         let epoch = match source_date_epoch() {
             Ok(e) => e,
