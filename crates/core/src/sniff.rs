@@ -1,5 +1,6 @@
 //! What a file really is, from its first bytes, and what its extension promises.
 
+use crate::probe::imghdr::ImageFormat;
 use crate::report::MediaKind;
 
 /// A container format recognised from content.
@@ -128,9 +129,6 @@ pub fn sniff(head: &[u8]) -> Option<Container> {
     if (at(0, b"RIFF") || at(0, b"RIFX") || at(0, b"RF64") || at(0, b"BW64")) && at(8, b"WAVE") {
         return Some(Container::Wav);
     }
-    if at(0, b"RIFF") && at(8, b"WEBP") {
-        return Some(Container::WebP);
-    }
     if at(0, b"FORM") && (at(8, b"AIFF") || at(8, b"AIFC")) {
         return Some(Container::Aiff);
     }
@@ -152,20 +150,11 @@ pub fn sniff(head: &[u8]) -> Option<Container> {
     if at(0, &[0x1a, 0x45, 0xdf, 0xa3]) {
         return Some(Container::Matroska);
     }
-    if at(0, b"\x89PNG\r\n\x1a\n") {
-        return Some(Container::Png);
-    }
-    if at(0, &[0xff, 0xd8, 0xff]) {
-        return Some(Container::Jpeg);
-    }
-    if at(0, b"GIF87a") || at(0, b"GIF89a") {
-        return Some(Container::Gif);
-    }
-    if at(0, b"BM") && head.len() >= 26 {
-        return Some(Container::Bmp);
-    }
-    if at(0, b"II*\0") || at(0, b"MM\0*") || at(0, b"II+\0") || at(0, b"MM\0+") {
-        return Some(Container::Tiff);
+    // Images by the image prober's own signatures (a BMP also needs its DIB header in view).
+    match crate::probe::imghdr::sniff_image(head) {
+        Some(ImageFormat::Bmp) if head.len() < 26 => {}
+        Some(f) => return Some(Container::from(f)),
+        None => {}
     }
     if let [0xff, b1, ..] = head {
         if b1 & 0xf6 == 0xf0 {
@@ -177,6 +166,19 @@ pub fn sniff(head: &[u8]) -> Option<Container> {
         }
     }
     None
+}
+
+impl From<ImageFormat> for Container {
+    fn from(f: ImageFormat) -> Container {
+        match f {
+            ImageFormat::Png => Container::Png,
+            ImageFormat::Jpeg => Container::Jpeg,
+            ImageFormat::Gif => Container::Gif,
+            ImageFormat::Bmp => Container::Bmp,
+            ImageFormat::WebP => Container::WebP,
+            ImageFormat::Tiff => Container::Tiff,
+        }
+    }
 }
 
 /// The size of an ID3v2 tag at the start of `head` (header and footer included), if there is one.
