@@ -25,12 +25,7 @@ fn demo_report_matches_the_pinned_json() {
         ])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_exit(&out, 0);
     let expected_path = root.join("tests/expected/demo-check.json");
     if std::env::var_os("STIMPACK_BLESS").is_some() {
         fs::write(&expected_path, &out.stdout).unwrap();

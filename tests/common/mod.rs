@@ -25,6 +25,16 @@ pub fn stimpack() -> Command {
     cmd
 }
 
+/// Asserts a finished run's exit code, showing its stderr when it differs.
+pub fn assert_exit(out: &std::process::Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Runs `stimpack check INPUT --json ARGS...`, returning the exit code and the parsed report.
 pub fn check_json(input: &Path, args: &[&str]) -> (i32, Value) {
     let out = stimpack()
