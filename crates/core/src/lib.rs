@@ -30,6 +30,8 @@ pub mod scan;
 pub mod sniff;
 
 mod checker;
+#[cfg(test)]
+mod test_fixtures;
 
 pub use checker::{check, check_scan};
 pub use error::InputError;

@@ -957,9 +957,7 @@ mod tests {
     /// whole entry next to a streamed one. The archive's SHA-256 must match its bytes.
     #[test]
     fn archive_hash_is_exact_around_the_buffering_limits() {
-        let png =
-            fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/fixtures/image/png.png"))
-                .unwrap();
+        let png = crate::test_fixtures::fixture("image/png.png");
         let tmp = tempfile::tempdir().unwrap();
         let input = tmp.path().join("in");
         fs::create_dir_all(input.join("s1")).unwrap();

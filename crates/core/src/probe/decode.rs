@@ -469,10 +469,7 @@ mod tests {
     use super::*;
     use std::io::Cursor;
 
-    fn fixture(path: &str) -> Vec<u8> {
-        let full = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/fixtures/").to_string() + path;
-        std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
-    }
+    use crate::test_fixtures::fixture;
 
     fn ext(path: &str) -> &str {
         path.rsplit('.').next().unwrap_or("")
@@ -722,7 +719,7 @@ mod tests {
     fn no_panic_sweep() {
         let mut all = Vec::new();
         for kind in ["audio", "mp3", "video"] {
-            let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/fixtures/").to_string() + kind;
+            let dir = crate::test_fixtures::fixture_path(kind);
             let mut names: Vec<String> = std::fs::read_dir(&dir)
                 .unwrap()
                 .filter_map(|e| e.ok()?.file_name().into_string().ok())

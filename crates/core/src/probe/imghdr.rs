@@ -1283,10 +1283,8 @@ mod tests {
     use super::*;
     use std::io::Cursor;
 
-    const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/fixtures/image/");
-
     fn load(name: &str) -> Vec<u8> {
-        std::fs::read(format!("{DIR}{name}")).unwrap()
+        crate::test_fixtures::fixture(&format!("image/{name}"))
     }
 
     fn probe_bytes(b: &[u8]) -> Result<ImageInfo> {

@@ -1324,10 +1324,8 @@ mod tests {
     use super::*;
     use std::io::Cursor;
 
-    const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/fixtures/video/");
-
     fn load(name: &str) -> Vec<u8> {
-        std::fs::read(format!("{DIR}{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
+        crate::test_fixtures::fixture(&format!("video/{name}"))
     }
 
     fn run(data: &[u8]) -> Result<Mp4Info, Mp4Error> {
@@ -1796,7 +1794,7 @@ mod tests {
     }
 
     fn fixtures() -> Vec<(String, Vec<u8>)> {
-        let mut names: Vec<String> = std::fs::read_dir(DIR)
+        let mut names: Vec<String> = std::fs::read_dir(crate::test_fixtures::fixture_path("video"))
             .unwrap()
             .filter_map(|e| e.ok()?.file_name().into_string().ok())
             .filter(|n| n.ends_with(".mp4") || n.ends_with(".m4a") || n.ends_with(".mov"))

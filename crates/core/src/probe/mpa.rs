@@ -992,10 +992,8 @@ mod tests {
     use super::*;
     use std::io::Cursor;
 
-    const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/fixtures/mp3/");
-
     fn fixture(name: &str) -> Vec<u8> {
-        std::fs::read(format!("{DIR}{name}")).unwrap()
+        crate::test_fixtures::fixture(&format!("mp3/{name}"))
     }
 
     fn mp(data: &[u8]) -> Result<MpegAudioInfo, MpaError> {

@@ -1022,10 +1022,8 @@ mod tests {
     use super::*;
     use std::io::Cursor;
 
-    const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/fixtures/audio/");
-
     fn load(name: &str) -> Vec<u8> {
-        std::fs::read(format!("{DIR}{name}")).unwrap()
+        crate::test_fixtures::fixture(&format!("audio/{name}"))
     }
 
     fn probe(b: &[u8]) -> Result<OggInfo, OggError> {
