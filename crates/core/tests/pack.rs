@@ -304,6 +304,26 @@ fn errors_refuse_to_write_anything() {
     written(pack(&clean, &PackOptions::new(&out), &NoProgress).unwrap());
 }
 
+/// An output in a folder that does not exist is refused before anything is checked, with a
+/// message naming the folder (not a temporary file's name).
+#[test]
+fn an_output_folder_that_does_not_exist_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    dataset(&input);
+    let out = tmp.path().join("missing/dataset.zip");
+    let err = pack(&input, &PackOptions::new(&out), &NoProgress).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        matches!(&err, PackError::Write { path, .. } if path == &out),
+        "{err:?}"
+    );
+    assert!(
+        msg.contains("missing does not exist") && !msg.contains("stimpack-tmp"),
+        "{msg}"
+    );
+}
+
 #[test]
 fn existing_output_needs_force() {
     let tmp = tempfile::tempdir().unwrap();

@@ -258,6 +258,19 @@ pub fn pack(input: &Path, opts: &PackOptions, progress: &dyn PackProgress) -> Re
             },
         });
     }
+    // A missing folder is found before the check, not after it with a temp file's name.
+    for p in [output, &manifest_path] {
+        let folder = folder_of(p);
+        if !folder.is_dir() {
+            return Err(PackError::Write {
+                path: p.clone(),
+                source: io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("the folder {} does not exist", folder.display()),
+                ),
+            });
+        }
+    }
     remove_stale_temps(output);
     remove_stale_temps(&manifest_path);
     if !opts.force {
