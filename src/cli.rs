@@ -157,7 +157,7 @@ pub struct RuleArgs {
     /// Also decode every audio file completely, to prove its audio stream is intact (slower).
     #[arg(long)]
     pub decode: bool,
-    /// Probing threads (default: one per core).
+    /// Probing threads (default: one per core); with 1, `pack` also reads with one thread.
     #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
     pub threads: usize,
 }

@@ -33,7 +33,8 @@ pub struct CheckOptions {
     pub repack: bool,
     /// Relative duration difference inside one source before it is a warning.
     pub duration_tolerance: f64,
-    /// Worker threads for probing; 0 means one per core.
+    /// Worker threads for probing; 0 means one per core. `pack` reads its sources with two
+    /// threads, or one when this is 1.
     pub threads: usize,
     /// Also decode every audio file completely (slower) to prove its stream is decodable.
     pub decode: bool,
