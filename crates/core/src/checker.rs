@@ -15,7 +15,9 @@ use crate::options::CheckOptions;
 use crate::probe::{self, Probe};
 use crate::report::{Code, Group, Issue, MediaKind, Report, Role, Severity, Stimulus};
 use crate::rules;
+use crate::scan::ziparchive::DamagedEntry;
 use crate::scan::{self, Entry, Origin, Scan};
+use crate::sniff::{self, ExtensionKind};
 
 /// Buffer for reading one media file: headers are small, and frame walks read sequentially.
 const READ_BUFFER: usize = 32 << 10;
@@ -102,11 +104,10 @@ fn crashed(panic: Box<dyn std::any::Any + Send>) -> Probe {
 /// Probes one candidate and turns it into a stimulus plus findings.
 fn stimulus(scan: &Scan, c: &Candidate, opts: &CheckOptions) -> (Stimulus, Vec<Issue>) {
     let entry = &scan.entries[c.entry];
-    let mut probe = match &entry.origin {
-        Origin::Url { .. } => probe::from_extension(&c.extension),
-        _ => {
-            catch_unwind(AssertUnwindSafe(|| probe_entry(scan, entry, &c.extension))).unwrap_or_else(crashed)
-        }
+    let (mut probe, bytes) = match &entry.origin {
+        Origin::Url { .. } => (probe::from_extension(&c.extension), entry.bytes),
+        _ => catch_unwind(AssertUnwindSafe(|| probe_entry(scan, entry, &c.extension)))
+            .unwrap_or_else(|panic| (crashed(panic), entry.bytes)),
     };
     // Decoding proves the stream of a file that otherwise looks healthy; a file already found
     // damaged would only fail again for the same reason.
@@ -144,7 +145,7 @@ fn stimulus(scan: &Scan, c: &Candidate, opts: &CheckOptions) -> (Stimulus, Vec<I
         media: probe.media.unwrap_or(MediaKind::Audio),
         format,
         codec: reading.codec,
-        bytes: entry.bytes,
+        bytes,
         duration_s: reading.duration_s.map(crate::report::round_seconds),
         sample_rate: reading.sample_rate,
         channels: reading.channels,
@@ -183,8 +184,8 @@ pub(crate) fn open_entry(scan: &Scan, entry: &Entry) -> std::io::Result<(Box<dyn
                 .zip
                 .as_ref()
                 .ok_or_else(|| std::io::Error::other("the archive is not open"))?;
-            let reader = source.open(z)?;
-            Ok((Box::new(BufReader::with_capacity(READ_BUFFER, reader)), z.size))
+            let (reader, len) = source.open(z)?;
+            Ok((Box::new(BufReader::with_capacity(READ_BUFFER, reader)), len))
         }
         Origin::Url { .. } => Err(std::io::Error::other("a URL is not read from disk")),
     }
@@ -194,16 +195,31 @@ pub(crate) fn open_entry(scan: &Scan, entry: &Entry) -> std::io::Result<(Box<dyn
 pub(crate) trait ReadSeekSend: Read + Seek + Send + Sync {}
 impl<T: Read + Seek + Send + Sync> ReadSeekSend for T {}
 
-fn probe_entry(scan: &Scan, entry: &Entry, extension: &str) -> Probe {
+/// Probes a file or zip entry; with the size it really has (a zip entry's declared size may lie).
+fn probe_entry(scan: &Scan, entry: &Entry, extension: &str) -> (Probe, Option<u64>) {
+    let media = sniff::extension_kind(extension).map(ExtensionKind::media);
     match open_entry(scan, entry) {
-        Ok((mut reader, len)) => probe::probe(&mut reader, len, extension),
-        Err(e) => Probe::failed(
-            None,
-            probe::Finding::error(
-                Code::UnreadableFile,
-                format!("cannot be read: {e}. Check that it exists and that you may read it"),
+        Ok((mut reader, len)) => (probe::probe(&mut reader, len, extension), Some(len)),
+        Err(e) => match DamagedEntry::of(&e) {
+            // The data is not what the archive says: probing it would measure something else
+            // than what a tool that trusts the headers unpacks.
+            Some(damage) => (
+                Probe::failed(
+                    media,
+                    probe::Finding::error(Code::DamagedEntry, damage.message.clone()),
+                ),
+                damage.actual_size.or(entry.bytes),
             ),
-        ),
+            None => {
+                let hint = match entry.origin {
+                    Origin::Zip(_) => "Check that the archive is complete and readable",
+                    _ => "Check that it exists and that you may read it",
+                };
+                let finding =
+                    probe::Finding::error(Code::UnreadableFile, format!("cannot be read: {e}. {hint}"));
+                (Probe::failed(media, finding), entry.bytes)
+            }
+        },
     }
 }
 

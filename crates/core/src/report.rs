@@ -336,6 +336,9 @@ codes! {
     DuplicateEntry = "duplicate-entry",
     /// An entry that is encrypted, a symlink, or compressed with an unsupported method.
     UnreadableEntry = "unreadable-entry",
+    /// An entry whose data does not match its headers: it inflates to another size than it
+    /// declares, its CRC-32 differs, or its compressed data is corrupt or cut short.
+    DamagedEntry = "damaged-entry",
     // --- URL lists ---
     /// A line that is not a URL.
     InvalidUrl = "invalid-url",
@@ -366,6 +369,8 @@ codes! {
     MixedImageSizes = "mixed-image-sizes",
     /// An Ogg file made of several streams one after another (`cat a.ogg b.ogg`).
     ChainedOgg = "chained-ogg",
+    /// Far more bytes after the end of the media than its own structure accounts for.
+    TrailingData = "trailing-data",
     /// A `config.json` key the platform does not know.
     UnknownConfigKey = "unknown-config-key",
     // --- experiment rules (`--experiment`) ---

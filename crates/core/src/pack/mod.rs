@@ -616,11 +616,13 @@ fn read_one(
                 path: scan.root.clone(),
                 source: io::Error::other("the archive is not open"),
             })?;
-            let r = source.open(z).map_err(|source| PackError::Read {
+            // Inflated as it is copied, in constant memory; a mismatch with the declared size
+            // or CRC-32 ends the read with the entry's damage.
+            let r = source.stream(z).map_err(|source| PackError::Read {
                 path: path.clone(),
                 source,
             })?;
-            (Box::new(r), path)
+            (r, path)
         }
         Origin::Url { .. } => return Ok(true),
     };
