@@ -205,3 +205,31 @@ fn deflated_zip_entries_need_no_temp_disk() {
         assert_eq!(entry.crc32(), input.by_name(name).unwrap().crc32(), "{name}");
     }
 }
+
+/// Defect: 1 s of audio followed by megabytes of zeros passed without a word, from a folder or
+/// a zip alike (a few kB of zip can hold gigabytes of them). It is a `trailing-data` warning.
+#[test]
+fn trailing_data_is_a_warning_from_folders_and_zips() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut padded = silent_wav(1);
+    padded.resize(padded.len() + (8 << 20), 0);
+    let folder = dir.path().join("in");
+    fs::create_dir_all(folder.join("s1")).unwrap();
+    fs::write(folder.join("s1/a.wav"), &padded).unwrap();
+    fs::write(folder.join("s1/b.wav"), silent_wav(1)).unwrap();
+    let zip = dir.path().join("in.zip");
+    deflated_zip(&zip, &[("s1/a.wav", &padded), ("s1/b.wav", &silent_wav(1))]);
+    for input in [&folder, &zip] {
+        let (code, report) = check_json(input, &[]);
+        assert_eq!(code, 0, "{report:#}");
+        assert_eq!(
+            codes(&report),
+            vec![("trailing-data".to_string(), "s1/a.wav".to_string())],
+            "{}",
+            input.display()
+        );
+        assert_eq!(stimulus(&report, "s1/a.wav")["duration_s"], 1.0);
+        let (code, _) = check_json(input, &["--strict"]);
+        assert_eq!(code, 1);
+    }
+}

@@ -36,6 +36,8 @@ pub struct FlacInfo {
     pub audio_offset: u64,
     /// Remarks about unusual but tolerated content (ID3v1 tag, damaged frame header after the end).
     pub notes: Vec<String>,
+    /// Zero bytes after the last audio frame (see `trailing-data`).
+    pub trailing_bytes: u64,
 }
 
 /// First tail window searched for the last frame header; grows 4x up to [`MAX_TAIL`].
@@ -231,6 +233,9 @@ enum After {
     CutHeader,
     /// a frame sync code whose header is damaged or inconsistent
     DamagedFrame,
+    /// this many zero bytes to the end of the file (the CRC-16 of zeros stays 0, so without
+    /// this they would pass for part of the frame)
+    Zeros(usize),
 }
 
 /// A valid, consistent frame header found in the tail buffer.
@@ -283,6 +288,9 @@ fn close_of(buf: &[u8], from: usize, min_len: usize, cands: &[Cand], upto: usize
         let rest = &frame[p..];
         if rest.is_empty() {
             return Close::End(After::Eof);
+        }
+        if rest.iter().all(|&b| b == 0) {
+            return Close::End(After::Zeros(rest.len()));
         }
         if rest.len() == 128 && rest.starts_with(b"TAG") {
             return Close::End(After::Id3v1);
@@ -455,6 +463,7 @@ pub fn probe_flac<R: Read + Seek>(r: &mut R, len: u64) -> Result<FlacInfo, FlacE
         truncated,
         audio_offset,
         notes,
+        trailing_bytes: 0,
     };
     let Some(audio_offset) = audio_offset else {
         let why =
@@ -559,10 +568,12 @@ pub fn probe_flac<R: Read + Seek>(r: &mut R, len: u64) -> Result<FlacInfo, FlacE
     let frame_end = first_sample.saturating_add(u64::from(h.block_size));
     let mut truncated = None;
     let mut last_cut = false;
+    let mut trailing_bytes = 0;
     let samples = match end {
         Some(after) => {
             match after {
                 After::Eof => {}
+                After::Zeros(n) => trailing_bytes = n as u64,
                 After::Id3v1 => notes.push("an ID3v1 tag follows the audio frames".into()),
                 After::CutHeader => {
                     truncated = Some(format!(
@@ -608,7 +619,9 @@ pub fn probe_flac<R: Read + Seek>(r: &mut R, len: u64) -> Result<FlacInfo, FlacE
             "the last audio frame ends at sample {frame_end}, after the {declared} samples STREAMINFO declares"
         ));
     }
-    Ok(mk(samples, truncated, audio_offset, notes))
+    let mut info = mk(samples, truncated, audio_offset, notes);
+    info.trailing_bytes = trailing_bytes;
+    Ok(info)
 }
 
 #[cfg(test)]

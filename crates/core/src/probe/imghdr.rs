@@ -82,6 +82,9 @@ pub struct ImageInfo {
     /// Set when the file ends before its structure says it should (the dimensions are still valid);
     /// a user-readable description of what is missing.
     pub truncated: Option<String>,
+    /// Bytes after the end of the image's structure (PNG: after `IEND`; WebP: after the RIFF
+    /// size), for the formats whose end is known from their structure; 0 otherwise.
+    pub trailing_bytes: u64,
 }
 
 /// Why a file could not be read: the probe module's shared error type.
@@ -303,6 +306,7 @@ fn info(format: ImageFormat, (width, height): (u32, u32)) -> ImageInfo {
         height,
         frames: None,
         truncated: None,
+        trailing_bytes: 0,
     }
 }
 
@@ -380,6 +384,7 @@ fn probe_png<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
             break;
         }
         if ty == b"IEND" {
+            out.trailing_bytes = len - end;
             break;
         }
         pos = end;
@@ -741,6 +746,7 @@ fn probe_webp<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
     }
     // Walk the top-level chunks (few for still images; one ANMF per frame for animations).
     let limit = riff_end.min(len);
+    out.trailing_bytes = len - limit;
     let mut pos: u64 = 12;
     let mut anmf = 0u32;
     for _ in 0..MAX_CHUNKS {
@@ -1306,7 +1312,8 @@ mod tests {
                 width: w,
                 height: h,
                 frames,
-                truncated: None
+                truncated: None,
+                trailing_bytes: 0,
             },
             "{name}"
         );

@@ -348,8 +348,8 @@ fn read_container<R: Read + Seek>(
         | Container::Bmp
         | Container::WebP
         | Container::Tiff => Ok(image(r, len)),
-        Container::Wav => Ok(pcm(riff::probe_wav(r, len), "wav")),
-        Container::Aiff => Ok(pcm(riff::probe_aiff(r, len), "aiff")),
+        Container::Wav => Ok(pcm(riff::probe_wav(r, len), len, "wav")),
+        Container::Aiff => Ok(pcm(riff::probe_aiff(r, len), len, "aiff")),
         Container::Flac => Ok(flac(r, len)),
         Container::Ogg => Ok(ogg(r, len)),
         Container::MpegAudio => Ok(mpeg_audio(r, len)),
@@ -443,7 +443,9 @@ impl From<io::Error> for ParseError {
 }
 
 fn image<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
+    let mut trailing = None;
     let result = imghdr::probe_image(r, len).map(|info| {
+        trailing = Some(info.trailing_bytes);
         let reading = Reading {
             format: info.format.name().to_string(),
             codec: Some(info.format.name().to_string()),
@@ -453,7 +455,12 @@ fn image<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
         };
         (reading, info.truncated)
     });
-    outcome(MediaKind::Image, result, Code::TruncatedImage)
+    with_trailing(
+        outcome(MediaKind::Image, result, Code::TruncatedImage),
+        len,
+        trailing,
+        "image",
+    )
 }
 
 fn audio_reading(format: &str, codec: &str, duration_s: f64, sample_rate: u32, channels: u32) -> Reading {
@@ -467,7 +474,8 @@ fn audio_reading(format: &str, codec: &str, duration_s: f64, sample_rate: u32, c
     }
 }
 
-fn pcm(result: Result<riff::PcmInfo, riff::RiffError>, format: &str) -> Probe {
+fn pcm(result: Result<riff::PcmInfo, riff::RiffError>, len: u64, format: &str) -> Probe {
+    let trailing = result.as_ref().ok().map(|info| info.trailing_bytes);
     let result = result.map(|info| {
         let reading = audio_reading(
             format,
@@ -478,11 +486,18 @@ fn pcm(result: Result<riff::PcmInfo, riff::RiffError>, format: &str) -> Probe {
         );
         (reading, info.truncated)
     });
-    outcome(MediaKind::Audio, result, Code::TruncatedAudio)
+    with_trailing(
+        outcome(MediaKind::Audio, result, Code::TruncatedAudio),
+        len,
+        trailing,
+        "chunks",
+    )
 }
 
 fn flac<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
+    let mut trailing = None;
     let result = flac::probe_flac(r, len).map(|info| {
+        trailing = Some(info.trailing_bytes);
         let reading = audio_reading(
             "flac",
             "flac",
@@ -492,12 +507,19 @@ fn flac<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
         );
         (reading, info.truncated)
     });
-    outcome(MediaKind::Audio, result, Code::TruncatedAudio)
+    with_trailing(
+        outcome(MediaKind::Audio, result, Code::TruncatedAudio),
+        len,
+        trailing,
+        "audio frames",
+    )
 }
 
 fn ogg<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
     let mut chained = None;
+    let mut trailing = None;
     let result = ogg::probe_ogg(r, len).map(|info| {
+        trailing = Some(info.trailing_bytes);
         if info.chains > 1 {
             let what = info
                 .chain_mismatch
@@ -518,7 +540,12 @@ fn ogg<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
         );
         (reading, info.truncated)
     });
-    let mut probe = outcome(MediaKind::Audio, result, Code::TruncatedAudio);
+    let mut probe = with_trailing(
+        outcome(MediaKind::Audio, result, Code::TruncatedAudio),
+        len,
+        trailing,
+        "Ogg pages",
+    );
     probe.findings.extend(chained);
     probe
 }
@@ -535,10 +562,46 @@ fn skipped_warning(skipped: u64) -> Option<Finding> {
     })
 }
 
+/// Trailing bytes are `trailing-data` only past both this size...
+pub const TRAILING_DATA_MIN_BYTES: u64 = 1 << 20;
+/// ...and this share of the file (in percent): ID3v1/APE tags, LIST chunks and padding are
+/// far smaller.
+pub const TRAILING_DATA_MIN_PERCENT: u64 = 10;
+
+/// Whether `trailing` bytes after the end of a file's media, in a file of `len` bytes, are far
+/// more than its own structure accounts for.
+pub(crate) fn is_trailing_data(len: u64, trailing: u64) -> bool {
+    trailing > TRAILING_DATA_MIN_BYTES
+        && u128::from(trailing) * 100 > u128::from(len) * u128::from(TRAILING_DATA_MIN_PERCENT)
+}
+
+/// A `trailing-data` warning for `trailing` bytes after the media ends, if there are that many.
+fn trailing_warning(len: u64, trailing: u64, what: &str) -> Option<Finding> {
+    is_trailing_data(len, trailing).then(|| Finding {
+        severity: Severity::Warning,
+        code: Code::TrailingData,
+        message: format!(
+            "the last {trailing} of the file's {len} bytes come after the end of its {what} and are \
+             not part of it (often zeros from a failed copy or a bad export); they are uploaded \
+             for nothing. Export or copy the file again"
+        ),
+    })
+}
+
+/// Adds a `trailing-data` warning to a probe that could read its file.
+fn with_trailing(mut probe: Probe, len: u64, trailing: Option<u64>, what: &str) -> Probe {
+    if probe.reading.is_some() {
+        probe
+            .findings
+            .extend(trailing.and_then(|t| trailing_warning(len, t, what)));
+    }
+    probe
+}
+
 fn mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
-    let mut skipped = 0;
+    let (mut skipped, mut trailing) = (0, 0);
     let result = mpa::probe_mpeg_audio(r, len).map(|info| {
-        skipped = info.skipped_bytes;
+        (skipped, trailing) = (info.skipped_bytes, info.trailing_junk_bytes);
         let name = match info.layer {
             1 => "mp1",
             2 => "mp2",
@@ -555,14 +618,18 @@ fn mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
         (reading, info.truncated)
     });
     let mut probe = outcome(MediaKind::Audio, result, Code::TruncatedAudio);
+    if is_trailing_data(len, trailing) {
+        skipped -= trailing;
+        probe = with_trailing(probe, len, Some(trailing), "audio frames");
+    }
     probe.findings.extend(skipped_warning(skipped));
     probe
 }
 
 fn adts<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
-    let mut skipped = 0;
+    let (mut skipped, mut trailing) = (0, 0);
     let result = mpa::probe_adts(r, len).map(|info| {
-        skipped = info.skipped_bytes;
+        (skipped, trailing) = (info.skipped_bytes, info.trailing_junk_bytes);
         let reading = Reading {
             format: "aac".to_string(),
             codec: Some("aac".to_string()),
@@ -574,6 +641,10 @@ fn adts<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
         (reading, info.truncated)
     });
     let mut probe = outcome(MediaKind::Audio, result, Code::TruncatedAudio);
+    if is_trailing_data(len, trailing) {
+        skipped -= trailing;
+        probe = with_trailing(probe, len, Some(trailing), "audio frames");
+    }
     probe.findings.extend(skipped_warning(skipped));
     probe
 }
@@ -628,5 +699,138 @@ fn iso_bmff<R: Read + Seek>(r: &mut R, len: u64, expected: Option<MediaKind>) ->
         fragmented: video.map(|_| info.fragmented),
         has_audio: video.map(|_| audio.is_some()),
     };
-    outcome(media, Ok((reading, None)), truncated)
+    with_trailing(
+        outcome(media, Ok((reading, None)), truncated),
+        len,
+        Some(info.trailing_bytes),
+        "boxes",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use super::*;
+    use crate::test_fixtures::fixture;
+
+    fn probe_bytes(b: &[u8], ext: &str) -> Probe {
+        probe(&mut Cursor::new(b), b.len() as u64, ext)
+    }
+
+    fn codes(p: &Probe) -> Vec<(Severity, Code)> {
+        p.findings.iter().map(|f| (f.severity, f.code)).collect()
+    }
+
+    /// One fixture per format whose end its prober knows, with its extension.
+    const ENDS_KNOWN: &[(&str, &str)] = &[
+        ("audio/wav_s16le.wav", "wav"),
+        ("audio/aiff_s16be.aiff", "aiff"),
+        ("audio/flac_s16.flac", "flac"),
+        ("mp3/vbr_noxing.mp3", "mp3"),
+        ("mp3/cbr_info.mp3", "mp3"),
+        ("mp3/adts.aac", "aac"),
+        ("audio/vorbis.ogg", "ogg"),
+        ("audio/opus.opus", "opus"),
+        ("audio/oggflac.oga", "oga"),
+        ("image/png.png", "png"),
+        ("image/lossy.webp", "webp"),
+        ("video/h264_aac.mp4", "mp4"),
+        ("video/aac.m4a", "m4a"),
+    ];
+
+    /// Defect: 1 s of audio followed by megabytes of zeros passed without a word (and a zip of it
+    /// expanded to gigabytes). Each format says `trailing-data`, and nothing else changes.
+    #[test]
+    fn trailing_zeros_are_trailing_data() {
+        for (name, ext) in ENDS_KNOWN {
+            let clean = fixture(name);
+            let plain = probe_bytes(&clean, ext);
+            assert!(plain.reading.is_some(), "{name}: {plain:?}");
+            assert!(
+                !codes(&plain).contains(&(Severity::Warning, Code::TrailingData)),
+                "{name}"
+            );
+            let mut padded = clean.clone();
+            padded.resize(clean.len() + (3 << 20), 0);
+            let p = probe_bytes(&padded, ext);
+            assert_eq!(p.reading, plain.reading, "{name}");
+            let mut want = codes(&plain);
+            want.push((Severity::Warning, Code::TrailingData));
+            let mut got = codes(&p);
+            got.sort();
+            want.sort();
+            assert_eq!(got, want, "{name}: {:#?}", p.findings);
+            let msg = &p
+                .findings
+                .iter()
+                .find(|f| f.code == Code::TrailingData)
+                .unwrap()
+                .message;
+            assert!(
+                msg.contains(&format!("last {} of", padded.len() - clean.len())),
+                "{name}: {msg}"
+            );
+        }
+    }
+
+    /// Tags, metadata chunks and padding that real files carry are far below the threshold.
+    #[test]
+    fn small_trailing_bytes_are_not_trailing_data() {
+        for (name, ext) in ENDS_KNOWN {
+            let mut b = fixture(name);
+            b.resize(b.len() + 4096, 0);
+            let p = probe_bytes(&b, ext);
+            assert!(
+                !codes(&p).contains(&(Severity::Warning, Code::TrailingData)),
+                "{name}"
+            );
+        }
+        // An ID3v1 tag after the frames of an MP3.
+        let mut mp3 = fixture("mp3/vbr_noxing.mp3");
+        let mut tag = b"TAG".to_vec();
+        tag.resize(128, b' ');
+        mp3.extend_from_slice(&tag);
+        assert!(!codes(&probe_bytes(&mp3, "mp3")).contains(&(Severity::Warning, Code::TrailingData)));
+        // A WAV of 40 MB with 2 MB of something after its chunks: under 10% of the file.
+        let mut wav = fixture("audio/wav_s16le.wav");
+        wav.resize(44, 0);
+        let data = 40u32 << 20;
+        wav[40..44].copy_from_slice(&data.to_le_bytes());
+        wav[4..8].copy_from_slice(&(data + 36).to_le_bytes());
+        wav.resize(44 + data as usize + (2 << 20), 0);
+        let p = probe_bytes(&wav, "wav");
+        assert!(
+            !codes(&p).contains(&(Severity::Warning, Code::TrailingData)),
+            "{:?}",
+            p.findings
+        );
+    }
+
+    /// Junk after the last MP3 frame is trailing data, not "bytes between audio frames", and
+    /// not an error however much of it there is.
+    #[test]
+    fn mp3_followed_by_much_junk_is_trailing_data_not_invalid() {
+        let mut b = fixture("mp3/vbr_noxing.mp3");
+        let n = b.len();
+        b.extend((0..(8usize << 20)).map(|i| (i % 251) as u8 & 0x7F));
+        let p = probe_bytes(&b, "mp3");
+        assert_eq!(
+            codes(&p),
+            vec![(Severity::Warning, Code::TrailingData)],
+            "{:#?}",
+            p.findings
+        );
+        assert_eq!(p.reading, probe_bytes(&b[..n], "mp3").reading);
+    }
+
+    #[test]
+    fn trailing_data_threshold() {
+        let mib = TRAILING_DATA_MIN_BYTES;
+        assert!(!is_trailing_data(100 * mib, mib + 1));
+        assert!(is_trailing_data(10 * mib, mib + 1));
+        assert!(!is_trailing_data(2 * mib, mib));
+        assert!(is_trailing_data(u64::MAX, u64::MAX));
+        assert!(!is_trailing_data(0, 0));
+    }
 }

@@ -89,6 +89,8 @@ pub struct Mp4Info {
     pub fragment_duration_s: Option<f64>,
     /// Tracks in file order.
     pub tracks: Vec<Mp4Track>,
+    /// Zero bytes after the last top-level box (see `trailing-data`).
+    pub trailing_bytes: u64,
 }
 
 /// Probes an MP4 / M4A / MOV file of `len` bytes, reading only its metadata boxes.
@@ -120,10 +122,14 @@ pub fn probe<R: Read + Seek>(r: &mut R, len: u64) -> Result<Mp4Info, Mp4Error> {
             "not an MP4/MOV file: it does not start with an ISO-BMFF box (ftyp, moov, mdat, ...)".into(),
         ));
     }
+    let mut trailing_bytes = 0;
     while pos < len {
         let h = match top_header(&mut src, pos)? {
             Some(h) => h,
-            None => break,
+            None => {
+                trailing_bytes = len - pos;
+                break;
+            }
         };
         match &h.typ {
             b"ftyp" if st.major_brand.is_none() => {
@@ -150,7 +156,9 @@ pub fn probe<R: Read + Seek>(r: &mut R, len: u64) -> Result<Mp4Info, Mp4Error> {
                 .into(),
         ));
     }
-    finish(st, len)
+    let mut info = finish(st, len)?;
+    info.trailing_bytes = trailing_bytes;
+    Ok(info)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1316,6 +1324,7 @@ fn finish(st: State, len: u64) -> Result<Mp4Info, Mp4Error> {
         duration_s,
         fragment_duration_s,
         tracks,
+        trailing_bytes: 0,
     })
 }
 

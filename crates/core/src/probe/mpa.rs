@@ -92,6 +92,8 @@ pub struct MpegAudioInfo {
     pub leading_junk_bytes: u64,
     /// Garbage bytes skipped between (and after) frames while resyncing.
     pub skipped_bytes: u64,
+    /// The part of `skipped_bytes` after the last frame (before any trailing tags).
+    pub trailing_junk_bytes: u64,
     /// Set when the stream is incomplete: the last frame is cut short, or the Xing/VBRI header
     /// declares more frames than are present. The other fields still describe what is there.
     pub truncated: Option<String>,
@@ -131,6 +133,8 @@ pub struct AdtsInfo {
     pub leading_junk_bytes: u64,
     /// Garbage bytes skipped between (and after) frames while resyncing.
     pub skipped_bytes: u64,
+    /// The part of `skipped_bytes` after the last frame (before any trailing tags).
+    pub trailing_junk_bytes: u64,
     /// Set when the last frame is cut short. The other fields still describe what is there.
     pub truncated: Option<String>,
 }
@@ -459,6 +463,8 @@ struct Walk {
     frames: u64,
     audio_bytes: u64,
     skipped: u64,
+    /// The part of `skipped` after the last frame.
+    trailing: u64,
     truncated: Option<String>,
 }
 
@@ -474,6 +480,7 @@ fn walk<F: FrameHeader, R: Read + Seek>(
         frames: 0,
         audio_bytes: 0,
         skipped: 0,
+        trailing: 0,
         truncated: None,
     };
     while pos < w.end {
@@ -498,6 +505,7 @@ fn walk<F: FrameHeader, R: Read + Seek>(
                             ));
                         } else {
                             st.skipped += rem;
+                            st.trailing = rem;
                         }
                         break;
                     }
@@ -783,7 +791,13 @@ pub fn probe_mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Result<MpegAudio
         }
         return Err(MpaError::Invalid("the file holds no MPEG audio frames".into()));
     }
-    if st.skipped > st.audio_bytes {
+    // Much junk after the last frame is trailing data (a warning, see the caller), not damage.
+    let junk = if super::is_trailing_data(len, st.trailing) {
+        st.skipped - st.trailing
+    } else {
+        st.skipped
+    };
+    if junk > st.audio_bytes {
         return Err(MpaError::Invalid(format!(
             "only {} of {} bytes are valid MPEG audio frames",
             st.audio_bytes,
@@ -841,6 +855,7 @@ pub fn probe_mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Result<MpegAudio
         trailing_tag_bytes: region.trailing_tag_bytes,
         leading_junk_bytes: first_pos - region.start,
         skipped_bytes: st.skipped,
+        trailing_junk_bytes: st.trailing,
         truncated,
     })
 }
@@ -959,7 +974,13 @@ pub fn probe_adts<R: Read + Seek>(r: &mut R, len: u64) -> Result<AdtsInfo, MpaEr
             None => MpaError::Invalid("the file holds no ADTS frames".into()),
         });
     }
-    if st.skipped > st.audio_bytes {
+    // Much junk after the last frame is trailing data (a warning, see the caller), not damage.
+    let junk = if super::is_trailing_data(len, st.trailing) {
+        st.skipped - st.trailing
+    } else {
+        st.skipped
+    };
+    if junk > st.audio_bytes {
         return Err(MpaError::Invalid(format!(
             "only {} of {} bytes are valid ADTS frames",
             st.audio_bytes,
@@ -983,6 +1004,7 @@ pub fn probe_adts<R: Read + Seek>(r: &mut R, len: u64) -> Result<AdtsInfo, MpaEr
         trailing_tag_bytes: region.trailing_tag_bytes,
         leading_junk_bytes: first_pos - region.start,
         skipped_bytes: st.skipped,
+        trailing_junk_bytes: st.trailing,
         truncated: st.truncated,
     })
 }

@@ -48,6 +48,8 @@ pub struct OggInfo {
     pub chain_mismatch: Option<String>,
     /// Remarks about unusual but tolerated content (other streams, corrupt pages skipped).
     pub notes: Vec<String>,
+    /// Bytes after the last Ogg page that are no page (see `trailing-data`).
+    pub trailing_bytes: u64,
 }
 
 /// Largest tail window scanned backwards for the last page (grows 8x from 8 KiB).
@@ -503,7 +505,7 @@ pub fn probe_ogg<R: Read + Seek>(r: &mut R, len: u64) -> Result<OggInfo, OggErro
 
     // 2. the chains: logical streams one after another (`cat a.ogg b.ogg`), found by a forward
     // walk over the page headers
-    let (mut chains, walk_notes, cut_page) = walk_chains(r, len)?;
+    let (mut chains, walk_notes, cut_page, trailing_bytes) = walk_chains(r, len)?;
     notes.extend(walk_notes);
     match chains.first_mut() {
         Some(c) => c.audio = Some((serial, id.clone())),
@@ -583,6 +585,7 @@ pub fn probe_ogg<R: Read + Seek>(r: &mut R, len: u64) -> Result<OggInfo, OggErro
         chains: u32::try_from(n).unwrap_or(u32::MAX),
         chain_mismatch: mismatch(&shapes),
         notes,
+        trailing_bytes,
     })
 }
 
@@ -846,10 +849,13 @@ fn resync<R: Read + Seek>(r: &mut R, from: u64, len: u64) -> io::Result<Option<u
 /// (chain 0 is identified by the caller). Returns the chains, notes about skipped damage, and
 /// the page the end of the file cuts short, if any (offset, bytes needed, bytes present).
 #[allow(clippy::type_complexity)]
+/// Also returns the bytes after the last page that are no Ogg page (see `trailing-data`).
+#[allow(clippy::type_complexity)]
 fn walk_chains<R: Read + Seek>(
     r: &mut R,
     len: u64,
-) -> Result<(Vec<Chain>, Vec<String>, Option<(u64, usize, usize)>), OggError> {
+) -> Result<(Vec<Chain>, Vec<String>, Option<(u64, usize, usize)>, u64), OggError> {
+    let mut trailing = 0;
     let mut cut = None;
     let mut chains: Vec<Chain> = Vec::new();
     let mut notes = Vec::new();
@@ -887,7 +893,10 @@ fn walk_chains<R: Read + Seek>(
                     pos = at;
                     continue;
                 }
-                _ => break,
+                _ => {
+                    trailing = len - pos;
+                    break;
+                }
             },
         };
         if flags & 2 != 0 {
@@ -923,7 +932,7 @@ fn walk_chains<R: Read + Seek>(
     if let Some(last) = chains.last_mut() {
         last.end = len;
     }
-    Ok((chains, notes, cut))
+    Ok((chains, notes, cut, trailing))
 }
 
 /// Reads the BOS page at `pos` and records the stream it starts in `c`.

@@ -41,6 +41,8 @@ pub struct PcmInfo {
     pub data_len: u64,
     /// Remarks about unusual but tolerated headers (streaming sizes, trailing data, odd sizes).
     pub notes: Vec<String>,
+    /// Bytes at the end of the file that are not part of any chunk (see `trailing-data`).
+    pub trailing_bytes: u64,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -344,11 +346,13 @@ pub fn probe_wav<R: Read + Seek>(r: &mut R, len: u64) -> Result<PcmInfo, RiffErr
     let mut cut_inside: Option<(String, u64)> = None;
     let mut pos = 12u64;
     let mut odd_prev = false;
+    let mut trailing_bytes = 0;
     for _ in 0..MAX_CHUNKS {
         let c = match next_chunk(r, pos, len, be, odd_prev)? {
             Walk::Chunk(c) => c,
             Walk::End => break,
             Walk::Trailing(k) => {
+                trailing_bytes = k;
                 if k < 8 {
                     notes.push(format!("{k} stray bytes at the end of the file were ignored"));
                 } else {
@@ -585,6 +589,7 @@ pub fn probe_wav<R: Read + Seek>(r: &mut R, len: u64) -> Result<PcmInfo, RiffErr
         data_offset,
         data_len: present,
         notes,
+        trailing_bytes,
     })
 }
 
@@ -676,11 +681,13 @@ pub fn probe_aiff<R: Read + Seek>(r: &mut R, len: u64) -> Result<PcmInfo, RiffEr
     let mut cut_inside: Option<(String, u64)> = None;
     let mut pos = 12u64;
     let mut odd_prev = false;
+    let mut trailing_bytes = 0;
     for _ in 0..MAX_CHUNKS {
         let c = match next_chunk(r, pos, len, true, odd_prev)? {
             Walk::Chunk(c) => c,
             Walk::End => break,
             Walk::Trailing(k) => {
+                trailing_bytes = k;
                 notes.push(format!(
                     "{k} bytes after offset {pos} are not an AIFF chunk and were ignored"
                 ));
@@ -789,6 +796,7 @@ pub fn probe_aiff<R: Read + Seek>(r: &mut R, len: u64) -> Result<PcmInfo, RiffEr
                 data_offset: 0,
                 data_len: 0,
                 notes,
+                trailing_bytes,
             });
         }
         return Err(match cut_inside {
@@ -862,6 +870,7 @@ pub fn probe_aiff<R: Read + Seek>(r: &mut R, len: u64) -> Result<PcmInfo, RiffEr
         data_offset,
         data_len: present,
         notes,
+        trailing_bytes,
     })
 }
 
