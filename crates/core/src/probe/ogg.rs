@@ -847,9 +847,8 @@ fn resync<R: Read + Seek>(r: &mut R, from: u64, len: u64) -> io::Result<Option<u
 /// Walks the page headers of the whole file (bounded) and splits it into chains: a new chain
 /// starts at a BOS page that follows non-BOS pages. Identifies the audio stream of every chain
 /// (chain 0 is identified by the caller). Returns the chains, notes about skipped damage, and
-/// the page the end of the file cuts short, if any (offset, bytes needed, bytes present).
-#[allow(clippy::type_complexity)]
-/// Also returns the bytes after the last page that are no Ogg page (see `trailing-data`).
+/// the page the end of the file cuts short, if any (offset, bytes needed, bytes present), and the
+/// bytes after the last page that are no Ogg page (see `trailing-data`).
 #[allow(clippy::type_complexity)]
 fn walk_chains<R: Read + Seek>(
     r: &mut R,
