@@ -176,7 +176,7 @@ pub enum PackError {
         what: &'static str,
     },
     /// Writing the output or the manifest failed.
-    #[error("cannot write {}: {source}. Check the folder exists, is writable and has free space", .path.display())]
+    #[error("cannot write {}: {}", .path.display(), write_advice(.path, .source))]
     Write {
         /// The file being written.
         path: PathBuf,
@@ -212,6 +212,20 @@ pub enum PackError {
     /// `SOURCE_DATE_EPOCH` is not a number of seconds.
     #[error("SOURCE_DATE_EPOCH='{0}' is not a Unix time in seconds. Set it to an integer or unset it")]
     SourceDateEpoch(String),
+}
+
+/// What to do about a failed write; a full disk is named by the folder it holds.
+fn write_advice(path: &Path, e: &io::Error) -> String {
+    // EDQUOT: the user's quota on that disk is used up, which is the same thing to them.
+    let full = e.kind() == io::ErrorKind::StorageFull || e.kind() == io::ErrorKind::QuotaExceeded;
+    if full {
+        format!(
+            "{e}: the disk holding {} is full. Free space there, or write the output to another disk",
+            folder_of(path).display()
+        )
+    } else {
+        format!("{e}. Check the folder exists, is writable and has free space")
+    }
 }
 
 /// Progress of the writing phase, for the CLI's progress bar. Called from the calling thread.
@@ -1010,6 +1024,23 @@ mod tests {
                 .unwrap();
             assert_eq!(back, fs::read(input.join("s1").join(name)).unwrap(), "{name}");
         }
+    }
+
+    /// A full disk is named by the folder on it, not left to "check the folder exists".
+    #[test]
+    fn a_full_disk_is_named() {
+        let e = PackError::Write {
+            path: PathBuf::from("/data/out/dataset.zip"),
+            source: io::Error::from(io::ErrorKind::StorageFull),
+        };
+        let msg = e.to_string();
+        assert!(msg.contains("the disk holding /data/out is full"), "{msg}");
+        assert!(!msg.contains("Check the folder exists"), "{msg}");
+        let e = PackError::Write {
+            path: PathBuf::from("/data/out/dataset.zip"),
+            source: io::Error::from(io::ErrorKind::PermissionDenied),
+        };
+        assert!(e.to_string().contains("Check the folder exists"), "{e}");
     }
 
     /// A temporary file of a pack still running (locked) survives another run's clean-up; one
