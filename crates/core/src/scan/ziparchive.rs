@@ -186,9 +186,10 @@ struct Inflater {
 
 impl Inflater {
     fn new(input: FileSlice) -> Self {
+        let buf_len = INPUT_CHUNK.min(usize::try_from(input.len).unwrap_or(usize::MAX).max(1));
         Inflater {
             input,
-            buf: vec![0; INPUT_CHUNK].into_boxed_slice(),
+            buf: vec![0; buf_len].into_boxed_slice(),
             at: 0,
             filled: 0,
             input_done: false,
@@ -398,26 +399,44 @@ impl InflatedEntry {
     fn new(data: FileSlice, entry: &ZipEntry, keep: Keep) -> io::Result<Self> {
         let mut inflater = Inflater::new(data.clone());
         let mut crc = crc32fast::Hasher::new();
+        // The head, then a ring of the last bytes after it: together they hold every entry of
+        // up to `keep.head + keep.tail` bytes whole, each byte once.
         let mut head = Vec::new();
         let mut tail = TailRing::new(keep.tail);
-        let mut chunk = vec![0u8; OUTPUT_CHUNK * 4];
+        let mut scratch = Vec::new();
         let mut size = 0u64;
         loop {
-            let n = inflater.read(&mut chunk)?;
+            let n = if head.len() < keep.head {
+                // Room for what the entry declares (and one byte more, to see its end): small
+                // entries, the most common, are not padded out to a large buffer. A size that
+                // lies costs at most `keep.head` of zeroing.
+                let old = head.len();
+                let left = entry.size.saturating_sub(size).saturating_add(1);
+                let room = usize::try_from(left)
+                    .unwrap_or(usize::MAX)
+                    .clamp(1, OUTPUT_CHUNK)
+                    .min(keep.head - old);
+                head.resize(old + room, 0);
+                let n = inflater.read(&mut head[old..])?;
+                head.truncate(old + n);
+                crc.update(&head[old..]);
+                n
+            } else {
+                if scratch.is_empty() {
+                    scratch = vec![0u8; OUTPUT_CHUNK];
+                }
+                let n = inflater.read(&mut scratch)?;
+                // Past the declared size only the true size is still of interest.
+                if size + n as u64 <= entry.size {
+                    crc.update(&scratch[..n]);
+                    tail.push(&scratch[..n]);
+                }
+                n
+            };
             if n == 0 {
                 break;
             }
-            let b = &chunk[..n];
             size += n as u64;
-            // Past the declared size only the true size is still of interest.
-            if size <= entry.size {
-                crc.update(b);
-                if head.len() < keep.head {
-                    let k = b.len().min(keep.head - head.len());
-                    head.extend_from_slice(&b[..k]);
-                }
-                tail.push(b);
-            }
         }
         if size != entry.size {
             return Err(size_mismatch(entry.size, size));
