@@ -7,8 +7,8 @@
 #
 # Usage: bench/hostile-zip.sh [STIMPACK_BINARY]   (default target/release/stimpack)
 # Needs python3 and /usr/bin/time, and about 4.5 GB of free disk beside $TMPDIR for pack's output.
-# Prints one row per run: wall seconds, peak RSS, the peak size of an empty $TMPDIR given to the
-# run (sampled every 20 ms), and the peak size of pack's output folder.
+# Prints one row per run: wall seconds, peak RSS, the peak disk use of an empty $TMPDIR given to
+# the run (sampled every 20 ms, unnamed temporary files included), and of pack's output folder.
 set -euo pipefail
 
 BIN=${1:-target/release/stimpack}
@@ -52,15 +52,45 @@ with zipfile.ZipFile(f"{work}/trailing.zip", "w", zipfile.ZIP_DEFLATED, compress
                 zeros_into(f, GIB)
 PY
 
-peak_du() { # dir pid -> peak bytes of dir while pid runs
-  local dir=$1 pid=$2 peak=0 now
-  while kill -0 "$pid" 2>/dev/null; do
-    now=$(du -sb "$dir" 2>/dev/null | cut -f1)
-    (( now > peak )) && peak=$now
-    sleep 0.02
-  done
-  echo "$peak"
-}
+# Samples every 20 ms, while PID runs: the bytes under DIR plus the bytes of files under DIR its
+# child process holds open (an unnamed or deleted temporary file is invisible to du).
+cat >"$WORK/peak.py" <<'PY'
+import os, sys, time
+pid, root = int(sys.argv[1]), os.path.realpath(sys.argv[2])
+def children(p):
+    try:
+        with open(f"/proc/{p}/task/{p}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+def used():
+    total = 0
+    for d, _, files in os.walk(root):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(d, f)).st_blocks * 512
+            except OSError:
+                pass
+    for c in children(pid):
+        try:
+            fds = os.listdir(f"/proc/{c}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(f"/proc/{c}/fd/{fd}")
+                if target.startswith(root + "/") and target.endswith(" (deleted)"):
+                    total += os.stat(f"/proc/{c}/fd/{fd}").st_blocks * 512
+            except OSError:
+                pass
+    return total
+peak = 0
+while os.path.exists(f"/proc/{pid}") and open(f"/proc/{pid}/stat").read().split()[2] != "Z":
+    peak = max(peak, used())
+    time.sleep(0.02)
+print(peak)
+PY
+peak_du() { python3 "$WORK/peak.py" "$2" "$1"; }
 
 printf '%-44s %8s %9s %12s %14s %8s\n' "run ($(nproc) cores)" "zip MB" "wall s" "peak RSS MB" "peak TMPDIR MB" "out MB"
 run() { # label zip args...
