@@ -233,3 +233,33 @@ fn trailing_data_is_a_warning_from_folders_and_zips() {
         assert_eq!(code, 1);
     }
 }
+
+/// A stored entry whose CRC-32 does not match: `pack` refused it ("damaged") after `check` had
+/// passed it. Both refuse it now.
+#[test]
+fn stored_zip_entry_crc_mismatch_fails_check_and_pack() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = dir.path().join("in.zip");
+    let data = wav();
+    common::raw_zip(
+        &zip,
+        &[
+            common::RawEntry::file("s1/a.wav", &data),
+            common::RawEntry::file("s1/b.wav", &data),
+        ],
+    );
+    lie(&zip, "s1/a.wav", data.len() as u32, Some(0x0BAD_C0DE));
+    let (code, report) = check_json(&zip, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        codes(&report),
+        vec![("damaged-entry".to_string(), "s1/a.wav".to_string())]
+    );
+    let (run, refused) = pack_json(&zip, &dir.path().join("out.zip"));
+    assert_exit(&run, 1);
+    assert!(
+        has(&refused, "damaged-entry", "s1/a.wav"),
+        "{:?}",
+        codes(&refused)
+    );
+}

@@ -101,12 +101,16 @@ pub struct ZipSource {
 
 impl ZipSource {
     /// Opens an entry for reading with seeking, with its true size. Stored entries are read in
-    /// place. A deflated entry is inflated once, whole, to check its declared size and CRC-32
+    /// place, once through first to check their CRC-32. A deflated entry is inflated once, whole, to check its declared size and CRC-32
     /// (a mismatch is a [`DamagedEntry`] error) while its start and end are kept in memory;
     /// reads elsewhere inflate it again (see [`InflatedEntry`]). Nothing goes to disk.
     pub fn open(&self, entry: &ZipEntry) -> io::Result<(Box<dyn ReadSeek + Send + Sync>, u64)> {
         match entry.method {
-            Method::Stored => Ok((Box::new(self.data(entry)?), entry.size)),
+            Method::Stored => {
+                let data = self.data(entry)?;
+                verify_stored(&data, entry)?;
+                Ok((Box::new(data), entry.size))
+            }
             Method::Deflated => {
                 let inflated = self.inflated(entry, Keep::DEFAULT)?;
                 let size = inflated.size;
@@ -171,6 +175,26 @@ impl ZipSource {
         let extra_len = u64::from(u16::from_le_bytes([header[28], header[29]]));
         Ok(entry.header_start + 30 + name_len + extra_len)
     }
+}
+
+/// Reads a stored entry through to check its CRC-32, so that `check` finds what `pack` (and any
+/// unzip) would: a mismatch is a [`DamagedEntry`] error.
+fn verify_stored(data: &FileSlice, entry: &ZipEntry) -> io::Result<()> {
+    let mut r = data.clone();
+    let mut buf = vec![0u8; (256 << 10).min(usize::try_from(data.len).unwrap_or(usize::MAX).max(1))];
+    let mut crc = crc32fast::Hasher::new();
+    loop {
+        let n = crate::probe::read_up_to(&mut r, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        crc.update(&buf[..n]);
+    }
+    let crc = crc.finalize();
+    if crc != entry.crc32 {
+        return Err(crc_mismatch(entry.crc32, crc, entry.size));
+    }
+    Ok(())
 }
 
 /// A raw deflate stream read from the archive, inflated on demand.
