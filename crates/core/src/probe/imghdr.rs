@@ -551,9 +551,34 @@ fn probe_jpeg<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
     let tail = src.tail(start)?;
     let has_eoi = tail.windows(2).any(|w| w == [0xff, 0xd9]);
     if !has_eoi {
-        out.truncated = Some("the JPEG end marker is missing: the file is probably cut short".into());
+        // Not at the end: look for it from the image data on (the entropy-coded data never holds
+        // FF D9), so that bytes appended after a whole image are not taken for a cut.
+        match find_forward(src, start, [0xff, 0xd9])? {
+            Some(eoi) => out.trailing_bytes = len - (eoi + 2),
+            None => {
+                out.truncated = Some("the JPEG end marker is missing: the file is probably cut short".into());
+            }
+        }
     }
     Ok(out)
+}
+
+/// Offset of the first `pat` at or after `from`, reading forward in windows.
+fn find_forward<R: Read + Seek>(src: &mut Src<'_, R>, from: u64, pat: [u8; 2]) -> Result<Option<u64>> {
+    let mut buf = vec![0u8; 64 << 10];
+    let mut pos = from;
+    while pos < src.len {
+        let n = src.read_at(pos, &mut buf)?;
+        if n < 2 {
+            return Ok(None);
+        }
+        if let Some(i) = buf[..n].windows(2).position(|w| w == pat) {
+            return Ok(Some(pos + i as u64));
+        }
+        // The last byte again: the pattern may straddle two windows.
+        pos += n as u64 - 1;
+    }
+    Ok(None)
 }
 
 // ---------------------------------------------------------------------------------------------
