@@ -263,3 +263,37 @@ fn stored_zip_entry_crc_mismatch_fails_check_and_pack() {
         codes(&refused)
     );
 }
+
+/// A stored entry whose size lies (in both headers): down, the CRC-32 no longer matches; up,
+/// the data overlaps what follows or runs past the end. Both are `damaged-entry`, in `check`
+/// and `pack` alike.
+#[test]
+fn stored_zip_entry_that_lies_about_its_size_fails_check_and_pack() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = dir.path().join("in.zip");
+    let data = wav();
+    for size in [data.len() as u32 - 1000, data.len() as u32 + 1000, 0xFFFF_FFF0] {
+        common::raw_zip(
+            &zip,
+            &[
+                common::RawEntry::file("s1/a.wav", &data),
+                common::RawEntry::file("s1/b.wav", &data),
+            ],
+        );
+        lie(&zip, "s1/a.wav", size, None);
+        let (code, report) = check_json(&zip, &[]);
+        assert_eq!(code, 1, "{size}");
+        assert_eq!(
+            codes(&report),
+            vec![("damaged-entry".to_string(), "s1/a.wav".to_string())],
+            "{size}"
+        );
+        let (run, refused) = pack_json(&zip, &dir.path().join("out.zip"));
+        assert_exit(&run, 1);
+        assert!(
+            has(&refused, "damaged-entry", "s1/a.wav"),
+            "{:?}",
+            codes(&refused)
+        );
+    }
+}

@@ -1,5 +1,6 @@
 //! Reading a zip archive in place: its directory, what hand-made archives get wrong, and
-//! readers for single entries that never extract anything to the dataset's folder.
+//! readers for single entries that never extract anything, to the dataset's folder or to a
+//! temporary file, and that check each entry's data against the size and CRC-32 it declares.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -101,9 +102,10 @@ pub struct ZipSource {
 
 impl ZipSource {
     /// Opens an entry for reading with seeking, with its true size. Stored entries are read in
-    /// place, once through first to check their CRC-32. A deflated entry is inflated once, whole, to check its declared size and CRC-32
-    /// (a mismatch is a [`DamagedEntry`] error) while its start and end are kept in memory;
-    /// reads elsewhere inflate it again (see [`InflatedEntry`]). Nothing goes to disk.
+    /// place, once through first to check their CRC-32. A deflated entry is inflated once,
+    /// whole, to check its declared size and CRC-32 while its start and end are kept in memory;
+    /// reads elsewhere inflate it again (see [`InflatedEntry`]). A mismatch is a
+    /// [`DamagedEntry`] error. Nothing goes to disk.
     pub fn open(&self, entry: &ZipEntry) -> io::Result<(Box<dyn ReadSeek + Send + Sync>, u64)> {
         match entry.method {
             Method::Stored => {
@@ -145,6 +147,16 @@ impl ZipSource {
     fn data(&self, entry: &ZipEntry) -> io::Result<FileSlice> {
         let start = self.data_start(entry)?;
         let stored_len = match entry.method {
+            Method::Stored if entry.compressed_size != entry.size => {
+                return Err(DamagedEntry::error(
+                    format!(
+                        "the entry is stored uncompressed but declares {} bytes stored for {} bytes of \
+                         data: its headers lie about its size. Re-make the zip from the original files",
+                        entry.compressed_size, entry.size
+                    ),
+                    None,
+                ));
+            }
             Method::Stored => entry.size,
             Method::Deflated => entry.compressed_size,
         };
