@@ -737,6 +737,7 @@ mod tests {
         ("image/baseline.jpg", "jpg"),
         ("image/progressive.jpg", "jpg"),
         ("image/exif.jpg", "jpg"),
+        ("image/gif.gif", "gif"),
         ("image/lossy.webp", "webp"),
         ("video/h264_aac.mp4", "mp4"),
         ("video/aac.m4a", "m4a"),

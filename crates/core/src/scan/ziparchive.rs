@@ -1168,7 +1168,9 @@ mod tests {
             let Ok(scan) = scan(&path) else { continue };
             let Some(source) = scan.zip.as_ref() else { continue };
             for e in &scan.entries {
-                let super::super::Origin::Zip(z) = &e.origin else { continue };
+                let super::super::Origin::Zip(z) = &e.origin else {
+                    continue;
+                };
                 let ext = e.path.rsplit('.').next().unwrap_or("");
                 if let Ok((mut r, len)) = source.open(z) {
                     let _ = crate::probe::probe(&mut r, len, ext);
