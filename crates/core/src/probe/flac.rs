@@ -494,12 +494,14 @@ pub fn probe_flac<R: Read + Seek>(r: &mut R, len: u64) -> Result<FlacInfo, FlacE
     // search the tail backwards for the last frame header that really starts a frame
     let min_len = usize::try_from(si.min_frame).unwrap_or(0).max(8);
     let mut window = TAIL;
+    let mut tail_zeros;
     let found = loop {
         let ws = len.saturating_sub(window).max(audio_offset);
         let wlen = usize::try_from(len - ws).unwrap_or(0);
         let mut buf = vec![0u8; wlen];
         let got = read_at(r, ws, &mut buf)?;
         buf.truncate(got);
+        tail_zeros = !buf.is_empty() && buf.iter().all(|&b| b == 0);
         let mut cands: Vec<Cand> = Vec::new();
         for i in (0..buf.len().saturating_sub(1)).rev() {
             if cands.len() >= MAX_CANDIDATES {
@@ -547,9 +549,17 @@ pub fn probe_flac<R: Read + Seek>(r: &mut R, len: u64) -> Result<FlacInfo, FlacE
             );
             return Ok(mk(0, Some(t), audio_offset, notes));
         }
+        let searched = window.min(len - audio_offset);
+        if tail_zeros {
+            // Megabytes of zeros after the audio (a failed copy, a pre-allocated file): say so,
+            // rather than blame the frames.
+            return Err(FlacError::Invalid(format!(
+                "the last {searched} bytes of the file are all zeros, so its last audio frame (and \
+                 its true length) cannot be found; remove the trailing zeros"
+            )));
+        }
         return Err(FlacError::Invalid(format!(
-            "no valid audio frame header was found in the last {} bytes of the file",
-            window.min(len - audio_offset)
+            "no valid audio frame header was found in the last {searched} bytes of the file"
         )));
     };
     let (k, end) = match verdict {

@@ -830,6 +830,21 @@ mod tests {
         assert_eq!(p.reading, probe_bytes(&b[..n], "mp3").reading);
     }
 
+    /// More zeros after a FLAC's frames than its tail search covers: an error that says what
+    /// hides the last frame, not that the frames are bad.
+    #[test]
+    fn flac_followed_by_too_many_zeros_says_so() {
+        let mut b = fixture("audio/flac_s16.flac");
+        b.resize(b.len() + (5 << 20), 0);
+        let p = probe_bytes(&b, "flac");
+        assert_eq!(codes(&p), vec![(Severity::Error, Code::InvalidMedia)]);
+        assert!(
+            p.findings[0].message.contains("are all zeros"),
+            "{}",
+            p.findings[0].message
+        );
+    }
+
     #[test]
     fn trailing_data_threshold() {
         let mib = TRAILING_DATA_MIN_BYTES;
