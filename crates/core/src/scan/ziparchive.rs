@@ -20,7 +20,7 @@ const FLAG_UTF8: u16 = 1 << 11;
 /// How much of an inflated entry is kept in memory, and where. Nothing is ever written to
 /// disk: the bytes outside these buffers are inflated again when a reader asks for them.
 #[derive(Debug, Clone, Copy)]
-pub struct Keep {
+pub(crate) struct Keep {
     /// Bytes kept from the start: every prober's header reads fall in the first megabyte.
     pub head: usize,
     /// Bytes kept from the end: the FLAC and Ogg readers search at most 4 MiB back from it.
@@ -32,7 +32,7 @@ pub struct Keep {
 
 impl Keep {
     /// About 6 MiB per open entry: entries up to 5 MiB are held whole, as before.
-    pub const DEFAULT: Keep = Keep {
+    pub(crate) const DEFAULT: Keep = Keep {
         head: 1 << 20,
         tail: (4 << 20) + (64 << 10),
         window: 1 << 20,
@@ -104,7 +104,7 @@ impl ZipSource {
     /// Opens an entry for reading with seeking, with its true size. Stored entries are read in
     /// place, once through first to check their CRC-32. A deflated entry is inflated once,
     /// whole, to check its declared size and CRC-32 while its start and end are kept in memory;
-    /// reads elsewhere inflate it again (see [`InflatedEntry`]). A mismatch is a
+    /// reads elsewhere inflate it again (without a temporary file). A mismatch is a
     /// [`DamagedEntry`] error. Nothing goes to disk.
     pub fn open(&self, entry: &ZipEntry) -> io::Result<(Box<dyn ReadSeek + Send + Sync>, u64)> {
         match entry.method {
@@ -122,7 +122,7 @@ impl ZipSource {
     }
 
     /// A deflated entry as a seekable view, keeping what `keep` says in memory.
-    pub fn inflated(&self, entry: &ZipEntry, keep: Keep) -> io::Result<InflatedEntry> {
+    pub(crate) fn inflated(&self, entry: &ZipEntry, keep: Keep) -> io::Result<InflatedEntry> {
         InflatedEntry::new(self.data(entry)?, entry, keep)
     }
 
@@ -412,7 +412,7 @@ impl TailRing {
 /// reads in between come from a second inflater that only moves forward: a forward seek
 /// inflates and drops the bytes skipped, a seek back before its recent window starts it again
 /// from the beginning (counted in [`InflatedEntry::inflater_starts`]).
-pub struct InflatedEntry {
+pub(crate) struct InflatedEntry {
     data: FileSlice,
     size: u64,
     head: Vec<u8>,
@@ -494,7 +494,8 @@ impl InflatedEntry {
     }
 
     /// How many times an inflater was started for reads in the middle of the entry.
-    pub fn inflater_starts(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn inflater_starts(&self) -> u64 {
         self.starts
     }
 
