@@ -537,8 +537,10 @@ fn skipped_warning(skipped: u64) -> Option<Finding> {
 
 fn mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
     let mut skipped = 0;
+    let mut corrupt = None;
     let result = mpa::probe_mpeg_audio(r, len).map(|info| {
         skipped = info.skipped_bytes;
+        corrupt = info.corrupt.clone();
         let name = match info.layer {
             1 => "mp1",
             2 => "mp2",
@@ -555,7 +557,14 @@ fn mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
         (reading, info.truncated)
     });
     let mut probe = outcome(MediaKind::Audio, result, Code::TruncatedAudio);
-    probe.findings.extend(skipped_warning(skipped));
+    match corrupt {
+        // The damaged run is what the error is about; no second finding for its bytes.
+        Some(why) => probe.findings.push(Finding::error(
+            Code::CorruptAudio,
+            format!("{why}. The file is damaged: export or copy it again"),
+        )),
+        None => probe.findings.extend(skipped_warning(skipped)),
+    }
     probe
 }
 
