@@ -600,4 +600,147 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn wrappers_are_looked_through_at_any_depth() {
+        let scan = scan_of(
+            InputKind::Folder,
+            &[
+                "inner/study/s1/a.wav",
+                "inner/study/s2/a.wav",
+                "inner/README.md",
+                "inner/study/notes.pdf",
+            ],
+        );
+        let layout = analyze(&scan, true);
+        assert_eq!(layout.wrapper.as_deref(), Some("inner/study"));
+        assert_eq!(layout.groups["s1"][0].path, "s1/a.wav");
+        assert_eq!(layout.input_path("s1"), "inner/study/s1");
+        let mut found = codes(&layout);
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                (Code::WrappingFolder, Some("inner/study")),
+                (Code::LeftOutFile, Some("inner/README.md")),
+                (Code::LeftOutFile, Some("inner/study/notes.pdf")),
+            ]
+        );
+        let wrapping = layout
+            .issues
+            .iter()
+            .find(|i| i.code == Code::WrappingFolder)
+            .unwrap();
+        assert!(
+            wrapping
+                .message
+                .starts_with("the sources are two folders down, in inner/study/")
+        );
+        assert_eq!(wrapping.severity, Severity::Warning);
+    }
+
+    #[test]
+    fn what_is_not_a_wrapper() {
+        // One source with its files: a source, not a wrapper.
+        assert_eq!(
+            analyze(&scan_of(InputKind::Folder, &["s1/a.wav", "s1/b.wav"]), true).wrapper,
+            None
+        );
+        // A loose file that is not documentation beside the folder stops the search there.
+        let scan = scan_of(InputKind::Folder, &["w/s1/a.wav", "take2.wav"]);
+        let layout = analyze(&scan, true);
+        assert_eq!(layout.wrapper, None);
+        assert!(codes(&layout).contains(&(Code::FileOutsideSource, Some("take2.wav"))));
+        // ... and so does one inside the folder (it would be a file of a source).
+        let scan = scan_of(
+            InputKind::Folder,
+            &["w/x/s1/a.wav", "w/x/s2/a.wav", "w/loose.wav"],
+        );
+        assert_eq!(analyze(&scan, true).wrapper.as_deref(), None);
+        // Documentation beside it does not.
+        let scan = scan_of(
+            InputKind::Folder,
+            &["w/x/s1/a.wav", "w/x/s2/a.wav", "w/README.txt"],
+        );
+        assert_eq!(analyze(&scan, true).wrapper.as_deref(), Some("w/x"));
+        // A folder holding one source wraps it: one level.
+        let scan = scan_of(InputKind::Zip, &["w/s1/a.wav", "w/s1/b.wav"]);
+        assert_eq!(analyze(&scan, true).wrapper.as_deref(), Some("w"));
+        // URL lists never have one.
+        assert_eq!(
+            analyze(&scan_of(InputKind::UrlList, &["w/s1/a.wav"]), true).wrapper,
+            None
+        );
+    }
+
+    #[test]
+    fn left_out_names() {
+        for name in [
+            "README",
+            "readme.txt",
+            "README.md",
+            "LICENSE",
+            "Licence.txt",
+            "COPYING",
+            "CITATION.cff",
+        ] {
+            assert_eq!(left_out_reason(name, &[]), Some("documentation"), "{name}");
+        }
+        for name in ["notes.md", "paper.PDF"] {
+            assert_eq!(left_out_reason(name, &[]), Some("documentation"), "{name}");
+        }
+        for name in [
+            "dataset.zip",
+            "Dataset.ZIP",
+            "dataset.manifest.json",
+            "study.manifest.json",
+        ] {
+            assert_eq!(
+                left_out_reason(name, &[]),
+                Some("stimpack's own output"),
+                "{name}"
+            );
+        }
+        assert!(left_out_reason("study.zip", &["study.zip", "study.manifest.json"]).is_some());
+        for name in [
+            "study.zip",
+            "notes.txt",
+            "a.wav",
+            "providers.json",
+            "config.json",
+            "mdfile",
+            "read.me",
+        ] {
+            assert_eq!(left_out_reason(name, &["other.manifest.json"]), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn files_deep_in_a_source_are_listed_in_its_nested_folder_finding() {
+        let mut paths = vec!["src1/ok.wav".to_string()];
+        paths.extend((0..7).map(|i| format!("src1/a/b/c/d/f{i}.wav")));
+        let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let layout = analyze(&scan_of(InputKind::Folder, &refs), true);
+        let nested = &layout.issues[0];
+        assert_eq!(
+            (nested.code, nested.path.as_deref()),
+            (Code::NestedFolder, Some("src1/a"))
+        );
+        assert!(
+            nested.message.contains("the 7 files in it (src1/a/b/c/d/f0.wav"),
+            "{}",
+            nested.message
+        );
+        assert!(nested.message.contains("and 2 more"), "{}", nested.message);
+    }
+
+    #[test]
+    fn documentation_is_left_out_only_at_the_root() {
+        let scan = scan_of(InputKind::Folder, &["README.md", "s1/a.wav", "s1/README.md"]);
+        let layout = analyze(&scan, true);
+        assert_eq!(layout.left_out.len(), 1);
+        assert!(codes(&layout).contains(&(Code::LeftOutFile, Some("README.md"))));
+        // Inside a source it is a file of that source (the probe calls it unsupported).
+        assert_eq!(layout.groups["s1"].len(), 2);
+    }
 }

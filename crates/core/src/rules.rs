@@ -522,3 +522,229 @@ fn experiment_rules(
         },
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stim(group: &str, condition: &str, media: MediaKind, role: Role) -> Stimulus {
+        Stimulus {
+            path: format!("{group}/{condition}.x"),
+            group: group.to_string(),
+            condition: condition.to_string(),
+            role,
+            media,
+            format: "x".to_string(),
+            codec: None,
+            bytes: Some(1),
+            duration_s: None,
+            sample_rate: None,
+            channels: None,
+            width: None,
+            height: None,
+            fps: None,
+            fragmented: None,
+            has_audio: None,
+            url: None,
+        }
+    }
+
+    /// Sources named s1, s2, ... with the conditions given (audio, role by name).
+    fn groups(sources: &[&[&str]]) -> Vec<Group> {
+        sources
+            .iter()
+            .enumerate()
+            .map(|(i, conditions)| {
+                let id = format!("s{}", i + 1);
+                let stimuli = conditions
+                    .iter()
+                    .map(|c| {
+                        let role = if *c == "reference" {
+                            Role::Reference
+                        } else {
+                            Role::Condition
+                        };
+                        stim(&id, c, MediaKind::Audio, role)
+                    })
+                    .collect();
+                Group {
+                    id,
+                    config: None,
+                    stimuli,
+                }
+            })
+            .collect()
+    }
+
+    fn found(issues: &[Issue], code: Code) -> Vec<&Issue> {
+        issues.iter().filter(|i| i.code == code).collect()
+    }
+
+    #[test]
+    fn near_miss_boundaries() {
+        assert_eq!(near_miss("codec_ops", "codec_opus"), Some(1));
+        assert_eq!(
+            near_miss("Codec_Opus", "codec_opus"),
+            Some(0),
+            "letter case is free"
+        );
+        assert_eq!(near_miss("ref", "reff"), Some(1), "3 edits per char: 1 * 3 <= 4");
+        assert_eq!(near_miss("lo", "low"), Some(1), "1 * 3 <= 3");
+        assert_eq!(near_miss("a", "b"), None, "1 * 3 > 1");
+        assert_eq!(near_miss("ab", "ac"), None, "1 * 3 > 2");
+        assert_eq!(near_miss("lp35", "lp70"), None, "2 * 3 > 4");
+        assert_eq!(near_miss("codec_aac", "codec_mp3"), None, "3 edits");
+        assert_eq!(near_miss("codec_mp3_song2", "codec_mp3"), None, "6 edits");
+        assert_eq!(near_miss("condition_a", "condition_b"), Some(1));
+    }
+
+    #[test]
+    fn conditions_are_compared_from_three_sources_on() {
+        let two = groups(&[&["a", "b"], &["a"]]);
+        assert!(check_groups(&two, &CheckOptions::default()).is_empty());
+        let three = groups(&[&["a", "b"], &["a", "b"], &["a"]]);
+        let issues = check_groups(&three, &CheckOptions::default());
+        let missing = found(&issues, Code::MissingConditions);
+        assert_eq!(missing.len(), 1);
+        assert_eq!(missing[0].path.as_deref(), Some("s3"));
+        assert!(missing[0].message.ends_with("Add the file or check the names"));
+    }
+
+    #[test]
+    fn a_suggestion_needs_a_name_most_sources_lack() {
+        // s3 lacks codec_opus and holds codec_ops, which only it has: a suggestion.
+        let g = groups(&[&["codec_opus", "x"], &["codec_opus", "x"], &["codec_ops", "x"]]);
+        let issues = check_groups(&g, &CheckOptions::default());
+        let missing = found(&issues, Code::MissingConditions);
+        assert!(
+            missing[0]
+                .message
+                .contains("did you mean codec_opus? s3/codec_ops.x"),
+            "{}",
+            missing[0].message
+        );
+        assert!(
+            !missing[0].message.contains("Add the file"),
+            "every missing name is explained"
+        );
+        // A similar name that most sources have is a condition of its own, not a typo.
+        let g = groups(&[
+            &["cond_a", "cond_b"],
+            &["cond_a", "cond_b"],
+            &["cond_a", "cond_b"],
+            &["cond_b"],
+        ]);
+        let issues = check_groups(&g, &CheckOptions::default());
+        let missing = found(&issues, Code::MissingConditions);
+        assert_eq!(missing[0].path.as_deref(), Some("s4"));
+        assert!(
+            !missing[0].message.contains("did you mean"),
+            "{}",
+            missing[0].message
+        );
+    }
+
+    #[test]
+    fn lone_conditions_from_four_sources_on_when_most_names_are_shared() {
+        let three = groups(&[&["a", "b", "extra"], &["a", "b"], &["a", "b"]]);
+        assert!(
+            found(
+                &check_groups(&three, &CheckOptions::default()),
+                Code::LoneCondition
+            )
+            .is_empty()
+        );
+        let four = groups(&[&["a", "b", "extra"], &["a", "b"], &["a", "b"], &["a", "b"]]);
+        let issues = check_groups(&four, &CheckOptions::default());
+        let lone = found(&issues, Code::LoneCondition);
+        assert_eq!(lone.len(), 1);
+        assert_eq!(lone[0].path.as_deref(), Some("s1/extra.x"));
+        assert_eq!(lone[0].severity, Severity::Warning);
+        // Every file named uniquely: no name is shared, nothing is flagged file by file.
+        let unique = groups(&[
+            &["s1_a", "s1_b"],
+            &["s2_a", "s2_b"],
+            &["s3_a", "s3_b"],
+            &["s4_a", "s4_b"],
+        ]);
+        assert!(
+            found(
+                &check_groups(&unique, &CheckOptions::default()),
+                Code::LoneCondition
+            )
+            .is_empty()
+        );
+        // Half of the names shared is not "most": not flagged.
+        let half = groups(&[&["a", "x1"], &["a", "x2"], &["a"], &["a"]]);
+        assert!(
+            found(
+                &check_groups(&half, &CheckOptions::default()),
+                Code::LoneCondition
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn experiment_findings_are_errors_grouped_when_repeated() {
+        let opts = CheckOptions::default().with_experiment(Some(ExperimentType::AcrImage));
+        // One wrong file: a finding at its path.
+        let mut one = groups(&[&["a"]]);
+        one[0].stimuli[0].media = MediaKind::Image;
+        one[0]
+            .stimuli
+            .push(stim("s1", "b", MediaKind::Audio, Role::Condition));
+        let issues = check_groups(&one, &opts);
+        let wrong = found(&issues, Code::WrongMediaForExperiment);
+        assert_eq!(wrong.len(), 1);
+        assert_eq!(
+            (wrong[0].severity, wrong[0].path.as_deref()),
+            (Severity::Error, Some("s1/b.x"))
+        );
+        assert!(wrong[0].paths.is_empty());
+        // Two: one finding listing both, and another for another media kind.
+        let mut two = groups(&[&["a", "b"]]);
+        two[0]
+            .stimuli
+            .push(stim("s1", "v", MediaKind::Video, Role::Condition));
+        let issues = check_groups(&two, &opts);
+        let wrong = found(&issues, Code::WrongMediaForExperiment);
+        assert_eq!(wrong.len(), 2);
+        let audio = wrong.iter().find(|i| i.message.contains("are audio")).unwrap();
+        assert_eq!(audio.path, None);
+        assert_eq!(audio.paths, ["s1/a.x", "s1/b.x"]);
+    }
+
+    #[test]
+    fn grouped_findings_name_paths_where_they_are() {
+        let opts = CheckOptions::default().with_experiment(Some(ExperimentType::Mushra));
+        let g = groups(&[&["a"], &["a"]]);
+        let issues = check_groups_in(&g, &opts, &|p: &str| format!("wrap/{p}"));
+        let missing = found(&issues, Code::MissingReference);
+        assert_eq!(missing[0].paths, ["wrap/s1", "wrap/s2"]);
+        assert!(
+            missing[0].message.contains("none of the 2 sources"),
+            "{}",
+            missing[0].message
+        );
+    }
+
+    #[test]
+    fn grouped_messages_list_ten_paths_then_count_the_rest() {
+        let mut issues = Vec::new();
+        let places: Vec<(String, String)> = (0..12).map(|i| (format!("p{i:02}"), String::new())).collect();
+        emit(
+            &mut issues,
+            Severity::Error,
+            Code::MissingReference,
+            places,
+            |_| String::new(),
+            |list, n| format!("{n}: {list}"),
+        );
+        assert_eq!(
+            issues[0].message,
+            "12: p00, p01, p02, p03, p04, p05, p06, p07, p08, p09 and 2 more"
+        );
+        assert_eq!(issues[0].paths.len(), 12);
+    }
+}

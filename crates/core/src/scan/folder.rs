@@ -131,29 +131,20 @@ fn io_message(err: &walkdir::Error) -> String {
 
 /// The finding for the files under one name that is not UTF-8 (a file's, or a folder's).
 fn non_utf8_issue(name: String, files: &[String]) -> Issue {
-    const SHOWN: usize = 5;
+    let rename = "Rename it in UTF-8 (e.g. `convmv -f latin1 -t utf8 -r --notest`)";
     let message = if files.len() == 1 && files[0] == name {
-        "the file name is not valid UTF-8 (the bytes that are not are shown as \\xNN): it cannot be \
-         written into the dataset's archive or shown by the platform, so the file is left out of the \
-         dataset. Rename it in UTF-8 (e.g. `convmv -f latin1 -t utf8 -r --notest`)"
-            .to_string()
-    } else {
-        let mut list: Vec<&str> = files.iter().take(SHOWN).map(String::as_str).collect();
-        let more = files.len().saturating_sub(SHOWN);
-        let more = if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        };
-        list.sort_unstable();
         format!(
-            "the folder name is not valid UTF-8 (the bytes that are not are shown as \\xNN): the {n} \
-             file{s} in it cannot be written into the dataset's archive or shown by the platform, so \
-             they are left out of the dataset ({list}{more}). Rename the folder in UTF-8 (e.g. \
-             `convmv -f latin1 -t utf8 -r --notest`)",
+            "the file name is not valid UTF-8 (the bytes that are not are shown as \\xNN): it cannot be written \
+             into the dataset's archive or shown by the platform, so the file is left out of the dataset. {rename}"
+        )
+    } else {
+        format!(
+            "the folder name is not valid UTF-8 (the bytes that are not are shown as \\xNN): the {n} file{s} in it \
+             cannot be written into the dataset's archive or shown by the platform, so they are left out of the \
+             dataset ({list}). {rename}",
             n = files.len(),
             s = if files.len() == 1 { "" } else { "s" },
-            list = list.join(", "),
+            list = layout::list_paths(files, 5),
         )
     };
     Issue::error(Code::NonUtf8Name, name, message)
@@ -212,4 +203,64 @@ pub(crate) fn escape_name(name: &OsStr) -> String {
 #[cfg(not(any(unix, windows)))]
 pub(crate) fn escape_name(name: &OsStr) -> String {
     name.to_string_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_is_scanned_at_any_depth() {
+        let tmp = tempfile::tempdir().unwrap();
+        let deep = tmp.path().join("s1/a/b/c/d/e/f/g/h/i/j");
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(deep.join("x.wav"), b"x").unwrap();
+        std::fs::write(tmp.path().join("s1/y.wav"), b"y").unwrap();
+        let scan = scan(tmp.path()).unwrap();
+        let paths: Vec<&str> = scan.entries.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["s1/a/b/c/d/e/f/g/h/i/j/x.wav", "s1/y.wav"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_show_their_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        assert_eq!(escape_name(OsStr::from_bytes(b"caf\xe9.wav")), "caf\\xe9.wav");
+        assert_eq!(escape_name(OsStr::from_bytes(b"\xff\xfe")), "\\xff\\xfe");
+        assert_eq!(escape_name(OsStr::from_bytes("café".as_bytes())), "café");
+        // Valid UTF-8 after an invalid byte is kept as text.
+        assert_eq!(escape_name(OsStr::from_bytes(b"\xc3\xa9\xe9\xc3\xa9")), "é\\xe9é");
+
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        std::fs::create_dir_all(root.join("s1")).unwrap();
+        std::fs::write(root.join("s1/ok.wav"), b"x").unwrap();
+        std::fs::write(root.join("s1").join(OsStr::from_bytes(b"n\xe9.wav")), b"x").unwrap();
+        let bad = root.join(OsStr::from_bytes(b"s\xff"));
+        std::fs::create_dir_all(bad.join("sub")).unwrap();
+        std::fs::write(bad.join("sub/a.wav"), b"x").unwrap();
+        let scan = scan(root).unwrap();
+        let paths: Vec<&str> = scan.entries.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["s1/ok.wav"]);
+        assert_eq!(scan.folders, ["s1"]);
+        let found: Vec<(Code, Option<&str>)> =
+            scan.issues.iter().map(|i| (i.code, i.path.as_deref())).collect();
+        assert_eq!(
+            found,
+            [
+                (Code::NonUtf8Name, Some("s1/n\\xe9.wav")),
+                (Code::NonUtf8Name, Some("s\\xff")),
+            ]
+        );
+        assert!(
+            scan.issues[1].message.contains("the 1 file in it"),
+            "{}",
+            scan.issues[1].message
+        );
+        assert!(
+            scan.issues[1].message.contains("s\\xff/sub/a.wav"),
+            "{}",
+            scan.issues[1].message
+        );
+    }
 }
