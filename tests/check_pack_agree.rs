@@ -186,6 +186,20 @@ fn a_doubly_wrapped_tree_is_one_finding_with_paths_that_exist() {
     // Stimuli keep their paths inside the dataset, which is what pack writes.
     assert_eq!(stimulus(&report, "song_1/reference.mp3")["group"], "song_1");
     assert_eq!(pack(&wrap, &dir.path().join("refused.zip"), &[]), 1);
+    // The readable grid still marks the file whose finding names it under the wrapper.
+    let text = stimpack()
+        .arg("check")
+        .arg(&wrap)
+        .env("COLUMNS", "100")
+        .output()
+        .unwrap()
+        .stdout;
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("inner/study/song_2/codec_b.mp3\n  error[truncated-audio]"),
+        "{text}"
+    );
+    assert!(text.contains("song_2         ok       ok      ERR"), "{text}");
 
     fs::remove_file(wrap.join("inner/study/song_2/codec_b.mp3")).unwrap();
     assert_eq!(check_json(&wrap, &[]).0, 0);
