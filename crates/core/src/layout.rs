@@ -195,6 +195,9 @@ fn find_wrapper(files: &[&str], folders: &[&str]) -> Option<String> {
         let [top] = tops.into_iter().collect::<Vec<_>>()[..] else {
             break;
         };
+        if top.is_empty() {
+            break;
+        }
         // Inside the one folder: files in sub-folders, and at its own level only left-out ones.
         let inside: Vec<&str> = rel_files
             .iter()
@@ -225,14 +228,13 @@ fn levels(n: usize) -> String {
 
 /// A list of paths for a message: the first few, and how many more.
 pub(crate) fn list_paths<S: AsRef<str>>(paths: &[S], shown: usize) -> String {
-    let mut out: Vec<&str> = paths.iter().take(shown).map(AsRef::as_ref).collect();
+    let out: Vec<&str> = paths.iter().take(shown).map(AsRef::as_ref).collect();
     let more = paths.len().saturating_sub(shown);
     let tail = if more > 0 {
         format!(" and {more} more")
     } else {
         String::new()
     };
-    out.dedup();
     format!("{}{tail}", out.join(", "))
 }
 
