@@ -215,3 +215,36 @@ fn the_schema_refuses_what_the_contract_does_not_allow() {
     );
     assert!(!broken(&|d| d["summary"]["errors"] = (-1).into()), "count");
 }
+
+/// A manifest records the accepted warnings, grouped ones included.
+#[test]
+fn a_manifest_with_grouped_warnings_matches_its_schema() {
+    use stimpack_core::{NoProgress, PackOptions, PackOutcome, pack};
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("in");
+    let mp3 = fixture("mp3/cbr_info.mp3");
+    for s in ["s1", "s2"] {
+        put(&root, &format!("w/{s}/reference.mp3"), &mp3);
+        put(&root, &format!("w/{s}/a.mp3"), &mp3);
+    }
+    put(&root, "w/README.md", b"# notes");
+    let out = tmp.path().join("dataset.zip");
+    let check = CheckOptions::default()
+        .with_experiment(Some(ExperimentType::Mushra))
+        .with_anchors(vec!["lp35".into()]);
+    let PackOutcome::Written {
+        manifest_path,
+        manifest,
+        ..
+    } = pack(&root, &PackOptions::new(&out).with_check(check), &NoProgress).unwrap()
+    else {
+        panic!("refused");
+    };
+    assert!(
+        manifest.issues.iter().any(|i| i.paths.len() == 2),
+        "{:#?}",
+        manifest.issues
+    );
+    let doc: Value = serde_json::from_slice(&fs::read(manifest_path).unwrap()).unwrap();
+    assert_valid(&schema("manifest.schema.json"), &doc, "manifest");
+}
