@@ -345,11 +345,12 @@ codes! {
     /// (not cut short at the end).
     CorruptAudio = "corrupt-audio",
     // --- layout ---
-    /// A file at the top level, outside any source folder.
+    /// A file at the top level, outside any source folder (not documentation: see
+    /// `LeftOutFile`).
     FileOutsideSource = "file-outside-source",
     /// A folder inside a source folder.
     NestedFolder = "nested-folder",
-    /// The whole dataset sits inside one extra folder (as Finder zips do).
+    /// The whole dataset sits inside one or more extra folders (as Finder zips do).
     WrappingFolder = "wrapping-folder",
     /// Two files of one source are the same condition (`x.wav` and `x.flac`).
     DuplicateCondition = "duplicate-condition",
@@ -373,7 +374,8 @@ codes! {
     // --- zip archives ---
     /// An entry name with `..`, an absolute path or a backslash.
     UnsafePath = "unsafe-path",
-    /// A non-ASCII entry name stored without the UTF-8 flag.
+    /// A non-ASCII zip entry name stored without the UTF-8 flag, or a file or folder name
+    /// that is not UTF-8 at all (shown with its other bytes as `\xNN`).
     NonUtf8Name = "non-utf8-name",
     /// The archive holds two entries with the same name.
     DuplicateEntry = "duplicate-entry",
