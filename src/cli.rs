@@ -148,7 +148,8 @@ pub struct RuleArgs {
     /// File name (without extension) of each source's reference.
     #[arg(long, value_name = "NAME", default_value = DEFAULT_REFERENCE)]
     pub reference: String,
-    /// File name (without extension) of an anchor condition; repeat for several.
+    /// File name (without extension) of an anchor condition; repeat for several. Without it,
+    /// names matching anchor*, lowpass*, lp35 and lp70 are anchors.
     #[arg(long = "anchor", value_name = "NAME")]
     pub anchors: Vec<String>,
     /// Treat warnings as errors.

@@ -123,9 +123,10 @@ fn grid(out: &mut impl Write, report: &Report, style: &Style) -> io::Result<()> 
     if total > style.width {
         return Ok(());
     }
+    // Findings name paths relative to the input (under a wrapping folder); grouped ones list them.
     let worst: BTreeMap<&str, Severity> = report.issues.iter().fold(BTreeMap::new(), |mut m, i| {
-        if let Some(p) = i.path.as_deref() {
-            let e = m.entry(p).or_insert(i.severity);
+        for p in i.path.iter().chain(&i.paths) {
+            let e = m.entry(p.as_str()).or_insert(i.severity);
             *e = (*e).min(i.severity);
         }
         m
@@ -141,7 +142,7 @@ fn grid(out: &mut impl Write, report: &Report, style: &Style) -> io::Result<()> 
         for (c, w) in columns.iter().zip(&widths) {
             let cell = match g.stimuli.iter().find(|s| s.condition == *c) {
                 None => style.paint("2", &format!("{:>w$}", "-")),
-                Some(s) => match worst.get(s.path.as_str()) {
+                Some(s) => match worst.get(report.input_path(s).as_str()) {
                     Some(Severity::Error) => style.paint("31", &format!("{:>w$}", "ERR")),
                     Some(Severity::Warning) => style.paint("33", &format!("{:>w$}", "warn")),
                     None => style.paint("32", &format!("{:>w$}", "ok")),

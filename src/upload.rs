@@ -77,7 +77,8 @@ pub fn upload(args: &UploadArgs) -> io::Result<Exit> {
     // only when needed) until the upload is done.
     let mut temp = None;
     let (file, stimuli, report) = if kind == InputKind::Zip {
-        let report = match stimpack_core::check(&args.input, &args.rules.to_options()) {
+        // Sent as it is, so what only `pack` would repair is an error here.
+        let report = match stimpack_core::check(&args.input, &args.rules.to_options().with_repack(false)) {
             Ok(r) => r,
             Err(e) => return fail(e, Exit::Usage),
         };

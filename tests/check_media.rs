@@ -266,12 +266,26 @@ fn mushra_rules() {
     );
     for (c, p) in [
         ("conditions-subsampled", "s1"),
-        ("missing-anchor", "s1"),
         ("missing-reference", "s2"),
         ("wrong-media-for-experiment", "s2/pic.png"),
     ] {
         assert!(has(&report, c, p), "missing {c} at {p}: {:#?}", codes(&report));
     }
+    // Both sources lack the anchor 'mid': one finding listing both (it used to be one finding
+    // per source; repeated findings of one kind are grouped now).
+    let mid: Vec<&Value> = report["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["code"] == "missing-anchor" && i["message"].as_str().unwrap().contains("'mid.*'"))
+        .collect();
+    assert_eq!(mid.len(), 1, "{mid:#?}");
+    assert!(mid[0]["path"].is_null());
+    assert_eq!(mid[0]["paths"], serde_json::json!(["s1", "s2"]));
+    assert!(
+        has(&report, "missing-anchor", "s2"),
+        "'low' is missing from s2 alone"
+    );
     assert_eq!(stimulus(&report, "s1/reference.mp3")["role"], "reference");
     assert_eq!(stimulus(&report, "s1/low.mp3")["role"], "anchor");
     // A custom reference name.

@@ -10,10 +10,10 @@ use rayon::prelude::*;
 
 use crate::error::InputError;
 use crate::jsonfiles::{self, JsonProblem};
-use crate::layout::{self, Candidate, Layout};
+use crate::layout::{self, Candidate};
 use crate::options::CheckOptions;
 use crate::probe::{self, Probe};
-use crate::report::{Code, Group, Issue, MediaKind, Report, Role, Severity, Stimulus};
+use crate::report::{Code, Group, InputKind, Issue, MediaKind, Report, Role, Severity, Stimulus};
 use crate::rules;
 use crate::scan::ziparchive::DamagedEntry;
 use crate::scan::{self, Entry, Origin, Scan};
@@ -35,11 +35,20 @@ pub fn check(input: &Path, opts: &CheckOptions) -> Result<Report, InputError> {
 pub fn check_scan(scan: &Scan, opts: &CheckOptions) -> Report {
     let layout = layout::analyze(scan, opts.repack);
     let mut issues = scan.issues.clone();
+    if opts.repack && scan.kind == InputKind::Zip {
+        // `pack` writes every name as flagged UTF-8.
+        for issue in issues.iter_mut().filter(|i| i.code == Code::NonUtf8Name) {
+            issue.severity = Severity::Warning;
+        }
+    }
     issues.extend(layout.issues.iter().cloned());
 
     let candidates: Vec<&Candidate> = layout.groups.values().flatten().collect();
     let probe_all = || -> Vec<(Stimulus, Vec<Issue>)> {
-        candidates.par_iter().map(|c| stimulus(scan, c, opts)).collect()
+        candidates
+            .par_iter()
+            .map(|c| stimulus(scan, c, &layout.input_path(&c.path), opts))
+            .collect()
     };
     let probed = match opts.threads {
         0 => probe_all(),
@@ -60,10 +69,7 @@ pub fn check_scan(scan: &Scan, opts: &CheckOptions) -> Report {
             issues.extend(found);
             stimuli.push(stimulus);
         }
-        let config = layout
-            .configs
-            .get(id)
-            .and_then(|&i| config(scan, &layout, i, &mut issues));
+        let config = layout.configs.get(id).and_then(|&i| config(scan, i, &mut issues));
         groups.push(Group {
             id: id.clone(),
             config,
@@ -72,13 +78,15 @@ pub fn check_scan(scan: &Scan, opts: &CheckOptions) -> Report {
     }
     for (id, &i) in &layout.configs {
         if !layout.groups.contains_key(id) {
-            config(scan, &layout, i, &mut issues);
+            config(scan, i, &mut issues);
         }
     }
     if let Some(i) = layout.providers {
         providers(scan, i, &mut issues);
     }
-    issues.extend(rules::check_groups(&groups, opts));
+    issues.extend(rules::check_groups_in(&groups, opts, &|p: &str| {
+        layout.input_path(p)
+    }));
 
     let mut report = Report::new(scan.root.display().to_string(), scan.kind, groups, issues);
     if opts.strict {
@@ -101,8 +109,9 @@ fn crashed(panic: Box<dyn std::any::Any + Send>) -> Probe {
     Probe::failed(None, probe::Finding::error(Code::InvalidMedia, message))
 }
 
-/// Probes one candidate and turns it into a stimulus plus findings.
-fn stimulus(scan: &Scan, c: &Candidate, opts: &CheckOptions) -> (Stimulus, Vec<Issue>) {
+/// Probes one candidate and turns it into a stimulus plus findings (at `place`, its path
+/// relative to the input).
+fn stimulus(scan: &Scan, c: &Candidate, place: &str, opts: &CheckOptions) -> (Stimulus, Vec<Issue>) {
     let entry = &scan.entries[c.entry];
     let (mut probe, bytes) = match &entry.origin {
         Origin::Url { .. } => (probe::from_extension(&c.extension), entry.bytes),
@@ -122,7 +131,7 @@ fn stimulus(scan: &Scan, c: &Candidate, opts: &CheckOptions) -> (Stimulus, Vec<I
     }
     let role = if c.condition == opts.reference {
         Role::Reference
-    } else if opts.anchors.contains(&c.condition) {
+    } else if opts.is_anchor(&c.condition) {
         Role::Anchor
     } else {
         Role::Condition
@@ -161,11 +170,8 @@ fn stimulus(scan: &Scan, c: &Candidate, opts: &CheckOptions) -> (Stimulus, Vec<I
         .findings
         .into_iter()
         .map(|f| Issue {
-            severity: f.severity,
-            code: f.code,
-            path: Some(c.path.clone()),
             line,
-            message: f.message,
+            ..Issue::new(f.severity, f.code, place.to_string(), f.message)
         })
         .collect();
     (stimulus, issues)
@@ -236,9 +242,9 @@ fn read_json(scan: &Scan, entry: &Entry) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-fn config(scan: &Scan, layout: &Layout, i: usize, issues: &mut Vec<Issue>) -> Option<serde_json::Value> {
+fn config(scan: &Scan, i: usize, issues: &mut Vec<Issue>) -> Option<serde_json::Value> {
     let entry = &scan.entries[i];
-    let path = layout.inner_path(&entry.path).to_string();
+    let path = entry.path.clone();
     let bytes = match read_json(scan, entry) {
         Ok(b) => b,
         Err(why) => {
@@ -269,7 +275,7 @@ fn providers(scan: &Scan, i: usize, issues: &mut Vec<Issue>) {
     if let Err(why) = read_json(scan, entry).and_then(|b| jsonfiles::validate_providers(&b)) {
         issues.push(Issue::error(
             Code::InvalidProviders,
-            layout::PROVIDERS_FILE.to_string(),
+            entry.path.clone(),
             format!("providers.json {why}"),
         ));
     }

@@ -14,6 +14,11 @@ pub const DEFAULT_REFERENCE: &str = "reference";
 /// count, the explicit reference does not).
 pub const MUSHRA_MAX_RATED: usize = 9;
 
+/// The anchor names a MUSHRA set is read with when no `--anchor` is given (`*` at the end
+/// matches any rest; letter case does not matter): `anchor*`, and the standard's low-pass
+/// anchors `lowpass*`, `lp35` (3.5 kHz) and `lp70` (7 kHz).
+pub const DEFAULT_ANCHORS: &[&str] = &["anchor*", "lowpass*", "lp35", "lp70"];
+
 /// Durations within one source may differ by this fraction before it is worth a warning.
 pub const DEFAULT_DURATION_TOLERANCE: f64 = 0.10;
 
@@ -24,12 +29,15 @@ pub struct CheckOptions {
     pub experiment: Option<ExperimentType>,
     /// File name (without extension) of the reference condition.
     pub reference: String,
-    /// File names (without extension) of the anchor conditions.
+    /// File names (without extension) of the anchor conditions. Empty: the names in
+    /// [`DEFAULT_ANCHORS`] are anchors, and none is required.
     pub anchors: Vec<String>,
     /// Turn warnings into errors.
     pub strict: bool,
-    /// The input will be re-packed, not uploaded as is: problems that packing repairs
-    /// (a wrapping folder, names without the UTF-8 flag) are warnings instead of errors.
+    /// The verdict is the one `stimpack pack` gives (the default, so `check` and `pack` always
+    /// agree): problems that packing repairs (a wrapping folder, zip names without the UTF-8
+    /// flag) are warnings. Set it to false for an input that will be used as it is (a zip
+    /// uploaded without re-packing): then they are errors.
     pub repack: bool,
     /// Relative duration difference inside one source before it is a warning.
     pub duration_tolerance: f64,
@@ -47,7 +55,7 @@ impl Default for CheckOptions {
             reference: DEFAULT_REFERENCE.to_string(),
             anchors: Vec::new(),
             strict: false,
-            repack: false,
+            repack: true,
             duration_tolerance: DEFAULT_DURATION_TOLERANCE,
             threads: 0,
             decode: false,
@@ -80,7 +88,7 @@ impl CheckOptions {
         self
     }
 
-    /// Declares that the input will be re-packed (see [`CheckOptions::repack`]).
+    /// Whether the input will be re-packed or used as it is (see [`CheckOptions::repack`]).
     pub fn with_repack(mut self, repack: bool) -> Self {
         self.repack = repack;
         self
@@ -96,6 +104,21 @@ impl CheckOptions {
     pub fn with_threads(mut self, threads: usize) -> Self {
         self.threads = threads;
         self
+    }
+
+    /// Whether a condition is an anchor: one of the names given, or, when none was given,
+    /// one matching [`DEFAULT_ANCHORS`].
+    pub fn is_anchor(&self, condition: &str) -> bool {
+        if !self.anchors.is_empty() {
+            return self.anchors.iter().any(|a| a == condition);
+        }
+        let name = condition.to_lowercase();
+        DEFAULT_ANCHORS
+            .iter()
+            .any(|pattern| match pattern.strip_suffix('*') {
+                Some(prefix) => name.starts_with(prefix),
+                None => name == *pattern,
+            })
     }
 }
 
@@ -200,5 +223,37 @@ impl FromStr for ExperimentType {
             .copied()
             .find(|t| t.as_str() == s)
             .ok_or_else(|| UnknownExperiment(s.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_anchor_names_and_their_boundaries() {
+        let opts = CheckOptions::default();
+        for yes in [
+            "anchor",
+            "anchor_35",
+            "Anchor2",
+            "lowpass",
+            "lowpass_7k",
+            "LP35",
+            "lp70",
+        ] {
+            assert!(opts.is_anchor(yes), "{yes}");
+        }
+        for no in ["low", "ancho", "lp3", "lp350", "lp7", "my_anchor", "reference"] {
+            assert!(!opts.is_anchor(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn named_anchors_replace_the_default_names() {
+        let opts = CheckOptions::default().with_anchors(vec!["low".into()]);
+        assert!(opts.is_anchor("low"));
+        assert!(!opts.is_anchor("anchor"));
+        assert!(!opts.is_anchor("lp35"));
     }
 }

@@ -126,12 +126,19 @@ pub struct Issue {
     pub severity: Severity,
     /// Stable machine-readable code, see [`Code`].
     pub code: Code,
-    /// Path inside the dataset (file or folder), when the finding is about one.
+    /// The file or folder the finding is about, relative to the input (so it names a place
+    /// that exists: under a wrapping folder it starts with that folder), or `None` for a
+    /// finding about the whole dataset or about several paths (then see `paths`).
     pub path: Option<String>,
     /// 1-based line number, for URL lists.
     pub line: Option<u64>,
     /// What is wrong and what to do about it.
     pub message: String,
+    /// For one finding that stands for the same problem in several places (experiment rules:
+    /// twenty files of the wrong media are one finding): every path, sorted, and `path` is
+    /// `None`. Empty, and left out of the JSON, for every other finding.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
 }
 
 impl Issue {
@@ -143,6 +150,7 @@ impl Issue {
             path: path.into(),
             line: None,
             message: message.into(),
+            paths: Vec::new(),
         }
     }
 
@@ -154,6 +162,20 @@ impl Issue {
             path: path.into(),
             line: None,
             message: message.into(),
+            paths: Vec::new(),
+        }
+    }
+
+    /// A finding of one severity and code, with its severity given.
+    pub fn new(
+        severity: Severity,
+        code: Code,
+        path: impl Into<Option<String>>,
+        message: impl Into<String>,
+    ) -> Self {
+        Issue {
+            severity,
+            ..Issue::error(code, path, message)
         }
     }
 
@@ -245,6 +267,24 @@ impl Report {
     pub fn stimuli(&self) -> impl Iterator<Item = &Stimulus> {
         self.groups.iter().flat_map(|g| g.stimuli.iter())
     }
+
+    /// The folder (relative to the input) that holds the sources, when the dataset is wrapped
+    /// in one or more folders: the `wrapping-folder` finding's path.
+    pub fn dataset_root(&self) -> Option<&str> {
+        self.issues
+            .iter()
+            .find(|i| i.code == Code::WrappingFolder)
+            .and_then(|i| i.path.as_deref())
+    }
+
+    /// Where a stimulus is relative to the input, as findings name it: its dataset path,
+    /// under the wrapping folder if there is one.
+    pub fn input_path(&self, stimulus: &Stimulus) -> String {
+        match self.dataset_root() {
+            Some(root) => format!("{root}/{}", stimulus.path),
+            None => stimulus.path.clone(),
+        }
+    }
 }
 
 /// Sorts findings: dataset-wide ones first, then by path, line, severity, code and message.
@@ -301,12 +341,16 @@ codes! {
     UndecodableAudio = "undecodable-audio",
     /// The file is not a supported stimulus kind.
     UnsupportedFile = "unsupported-file",
+    /// Damage inside an audio stream with valid audio after it: frames were lost in the middle
+    /// (not cut short at the end).
+    CorruptAudio = "corrupt-audio",
     // --- layout ---
-    /// A file at the top level, outside any source folder.
+    /// A file at the top level, outside any source folder (not documentation: see
+    /// `LeftOutFile`).
     FileOutsideSource = "file-outside-source",
     /// A folder inside a source folder.
     NestedFolder = "nested-folder",
-    /// The whole dataset sits inside one extra folder (as Finder zips do).
+    /// The whole dataset sits inside one or more extra folders (as Finder zips do).
     WrappingFolder = "wrapping-folder",
     /// Two files of one source are the same condition (`x.wav` and `x.flac`).
     DuplicateCondition = "duplicate-condition",
@@ -330,7 +374,8 @@ codes! {
     // --- zip archives ---
     /// An entry name with `..`, an absolute path or a backslash.
     UnsafePath = "unsafe-path",
-    /// A non-ASCII entry name stored without the UTF-8 flag.
+    /// A non-ASCII zip entry name stored without the UTF-8 flag, or a file or folder name
+    /// that is not UTF-8 at all (shown with its other bytes as `\xNN`).
     NonUtf8Name = "non-utf8-name",
     /// The archive holds two entries with the same name.
     DuplicateEntry = "duplicate-entry",
@@ -359,6 +404,11 @@ codes! {
     EmptySource = "empty-source",
     /// A source lacks conditions that most other sources have.
     MissingConditions = "missing-conditions",
+    /// A condition that only one source of many has, where most conditions are shared.
+    LoneCondition = "lone-condition",
+    /// Documentation or stimpack's own output at the dataset root (`README*`, `*.pdf`,
+    /// `dataset.zip`, ...): left out of the dataset.
+    LeftOutFile = "left-out-file",
     /// Audio of one source with different sample rates.
     MixedSampleRates = "mixed-sample-rates",
     /// Audio of one source with different channel counts.

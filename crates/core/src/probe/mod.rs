@@ -600,8 +600,10 @@ fn with_trailing(mut probe: Probe, len: u64, trailing: Option<u64>, what: &str) 
 
 fn mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
     let (mut skipped, mut trailing) = (0, 0);
+    let mut corrupt = None;
     let result = mpa::probe_mpeg_audio(r, len).map(|info| {
         (skipped, trailing) = (info.skipped_bytes, info.trailing_junk_bytes);
+        corrupt = info.corrupt.clone();
         let name = match info.layer {
             1 => "mp1",
             2 => "mp2",
@@ -622,7 +624,14 @@ fn mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
         skipped -= trailing;
         probe = with_trailing(probe, len, Some(trailing), "audio frames");
     }
-    probe.findings.extend(skipped_warning(skipped));
+    match corrupt {
+        // The damaged run is what the error is about; no second finding for its bytes.
+        Some(why) => probe.findings.push(Finding::error(
+            Code::CorruptAudio,
+            format!("{why}. The file is damaged: export or copy it again"),
+        )),
+        None => probe.findings.extend(skipped_warning(skipped)),
+    }
     probe
 }
 

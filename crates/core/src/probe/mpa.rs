@@ -97,6 +97,10 @@ pub struct MpegAudioInfo {
     /// Set when the stream is incomplete: the last frame is cut short, or the Xing/VBRI header
     /// declares more frames than are present. The other fields still describe what is there.
     pub truncated: Option<String>,
+    /// Set instead of `truncated` when frames the header declares are missing but the stream
+    /// ends cleanly and a run of damaged bytes lies between frames: they were lost in the
+    /// middle, not cut off at the end.
+    pub corrupt: Option<String>,
 }
 
 /// What walking an ADTS AAC stream found.
@@ -465,6 +469,10 @@ struct Walk {
     skipped: u64,
     /// The part of `skipped` after the last frame.
     trailing: u64,
+    /// Bytes skipped in runs that valid frames follow (damage in the middle of the stream).
+    skipped_mid: u64,
+    /// Where the first such run starts.
+    first_bad: Option<u64>,
     truncated: Option<String>,
 }
 
@@ -481,6 +489,8 @@ fn walk<F: FrameHeader, R: Read + Seek>(
         audio_bytes: 0,
         skipped: 0,
         trailing: 0,
+        skipped_mid: 0,
+        first_bad: None,
         truncated: None,
     };
     while pos < w.end {
@@ -493,6 +503,8 @@ fn walk<F: FrameHeader, R: Read + Seek>(
                 match found {
                     Some((p, h)) => {
                         st.skipped += p - pos;
+                        st.skipped_mid += p - pos;
+                        st.first_bad.get_or_insert(pos);
                         pos = p;
                         h
                     }
@@ -809,6 +821,7 @@ pub fn probe_mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Result<MpegAudio
         Some(VbrHeaderKind::Vbri) => 1,
         _ => 0,
     };
+    let mut corrupt = None;
     if let (Some(n), Some(v)) = (header_frames, &vbr_header) {
         if st.frames + slack < n {
             let missing = format!(
@@ -816,10 +829,19 @@ pub fn probe_mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Result<MpegAudio
                 kind_name(v.kind),
                 st.frames
             );
-            truncated = Some(match truncated {
-                Some(t) => format!("{t}; {missing}"),
-                None => missing,
-            });
+            match (truncated.take(), st.first_bad) {
+                // The stream ends cleanly and valid frames follow a damaged run: the frames
+                // were lost there, in the middle.
+                (None, Some(at)) => {
+                    corrupt = Some(format!(
+                        "{} bytes from byte {at} on are not MPEG audio frames, with valid frames after them, and \
+                         {missing}: frames were lost in the middle of the stream, so the audio skips there",
+                        st.skipped_mid
+                    ))
+                }
+                (Some(t), _) => truncated = Some(format!("{t}; {missing}")),
+                (None, None) => truncated = Some(missing),
+            }
         }
     }
     let spf = reference.spf as u64;
@@ -857,6 +879,7 @@ pub fn probe_mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Result<MpegAudio
         skipped_bytes: st.skipped,
         trailing_junk_bytes: st.trailing,
         truncated,
+        corrupt,
     })
 }
 
@@ -1389,6 +1412,49 @@ mod tests {
         // ADTS cut inside the first frame
         let a = fixture("adts.aac");
         assert!(truncated_msg(adts(&a[..100])).starts_with("the first ADTS frame (at byte 0) needs"));
+    }
+
+    /// Regression (issue 9, item 7): damage in the middle of an MP3 (a run of bad bytes with
+    /// valid frames after it) was reported as truncation ("cut short").
+    #[test]
+    fn damage_in_the_middle_is_corrupt_not_truncated() {
+        let base = fixture("cbr_info.mp3");
+        const INFO: usize = 180;
+        let frame = |i: usize| FF_ID3 + INFO + i * 144;
+        // Frames 10 to 15 overwritten with zeros: 23 of the 29 declared frames remain.
+        let mut zeroed = base.clone();
+        zeroed[frame(10)..frame(16)].fill(0);
+        let i = mp(&zeroed).unwrap();
+        assert_eq!((i.frames, i.truncated.as_deref()), (23, None));
+        let why = i.corrupt.expect("corrupt");
+        assert!(
+            why.starts_with(&format!(
+                "864 bytes from byte {} on are not MPEG audio frames",
+                frame(10)
+            )),
+            "{why}"
+        );
+        assert!(
+            why.contains("the Info header declares 29 audio frames but only 23 are present"),
+            "{why}"
+        );
+        // Bytes lost in transfer: frame 10's header survives but its data is short.
+        let mut cut = base[..frame(10) + 50].to_vec();
+        cut.extend_from_slice(&base[frame(14)..]);
+        let i = mp(&cut).unwrap();
+        assert!(i.corrupt.is_some() && i.truncated.is_none(), "{i:?}");
+        // The boundary: the same damage and the end cut off too is truncation (what is missing
+        // cannot be told apart), with the damaged bytes still counted.
+        let i = mp(&zeroed[..zeroed.len() - 37]).unwrap();
+        assert!(i.corrupt.is_none() && i.truncated.is_some(), "{i:?}");
+        assert_eq!(i.skipped_bytes, 864);
+        // Junk inserted between frames loses nothing: not corrupt (a warning elsewhere).
+        let i = mp_file("garbage.mp3");
+        assert_eq!((i.corrupt, i.truncated), (None, None));
+        // Junk after the last frame is not damage in the middle.
+        let mut tail = base[..frame(29)].to_vec();
+        tail.extend_from_slice(&[0u8; 300]);
+        assert_eq!(mp(&tail).unwrap().corrupt, None);
     }
 
     #[test]

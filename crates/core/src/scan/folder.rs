@@ -1,15 +1,16 @@
-//! Scanning a folder tree. Symbolic links are followed only while they stay inside the root.
+//! Scanning a folder tree, at any depth: every file ends up an entry or a finding. Symbolic
+//! links are followed only while they stay inside the root.
 
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::path::{Component, Path};
 
 use walkdir::WalkDir;
 
 use super::{Entry, Origin, Scan};
 use crate::error::InputError;
+use crate::layout;
 use crate::report::{Code, InputKind, Issue};
-
-/// How deep to look: a wrapping folder, a source, a nested folder and its files.
-const MAX_DEPTH: usize = 4;
 
 /// Lists the files and folders of a dataset folder, sorted by path.
 pub fn scan(root: &Path) -> Result<Scan, InputError> {
@@ -20,9 +21,10 @@ pub fn scan(root: &Path) -> Result<Scan, InputError> {
     let mut entries = Vec::new();
     let mut folders = Vec::new();
     let mut issues = Vec::new();
+    // Files under a name that is not UTF-8, by the first such name on their path.
+    let mut non_utf8: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let walker = WalkDir::new(root)
         .min_depth(1)
-        .max_depth(MAX_DEPTH)
         .follow_links(true)
         .sort_by_file_name()
         .into_iter()
@@ -48,6 +50,17 @@ pub fn scan(root: &Path) -> Result<Scan, InputError> {
             }
         };
         let rel = relative(root, item.path());
+        // A name that is not UTF-8 cannot be written into the archive (zip names are UTF-8)
+        // nor shown by the platform; guessing its encoding would rename it behind the user's
+        // back. Junk is left out whatever its name.
+        if let Some(first) = first_non_utf8(root, item.path()) {
+            if layout::junk_reason(&rel).is_none() {
+                if !item.file_type().is_dir() {
+                    non_utf8.entry(first).or_default().push(rel);
+                }
+                continue;
+            }
+        }
         if item.file_type().is_dir() {
             folders.push(rel);
         } else if item.file_type().is_file() {
@@ -65,6 +78,9 @@ pub fn scan(root: &Path) -> Result<Scan, InputError> {
             ));
         }
     }
+    for (name, files) in non_utf8 {
+        issues.push(non_utf8_issue(name, &files));
+    }
     // Symlinks that escape the root were filtered out of the walk; report each of them.
     report_escaping_links(root, &canonical_root, &mut issues);
     Ok(Scan {
@@ -80,7 +96,6 @@ pub fn scan(root: &Path) -> Result<Scan, InputError> {
 fn report_escaping_links(root: &Path, canonical_root: &Path, issues: &mut Vec<Issue>) {
     let links = WalkDir::new(root)
         .min_depth(1)
-        .max_depth(MAX_DEPTH)
         .sort_by_file_name()
         .into_iter()
         .filter_map(Result::ok)
@@ -114,12 +129,138 @@ fn io_message(err: &walkdir::Error) -> String {
         .unwrap_or_else(|| err.to_string())
 }
 
-/// The path relative to the root, with `/` separators whatever the platform.
+/// The finding for the files under one name that is not UTF-8 (a file's, or a folder's).
+fn non_utf8_issue(name: String, files: &[String]) -> Issue {
+    let rename = "Rename it in UTF-8 (e.g. `convmv -f latin1 -t utf8 -r --notest`)";
+    let message = if files.len() == 1 && files[0] == name {
+        format!(
+            "the file name is not valid UTF-8 (the bytes that are not are shown as \\xNN): it cannot be written \
+             into the dataset's archive or shown by the platform, so the file is left out of the dataset. {rename}"
+        )
+    } else {
+        format!(
+            "the folder name is not valid UTF-8 (the bytes that are not are shown as \\xNN): the {n} file{s} in it \
+             cannot be written into the dataset's archive or shown by the platform, so they are left out of the \
+             dataset ({list}). {rename}",
+            n = files.len(),
+            s = if files.len() == 1 { "" } else { "s" },
+            list = layout::list_paths(files, 5),
+        )
+    };
+    Issue::error(Code::NonUtf8Name, name, message)
+}
+
+/// The path relative to the root, with `/` separators whatever the platform; bytes of a name
+/// that are not UTF-8 are shown as `\xNN`.
 pub(crate) fn relative(root: &Path, path: &Path) -> String {
-    let rel: PathBuf = path.strip_prefix(root).unwrap_or(path).to_path_buf();
-    let parts: Vec<String> = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let parts: Vec<String> = rel.components().map(|c| escape_name(c.as_os_str())).collect();
     parts.join("/")
+}
+
+/// The relative path up to and including its first name that is not UTF-8, if it has one.
+fn first_non_utf8(root: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let mut parts = Vec::new();
+    for c in rel.components() {
+        let name = c.as_os_str();
+        parts.push(escape_name(name));
+        if matches!(c, Component::Normal(_)) && name.to_str().is_none() {
+            return Some(parts.join("/"));
+        }
+    }
+    None
+}
+
+/// A file name as text: valid UTF-8 as it is, every other byte as `\xNN`.
+#[cfg(unix)]
+pub(crate) fn escape_name(name: &OsStr) -> String {
+    use std::fmt::Write;
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = String::new();
+    for chunk in name.as_bytes().utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
+}
+
+/// A file name as text: valid UTF-16 as it is, unpaired surrogates as `\u{XXXX}`.
+#[cfg(windows)]
+pub(crate) fn escape_name(name: &OsStr) -> String {
+    use std::os::windows::ffi::OsStrExt;
+    char::decode_utf16(name.encode_wide())
+        .map(|c| match c {
+            Ok(c) => c.to_string(),
+            Err(e) => format!("\\u{{{:04x}}}", e.unpaired_surrogate()),
+        })
+        .collect()
+}
+
+/// A file name as text (platforms without a way to see the raw name: lossy).
+#[cfg(not(any(unix, windows)))]
+pub(crate) fn escape_name(name: &OsStr) -> String {
+    name.to_string_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_is_scanned_at_any_depth() {
+        let tmp = tempfile::tempdir().unwrap();
+        let deep = tmp.path().join("s1/a/b/c/d/e/f/g/h/i/j");
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(deep.join("x.wav"), b"x").unwrap();
+        std::fs::write(tmp.path().join("s1/y.wav"), b"y").unwrap();
+        let scan = scan(tmp.path()).unwrap();
+        let paths: Vec<&str> = scan.entries.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["s1/a/b/c/d/e/f/g/h/i/j/x.wav", "s1/y.wav"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_show_their_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        assert_eq!(escape_name(OsStr::from_bytes(b"caf\xe9.wav")), "caf\\xe9.wav");
+        assert_eq!(escape_name(OsStr::from_bytes(b"\xff\xfe")), "\\xff\\xfe");
+        assert_eq!(escape_name(OsStr::from_bytes("café".as_bytes())), "café");
+        // Valid UTF-8 after an invalid byte is kept as text.
+        assert_eq!(escape_name(OsStr::from_bytes(b"\xc3\xa9\xe9\xc3\xa9")), "é\\xe9é");
+
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        std::fs::create_dir_all(root.join("s1")).unwrap();
+        std::fs::write(root.join("s1/ok.wav"), b"x").unwrap();
+        std::fs::write(root.join("s1").join(OsStr::from_bytes(b"n\xe9.wav")), b"x").unwrap();
+        let bad = root.join(OsStr::from_bytes(b"s\xff"));
+        std::fs::create_dir_all(bad.join("sub")).unwrap();
+        std::fs::write(bad.join("sub/a.wav"), b"x").unwrap();
+        let scan = scan(root).unwrap();
+        let paths: Vec<&str> = scan.entries.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["s1/ok.wav"]);
+        assert_eq!(scan.folders, ["s1"]);
+        let found: Vec<(Code, Option<&str>)> =
+            scan.issues.iter().map(|i| (i.code, i.path.as_deref())).collect();
+        assert_eq!(
+            found,
+            [
+                (Code::NonUtf8Name, Some("s1/n\\xe9.wav")),
+                (Code::NonUtf8Name, Some("s\\xff")),
+            ]
+        );
+        assert!(
+            scan.issues[1].message.contains("the 1 file in it"),
+            "{}",
+            scan.issues[1].message
+        );
+        assert!(
+            scan.issues[1].message.contains("s\\xff/sub/a.wav"),
+            "{}",
+            scan.issues[1].message
+        );
+    }
 }

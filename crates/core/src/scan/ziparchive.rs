@@ -12,7 +12,7 @@ use zip::{CompressionMethod, ZipArchive};
 
 use super::{Entry, Origin, Scan};
 use crate::error::InputError;
-use crate::report::{Code, InputKind, Issue, Severity};
+use crate::report::{Code, InputKind, Issue};
 
 /// General-purpose flag bit 11: the name is UTF-8.
 const FLAG_UTF8: u16 = 1 << 11;
@@ -698,13 +698,11 @@ pub fn scan(path: &Path) -> Result<Scan, InputError> {
             } else {
                 "is not UTF-8 (it was read as CP437); the platform may show it garbled"
             };
-            issues.push(Issue {
-                severity: Severity::Error,
-                code: Code::NonUtf8Name,
-                path: Some(name.clone()),
-                line: None,
-                message: format!("the entry name {how}. `stimpack pack` writes the names as flagged UTF-8"),
-            });
+            issues.push(Issue::error(
+                Code::NonUtf8Name,
+                name.clone(),
+                format!("the entry name {how}. `stimpack pack` fixes this: it writes the name as shown, flagged UTF-8"),
+            ));
         }
         if let Some(why) = unsafe_name(&name) {
             issues.push(Issue::error(
