@@ -130,7 +130,7 @@ mod tests {
 
     #[test]
     fn stdin_past_the_limit_is_refused_with_a_message() {
-        let data = vec![b'#'; 101];
+        let data = [b'#'; 101];
         let err = read_stdin(&mut &data[..], 100).unwrap_err();
         assert!(err.contains("longer than"), "{err}");
         assert_eq!(read_stdin(&mut &data[..100], 100).unwrap().len(), 100);

@@ -78,8 +78,17 @@ pub enum Command {
     Formats(FormatsArgs),
     /// Print a shell completion script on stdout (see the README for where to put it).
     Completions(CompletionsArgs),
-    /// Print the man page (roff) on stdout: `stimpack man > stimpack.1`.
-    Man,
+    /// Print a man page (roff) on stdout: `stimpack man > stimpack.1`, `stimpack man check >
+    /// stimpack-check.1`.
+    Man(ManArgs),
+}
+
+/// Arguments of `stimpack man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (stimpack-SUBCOMMAND(1)); without it, stimpack(1).
+    #[arg(value_name = "SUBCOMMAND")]
+    pub subcommand: Option<String>,
 }
 
 /// Arguments of `stimpack formats`.

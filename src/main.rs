@@ -43,11 +43,17 @@ impl From<Exit> for ExitCode {
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // The message quotes what was typed: escape it like every other message.
+            for line in e.render().to_string().lines() {
+                say!("{line}");
+            }
+            return Exit::Usage.into();
+        }
         Err(e) => {
-            let code = if e.use_stderr() { Exit::Usage } else { Exit::Ok };
             // Help and version go to stdout, which may be a pipe that closes early.
             let _ = e.print();
-            return code.into();
+            return Exit::Ok.into();
         }
     };
     let verbosity = cli.verbosity();
@@ -59,7 +65,7 @@ fn main() -> ExitCode {
         Command::Datasets(args) => upload::datasets(args, verbosity),
         Command::Formats(args) => formats::run(args),
         Command::Completions(args) => completions(args.shell),
-        Command::Man => man(),
+        Command::Man(args) => man(args.subcommand.as_deref()),
     };
     match result {
         Ok(exit) => exit.into(),
@@ -77,9 +83,28 @@ fn completions(shell: clap_complete::Shell) -> io::Result<Exit> {
     Ok(Exit::Ok)
 }
 
-fn man() -> io::Result<Exit> {
+fn man(subcommand: Option<&str>) -> io::Result<Exit> {
+    let mut command = Cli::command();
+    command.build();
+    let page = match subcommand {
+        None => command,
+        Some(name) => match command.find_subcommand(name) {
+            Some(sub) => {
+                let title = format!("stimpack-{name}");
+                sub.clone().display_name(title)
+            }
+            None => {
+                let names: Vec<&str> = command.get_subcommands().map(|c| c.get_name()).collect();
+                say!(
+                    "stimpack: no subcommand '{name}'; man pages exist for: {}",
+                    names.join(", ")
+                );
+                return Ok(Exit::Usage);
+            }
+        },
+    };
     let mut out = term::stdout();
-    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    clap_mangen::Man::new(page).render(&mut out)?;
     out.flush()?;
     Ok(Exit::Ok)
 }

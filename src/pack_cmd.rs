@@ -75,6 +75,12 @@ pub fn options(args: &PackArgs) -> Result<PackOptions, stimpack_core::PackError>
 /// Whatever happens to stdout and stderr (a pipe closed early), the work is finished and the
 /// exit code is the verdict: the writers stop writing quietly instead of failing.
 pub fn run(args: &PackArgs, verbosity: Verbosity) -> io::Result<Exit> {
+    if args.input.as_os_str() == crate::check_cmd::STDIN {
+        say!(
+            "stimpack: pack reads files, not stdin: save the URL list as a .txt file (its path goes in the manifest) and pack that"
+        );
+        return Ok(Exit::Usage);
+    }
     let opts = match options(args) {
         Ok(o) => o,
         Err(e) => {

@@ -163,6 +163,12 @@ fn file_stem(name: &str) -> String {
 
 /// Runs `stimpack upload`.
 pub fn upload(args: &UploadArgs, verbosity: Verbosity) -> io::Result<Exit> {
+    if args.input.as_os_str() == crate::check_cmd::STDIN {
+        return fail(
+            "upload reads files, not stdin: save the URL list as a .txt file and upload that",
+            Exit::Usage,
+        );
+    }
     let client = match args.platform.client() {
         Ok(c) => c,
         Err(ConfigError(m)) => return fail(m, Exit::Usage),

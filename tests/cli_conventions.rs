@@ -157,6 +157,9 @@ fn a_url_list_on_stdin_is_checked_with_dash() {
     let out = stimpack().args(["check", "-", "-"]).output().unwrap();
     assert_exit(&out, 2);
     assert!(text(&out.stderr).contains("only once"));
+    let out = stimpack().args(["pack", "-", "-o", "x.txt"]).output().unwrap();
+    assert_exit(&out, 2);
+    assert!(text(&out.stderr).contains("not stdin"), "{}", text(&out.stderr));
 }
 
 // ---- item 11: -q, -v ----
@@ -438,6 +441,14 @@ fn completions_and_man_page_are_generated() {
     let page = text(&out.stdout);
     assert!(page.starts_with(".ie") || page.contains(".TH stimpack"), "{page}");
     assert!(page.contains("check"), "{page}");
+    let out = stimpack().args(["man", "check"]).output().unwrap();
+    assert_exit(&out, 0);
+    let page = text(&out.stdout);
+    assert!(page.contains(".TH stimpack-check 1"), "{page}");
+    assert!(page.contains("\\-\\-threads"), "{page}");
+    let out = stimpack().args(["man", "nope"]).output().unwrap();
+    assert_exit(&out, 2);
+    assert!(text(&out.stderr).contains("man pages exist for: check, pack"));
 }
 
 // ---- item 15: help text, formats, version ----
