@@ -54,12 +54,13 @@ pub const EXIT_CODES: &str = "Exit codes:
   0  no errors (warnings allowed unless --strict)
   1  the dataset has errors (nothing was written or uploaded), or the platform rejected it
   2  the input could not be read, the arguments or configuration are wrong
-  3  the platform or the network failed (key refused, time-out, retries exhausted)";
+  3  the platform or the network failed (key refused, time-out, retries exhausted)
+With several inputs, the worst. The same when stdout is a pipe that closes early.";
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check a dataset folder, zip archive or .txt URL list, and report everything wrong with it.
+    /// Check dataset folders, zip archives or .txt URL lists, and report everything wrong with them.
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
     /// Check, then write a clean, reproducible dataset.zip (or cleaned URL list) and its manifest.
