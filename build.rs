@@ -19,6 +19,19 @@ fn main() {
         .ok()
         .filter(|c| !c.is_empty())
         .or_else(|| {
+            // Only this package's own checkout counts: a source tarball unpacked inside some
+            // other repository must not take that repository's commit.
+            let top = git(&["rev-parse", "--show-toplevel"])?;
+            let here = std::env::var("CARGO_MANIFEST_DIR").ok()?;
+            let same = |a: &str, b: &str| {
+                std::fs::canonicalize(a)
+                    .ok()
+                    .zip(std::fs::canonicalize(b).ok())
+                    .is_some_and(|(a, b)| a == b)
+            };
+            if !same(&top, &here) {
+                return None;
+            }
             let hash = git(&["rev-parse", "--short=12", "HEAD"])?;
             // Rebuild when HEAD moves: HEAD itself, and the branch it points at.
             if let Some(head) = git(&["rev-parse", "--path-format=absolute", "--git-path", "HEAD"]) {

@@ -43,8 +43,13 @@ impl Style {
         let columns = std::env::var("COLUMNS")
             .ok()
             .and_then(|c| c.parse::<usize>().ok());
+        let size = if on_stderr {
+            terminal_size::terminal_size_of(io::stderr())
+        } else {
+            terminal_size::terminal_size_of(io::stdout())
+        };
         let terminal = if tty {
-            terminal_size::terminal_size().map(|(w, _)| usize::from(w.0))
+            size.map(|(w, _)| usize::from(w.0))
         } else {
             None
         };

@@ -36,8 +36,9 @@ fn needs_escape(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
-            // Arabic letter mark, LRM/RLM, embeddings and overrides, isolates.
-            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+            // Arabic letter mark, LRM/RLM, line and paragraph separators (some terminals break
+            // the line there), embeddings and overrides, isolates.
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
         )
 }
 
@@ -120,6 +121,7 @@ mod tests {
         assert_eq!(escape("\u{9b}31m"), "\\u{9b}31m");
         assert_eq!(escape("evil\u{202e}vaw.exe"), "evil\\u{202e}vaw.exe");
         assert_eq!(escape("\u{2066}x\u{2069}"), "\\u{2066}x\\u{2069}");
+        assert_eq!(escape("a\u{2028}b"), "a\\u{2028}b");
     }
 
     #[test]
