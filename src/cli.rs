@@ -79,8 +79,7 @@ pub enum Command {
     Formats(FormatsArgs),
     /// Print a shell completion script on stdout (see the README for where to put it).
     Completions(CompletionsArgs),
-    /// Print a man page (roff) on stdout: `stimpack man > stimpack.1`, `stimpack man check >
-    /// stimpack-check.1`.
+    /// Print the man page (roff) of stimpack, or of one subcommand, on stdout.
     Man(ManArgs),
 }
 
