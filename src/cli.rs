@@ -116,7 +116,7 @@ pub const DATASETS_HELP: &str = "Configuration:
 Exit codes:
   0  the list was printed (an empty project prints only the header)
   2  the arguments or configuration are wrong (no key, no project, bad URL)
-  3  the platform or the network failed (key refused, project unknown, retries exhausted)";
+  3  the platform or the network failed (key refused, an error answer, retries exhausted)";
 
 /// Configuration and exit codes of the platform commands, shown in `--help`.
 pub const UPLOAD_HELP: &str = "Configuration:
