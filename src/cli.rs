@@ -2,16 +2,51 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use stimpack_core::{CheckOptions, DEFAULT_REFERENCE, ExperimentType};
 
 /// Validate and package media datasets for subjective-evaluation platforms.
 #[derive(Debug, Parser)]
-#[command(name = "stimpack", version, about, after_help = EXIT_CODES)]
+#[command(
+    name = "stimpack",
+    version = crate::version::SHORT,
+    long_version = crate::version::LONG,
+    about,
+    after_help = EXIT_CODES
+)]
 pub struct Cli {
+    /// Print only the verdict and the errors (no warnings, grid, progress or retry lines).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also say what is being done and how long it took, on stderr.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How much to say on the terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    /// `-q`: the verdict and errors only.
+    Quiet,
+    /// The default.
+    Normal,
+    /// `-v`: also what is done and how long it took.
+    Verbose,
+}
+
+impl Cli {
+    /// The verbosity the flags ask for.
+    pub fn verbosity(&self) -> Verbosity {
+        match (self.quiet, self.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (false, true) => Verbosity::Verbose,
+            (false, false) => Verbosity::Normal,
+        }
+    }
 }
 
 /// Exit codes, shown in `--help`.
@@ -19,12 +54,13 @@ pub const EXIT_CODES: &str = "Exit codes:
   0  no errors (warnings allowed unless --strict)
   1  the dataset has errors (nothing was written or uploaded), or the platform rejected it
   2  the input could not be read, the arguments or configuration are wrong
-  3  the platform or the network failed (key refused, time-out, retries exhausted)";
+  3  the platform or the network failed (key refused, time-out, retries exhausted)
+With several inputs, the worst. The same when stdout is a pipe that closes early.";
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check a dataset folder, zip archive or .txt URL list, and report everything wrong with it.
+    /// Check dataset folders, zip archives or .txt URL lists, and report everything wrong with them.
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
     /// Check, then write a clean, reproducible dataset.zip (or cleaned URL list) and its manifest.
@@ -37,9 +73,50 @@ pub enum Command {
     #[command(after_help = UPLOAD_HELP)]
     Status(StatusArgs),
     /// List the project's Mabyduck datasets.
-    #[command(after_help = UPLOAD_HELP)]
+    #[command(after_help = DATASETS_HELP)]
     Datasets(DatasetsArgs),
+    /// List every container format, codec and file extension stimpack reads.
+    Formats(FormatsArgs),
+    /// Print a shell completion script on stdout (see the README for where to put it).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) of stimpack, or of one subcommand, on stdout.
+    Man(ManArgs),
 }
+
+/// Arguments of `stimpack man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (stimpack-SUBCOMMAND(1)); without it, stimpack(1).
+    #[arg(value_name = "SUBCOMMAND")]
+    pub subcommand: Option<String>,
+}
+
+/// Arguments of `stimpack formats`.
+#[derive(Debug, Args)]
+pub struct FormatsArgs {
+    /// Print the tables as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `stimpack completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to write completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Configuration and exit codes of `stimpack datasets`, shown in `--help`.
+pub const DATASETS_HELP: &str = "Configuration:
+  MABYDUCK_API_KEY   the project's API key (or --api-key-file PATH)
+  MABYDUCK_PROJECT   the project id (or --project ID)
+  MABYDUCK_API_URL   the API base URL (or --api-url URL; default https://api.mabyduck.com)
+
+Exit codes:
+  0  the list was printed (an empty project prints only the header)
+  2  the arguments or configuration are wrong (no key, no project, bad URL)
+  3  the platform or the network failed (key refused, an error answer, retries exhausted)";
 
 /// Configuration and exit codes of the platform commands, shown in `--help`.
 pub const UPLOAD_HELP: &str = "Configuration:
@@ -49,7 +126,8 @@ pub const UPLOAD_HELP: &str = "Configuration:
 
 Exit codes:
   0  done
-  1  the dataset has errors, processing failed, or the platform's stimuli differ from ours
+  1  the dataset has errors, processing failed, the platform's stimuli differ from ours,
+     or (status) no dataset has that id in the project
   2  the input could not be read, the arguments or configuration are wrong
   3  the platform or the network failed (key refused, time-out, retries exhausted)";
 
@@ -73,7 +151,19 @@ pub struct PackArgs {
     #[command(flatten)]
     pub rules: RuleArgs,
     #[command(flatten)]
-    pub output_format: OutputArgs,
+    pub output_format: PackOutputArgs,
+}
+
+/// Flags that choose how `pack` shows its results.
+#[derive(Debug, Args)]
+pub struct PackOutputArgs {
+    /// Print the manifest as JSON on stdout when the archive is written (the check report
+    /// when it is refused); the readable report then stays off stderr.
+    #[arg(long)]
+    pub json: bool,
+    /// When to use colour in the readable report (on stderr).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 /// Arguments of `stimpack upload`.
@@ -131,8 +221,13 @@ pub struct DatasetsArgs {
 /// Arguments of `stimpack check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// A folder (one sub-folder per source), a .zip archive, or a .txt file with one URL per line.
-    pub input: PathBuf,
+    /// Folders (one sub-folder per source), .zip archives, or .txt files with one URL per
+    /// line; `-` reads a URL list from stdin. Several inputs get one report each.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Also list every stimulus with its format, duration, rate and size (like `ls -l`).
+    #[arg(short, long)]
+    pub long: bool,
     #[command(flatten)]
     pub rules: RuleArgs,
     #[command(flatten)]
@@ -143,7 +238,7 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 pub struct RuleArgs {
     /// Apply the rules of this Mabyduck experiment type.
-    #[arg(long, value_name = "TYPE", value_parser = parse_experiment)]
+    #[arg(long, value_name = "TYPE", value_parser = experiment_parser())]
     pub experiment: Option<ExperimentType>,
     /// File name (without extension) of each source's reference.
     #[arg(long, value_name = "NAME", default_value = DEFAULT_REFERENCE)]
@@ -158,15 +253,17 @@ pub struct RuleArgs {
     /// Also decode every audio file completely, to prove its audio stream is intact (slower).
     #[arg(long)]
     pub decode: bool,
-    /// Probing threads (default: one per core); with 1, `pack` also reads with one thread.
-    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    /// Probing threads: 0 (the default) is one per core; at most 256. With 1, `pack` also
+    /// reads its sources with one thread.
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 0, value_parser = parse_threads)]
     pub threads: usize,
 }
 
 /// Flags that choose how results are shown.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Print the report as one JSON document on stdout (and nothing else there).
+    /// Print the report as one JSON document on stdout (and nothing else there); with several
+    /// inputs, one report per line (JSON Lines).
     #[arg(long)]
     pub json: bool,
     /// When to use colour in the readable report.
@@ -185,9 +282,32 @@ pub enum ColorChoice {
     Never,
 }
 
-fn parse_experiment(s: &str) -> Result<ExperimentType, String> {
-    s.parse()
-        .map_err(|e: stimpack_core::options::UnknownExperiment| e.to_string())
+/// Accepts the platform's experiment types, and lists them in `--help`.
+fn experiment_parser() -> impl TypedValueParser<Value = ExperimentType> {
+    PossibleValuesParser::new(ExperimentType::ALL.iter().map(|t| t.as_str()))
+        .try_map(|s| s.parse::<ExperimentType>())
+}
+
+/// The most probing threads `--threads` accepts. More threads than cores only add memory
+/// (each holds a read buffer) and contention: probing is short reads of headers.
+pub const MAX_THREADS: usize = 256;
+
+fn parse_threads(s: &str) -> Result<usize, String> {
+    let n: usize = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of threads; give 0 (one per core) to {MAX_THREADS}"))?;
+    if n > MAX_THREADS {
+        return Err(format!(
+            "{n} threads is more than the {MAX_THREADS} allowed; use 0 for one per core ({} here)",
+            cores()
+        ));
+    }
+    Ok(n)
+}
+
+/// The cores this process may use.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 impl RuleArgs {

@@ -1,22 +1,28 @@
 //! `stimpack`: the command-line tool. Flags are parsed in `cli`, reports are drawn in `render`,
-//! `pack_cmd` and `upload` run those commands; everything else lives in the libraries
+//! `check_cmd`, `pack_cmd` and `upload` run those commands; `term` keeps the terminal safe
+//! (escaped names, quiet broken pipes). Everything else lives in the libraries
 //! `stimpack-core` (check, pack) and `stimpack-client` (the platform's API).
 
+mod check_cmd;
 mod cli;
+mod formats;
 mod pack_cmd;
 mod platform;
 mod render;
+mod term;
 mod upload;
+mod version;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
-use cli::{CheckArgs, Cli, Command};
+use cli::{Cli, Command};
 
-/// The process exit status, as documented in `--help`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The process exit status, as documented in `--help`. Ordered by severity: with several
+/// inputs the run exits with the worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Exit {
     /// No errors.
     Ok = 0,
@@ -37,47 +43,68 @@ impl From<Exit> for ExitCode {
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // The message quotes what was typed: escape it like every other message.
+            for line in e.render().to_string().lines() {
+                say!("{line}");
+            }
+            return Exit::Usage.into();
+        }
         Err(e) => {
-            let code = if e.use_stderr() { Exit::Usage } else { Exit::Ok };
+            // Help and version go to stdout, which may be a pipe that closes early.
             let _ = e.print();
-            return code.into();
+            return Exit::Ok.into();
         }
     };
-    let result = match cli.command {
-        Command::Check(args) => check(&args),
-        Command::Pack(args) => pack_cmd::run(&args),
-        Command::Upload(args) => upload::upload(&args),
-        Command::Status(args) => upload::status(&args),
-        Command::Datasets(args) => upload::datasets(&args),
+    let verbosity = cli.verbosity();
+    let result = match &cli.command {
+        Command::Check(args) => check_cmd::run(args, verbosity),
+        Command::Pack(args) => pack_cmd::run(args, verbosity),
+        Command::Upload(args) => upload::upload(args, verbosity),
+        Command::Status(args) => upload::status(args, verbosity),
+        Command::Datasets(args) => upload::datasets(args, verbosity),
+        Command::Formats(args) => formats::run(args),
+        Command::Completions(args) => completions(args.shell),
+        Command::Man(args) => man(args.subcommand.as_deref()),
     };
     match result {
         Ok(exit) => exit.into(),
-        // A closed pipe (`stimpack check x | head`) is not a failure.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Exit::Ok.into(),
         Err(e) => {
-            eprintln!("stimpack: {e}");
+            say!("stimpack: {e}");
             Exit::Usage.into()
         }
     }
 }
 
-fn check(args: &CheckArgs) -> io::Result<Exit> {
-    let opts = args.rules.to_options();
-    let report = match stimpack_core::check(&args.input, &opts) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("stimpack: {e}");
-            return Ok(Exit::Usage);
-        }
-    };
-    let mut out = io::stdout().lock();
-    if args.output.json {
-        serde_json::to_writer_pretty(&mut out, &report).map_err(io::Error::from)?;
-        writeln!(out)?;
-    } else {
-        let style = render::Style::new(args.output.color, false);
-        render::report(&mut out, &report, &style)?;
-    }
+fn completions(shell: clap_complete::Shell) -> io::Result<Exit> {
+    let mut out = term::stdout();
+    clap_complete::generate(shell, &mut Cli::command(), "stimpack", &mut out);
     out.flush()?;
-    Ok(if report.ok { Exit::Ok } else { Exit::Findings })
+    Ok(Exit::Ok)
+}
+
+fn man(subcommand: Option<&str>) -> io::Result<Exit> {
+    let mut command = Cli::command();
+    command.build();
+    let page = match subcommand {
+        None => command,
+        Some(name) => match command.find_subcommand(name) {
+            Some(sub) => {
+                let title = format!("stimpack-{name}");
+                sub.clone().display_name(title)
+            }
+            None => {
+                let names: Vec<&str> = command.get_subcommands().map(|c| c.get_name()).collect();
+                say!(
+                    "stimpack: no subcommand '{name}'; man pages exist for: {}",
+                    names.join(", ")
+                );
+                return Ok(Exit::Usage);
+            }
+        },
+    };
+    let mut out = term::stdout();
+    clap_mangen::Man::new(page).render(&mut out)?;
+    out.flush()?;
+    Ok(Exit::Ok)
 }

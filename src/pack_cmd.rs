@@ -4,48 +4,57 @@
 
 use std::io::{self, IsTerminal, Write};
 use std::sync::Mutex;
+use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use stimpack_core::pack::source_date_epoch;
 use stimpack_core::{PackOptions, PackOutcome, PackProgress};
 
 use crate::Exit;
-use crate::cli::PackArgs;
+use crate::cli::{PackArgs, Verbosity};
 use crate::render;
+use crate::say;
+use crate::term;
 
-/// A byte progress bar on stderr, only when stderr is a terminal.
-struct Bar(Mutex<Option<ProgressBar>>);
+/// A byte progress bar on stderr, only when stderr is a terminal (and not with `-q`).
+struct Bar {
+    bar: Mutex<Option<ProgressBar>>,
+    show: bool,
+}
 
 impl Bar {
-    fn new() -> Self {
-        Bar(Mutex::new(None))
+    fn new(show: bool) -> Self {
+        Bar {
+            bar: Mutex::new(None),
+            show,
+        }
     }
 }
 
 impl PackProgress for Bar {
     fn on_start(&self, total_bytes: u64, _entries: usize) {
-        if io::stderr().is_terminal() {
+        if self.show && io::stderr().is_terminal() {
             let bar = ProgressBar::new(total_bytes);
             bar.set_style(
                 ProgressStyle::with_template(
-                    "packing {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                    "packing {bar:30} {decimal_bytes}/{decimal_total_bytes} {decimal_bytes_per_sec} eta {eta}",
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
-            if let Ok(mut slot) = self.0.lock() {
+            if let Ok(mut slot) = self.bar.lock() {
                 *slot = Some(bar);
             }
         }
     }
 
     fn on_bytes(&self, n: u64) {
-        if let Some(bar) = self.0.lock().ok().and_then(|b| b.clone()) {
+        if let Some(bar) = self.bar.lock().ok().and_then(|b| b.clone()) {
             bar.inc(n);
         }
     }
 
     fn on_finish(&self) {
-        if let Some(bar) = self.0.lock().ok().and_then(|mut b| b.take()) {
+        if let Some(bar) = self.bar.lock().ok().and_then(|mut b| b.take()) {
             bar.finish_and_clear();
         }
     }
@@ -62,29 +71,43 @@ pub fn options(args: &PackArgs) -> Result<PackOptions, stimpack_core::PackError>
 }
 
 /// Runs `stimpack pack`.
-pub fn run(args: &PackArgs) -> io::Result<Exit> {
+///
+/// Whatever happens to stdout and stderr (a pipe closed early), the work is finished and the
+/// exit code is the verdict: the writers stop writing quietly instead of failing.
+pub fn run(args: &PackArgs, verbosity: Verbosity) -> io::Result<Exit> {
+    if args.input.as_os_str() == crate::check_cmd::STDIN {
+        say!(
+            "stimpack: pack reads files, not stdin: save the URL list as a .txt file (its path goes in the manifest) and pack that"
+        );
+        return Ok(Exit::Usage);
+    }
     let opts = match options(args) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("stimpack: {e}");
+            say!("stimpack: {e}");
             return Ok(Exit::Usage);
         }
     };
-    let bar = Bar::new();
+    let started = Instant::now();
+    if verbosity == Verbosity::Verbose {
+        say!("packing {} into {}", args.input.display(), args.output.display());
+    }
+    let bar = Bar::new(verbosity != Verbosity::Quiet);
     let outcome = stimpack_core::pack(&args.input, &opts, &bar);
     bar.on_finish();
-    let style = render::Style::new(args.output_format.color, true);
-    let mut err = io::stderr().lock();
-    let mut out = io::stdout().lock();
+    let style = render::Style::new(args.output_format.color, true).with_verbosity(verbosity);
+    let mut err = term::stderr();
+    let mut out = term::stdout();
     match outcome {
         Err(e) => {
-            writeln!(err, "stimpack: {e}")?;
+            writeln!(err, "stimpack: {}", term::escape(&e.to_string()))?;
             Ok(Exit::Usage)
         }
         Ok(PackOutcome::Refused(report)) => {
             if args.output_format.json {
                 serde_json::to_writer_pretty(&mut out, &report).map_err(io::Error::from)?;
                 writeln!(out)?;
+                out.flush()?;
             } else {
                 render::report(&mut err, &report, &style)?;
             }
@@ -102,18 +125,22 @@ pub fn run(args: &PackArgs) -> io::Result<Exit> {
         }) => {
             if args.output_format.json {
                 out.write_all(&manifest.to_json())?;
-            } else {
+            } else if verbosity != Verbosity::Quiet {
                 render::report(&mut err, &report, &style)?;
             }
             let sha = manifest.archive.sha256.get(..12).unwrap_or_default();
-            writeln!(
-                err,
-                "wrote {} ({} bytes, sha256 {sha}...) and {}",
+            let wrote = format!(
+                "wrote {} ({}, {} bytes, sha256 {sha}...) and {}",
                 archive_path.display(),
+                render::human_bytes(manifest.archive.bytes),
                 manifest.archive.bytes,
                 manifest_path.display()
-            )?;
+            );
+            writeln!(err, "{}", term::escape(&wrote))?;
             out.flush()?;
+            if verbosity == Verbosity::Verbose {
+                writeln!(err, "packed in {:.2} s", started.elapsed().as_secs_f64())?;
+            }
             Ok(Exit::Ok)
         }
     }

@@ -12,7 +12,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use stimpack_client::mabyduck::PollOptions;
 use stimpack_client::{
     API_KEY_ENV, ApiKey, Client, ClientError, ClientOptions, DEFAULT_API_URL, DatasetStatus, Reporter,
+    RetryEvent,
 };
+
+use crate::cli::Verbosity;
+use crate::term;
 
 /// Environment variable naming the project.
 pub const PROJECT_ENV: &str = "MABYDUCK_PROJECT";
@@ -116,29 +120,37 @@ impl PlatformArgs {
     }
 }
 
-/// Shows upload progress and processing status on stderr: a bar and a spinner on a
-/// terminal, one line per event otherwise. Stdout stays free for results.
+/// Shows upload progress, retries and processing status on stderr: a bar and a spinner on
+/// a terminal, one line per event otherwise; nothing with `-q`. Stdout stays free for
+/// results.
 pub struct Progress {
     bar: Mutex<Option<ProgressBar>>,
     terminal: bool,
+    quiet: bool,
     last_status: Mutex<Option<DatasetStatus>>,
 }
 
 impl Progress {
     /// A reporter for this process's stderr.
-    pub fn new() -> Self {
+    pub fn new(verbosity: Verbosity) -> Self {
+        let quiet = verbosity == Verbosity::Quiet;
         Progress {
             bar: Mutex::new(None),
-            terminal: io::stderr().is_terminal(),
+            terminal: !quiet && io::stderr().is_terminal(),
+            quiet,
             last_status: Mutex::new(None),
         }
     }
 
     fn line(&self, text: &str) {
+        if self.quiet {
+            return;
+        }
+        let text = term::escape(text);
         match self.bar.lock().ok().and_then(|b| b.clone()) {
             Some(bar) => bar.println(text),
             None => {
-                let _ = writeln!(io::stderr(), "{text}");
+                let _ = writeln!(term::stderr(), "{text}");
             }
         }
     }
@@ -160,7 +172,7 @@ impl Reporter for Progress {
             let bar = ProgressBar::new(total_bytes);
             bar.set_style(
                 ProgressStyle::with_template(
-                    "uploading {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                    "uploading {bar:30} {decimal_bytes}/{decimal_total_bytes} {decimal_bytes_per_sec} eta {eta}",
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
@@ -170,7 +182,10 @@ impl Reporter for Progress {
                 }
             }
         } else {
-            self.line(&format!("uploading {total_bytes} bytes"));
+            self.line(&format!(
+                "uploading {} ({total_bytes} bytes)",
+                crate::render::human_bytes(total_bytes)
+            ));
         }
     }
 
@@ -185,11 +200,8 @@ impl Reporter for Progress {
         self.line("upload complete");
     }
 
-    fn on_retry(&self, attempt: u32, wait: Duration, reason: &str) {
-        self.line(&format!(
-            "attempt {attempt} failed ({reason}); retrying in {:.1} s",
-            wait.as_secs_f64()
-        ));
+    fn on_retry(&self, retry: &RetryEvent) {
+        self.line(&retry.to_string());
     }
 
     fn on_status(&self, status: &DatasetStatus) {

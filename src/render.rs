@@ -1,18 +1,30 @@
 //! The readable report: findings grouped by file, a sources x conditions grid when it fits
-//! the terminal, and a summary line. Colour only on a terminal, and never with NO_COLOR.
+//! the terminal, with `--long` every stimulus's readings, and a summary line. Colour only on
+//! a terminal, and never with NO_COLOR. Every name and message is escaped (`term::escape`)
+//! so a file name cannot drive the terminal. Sizes are decimal (kB, MB: powers of 1000)
+//! everywhere, as in the progress bars.
 
 use std::collections::BTreeMap;
 use std::io::{self, IsTerminal, Write};
 
-use stimpack_core::{Issue, Report, Role, Severity};
+use stimpack_core::{InputKind, Issue, Report, Role, Severity, Stimulus};
 
-use crate::cli::ColorChoice;
+use crate::cli::{ColorChoice, Verbosity};
+use crate::term::escape;
 
-/// Colours on or off.
+/// How to draw: colour, width, how much to say.
 pub struct Style {
     color: bool,
+    /// The width the grid must fit in.
     width: usize,
+    /// Wrap messages at this width: on a terminal, or when COLUMNS is set.
+    wrap: Option<usize>,
+    verbosity: Verbosity,
+    long: bool,
 }
+
+/// The narrowest width messages are wrapped to; narrower terminals get long lines.
+const MIN_WRAP: usize = 40;
 
 impl Style {
     /// Resolves `--color` against the terminal and `NO_COLOR`, for output on stdout
@@ -28,11 +40,43 @@ impl Style {
             ColorChoice::Never => false,
             ColorChoice::Auto => tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         };
-        let width = terminal_size::terminal_size()
-            .map(|(w, _)| usize::from(w.0))
-            .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
-            .unwrap_or(100);
-        Style { color, width }
+        let columns = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse::<usize>().ok());
+        let size = if on_stderr {
+            terminal_size::terminal_size_of(io::stderr())
+        } else {
+            terminal_size::terminal_size_of(io::stdout())
+        };
+        let terminal = if tty {
+            size.map(|(w, _)| usize::from(w.0))
+        } else {
+            None
+        };
+        let width = terminal.or(columns).unwrap_or(100);
+        Style {
+            color,
+            width,
+            wrap: terminal.or(columns).map(|w| w.max(MIN_WRAP)),
+            verbosity: Verbosity::Normal,
+            long: false,
+        }
+    }
+
+    /// Says less (`-q`) or more (`-v`).
+    pub fn with_verbosity(mut self, verbosity: Verbosity) -> Self {
+        self.verbosity = verbosity;
+        self
+    }
+
+    /// Lists every stimulus's readings (`--long`).
+    pub fn with_long(mut self, long: bool) -> Self {
+        self.long = long;
+        self
+    }
+
+    fn quiet(&self) -> bool {
+        self.verbosity == Verbosity::Quiet
     }
 
     fn paint(&self, code: &str, text: &str) -> String {
@@ -51,22 +95,39 @@ impl Style {
     }
 }
 
+/// How an input is named on the terminal: `-` is stdin.
+fn input_name(report: &Report) -> String {
+    if report.input == crate::check_cmd::STDIN {
+        "stdin".to_string()
+    } else {
+        escape(&report.input).into_owned()
+    }
+}
+
 /// Writes the readable report.
 pub fn report(out: &mut impl Write, report: &Report, style: &Style) -> io::Result<()> {
     let kind = match report.input_kind {
-        stimpack_core::InputKind::Folder => "folder",
-        stimpack_core::InputKind::Zip => "zip archive",
-        stimpack_core::InputKind::UrlList => "URL list",
+        InputKind::Folder => "folder",
+        InputKind::Zip => "zip archive",
+        InputKind::UrlList => "URL list",
     };
-    writeln!(out, "{} ({kind})", style.paint("1", &report.input))?;
+    writeln!(out, "{} ({kind})", style.paint("1", &input_name(report)))?;
     findings(out, report, style)?;
-    grid(out, report, style)?;
+    if style.long {
+        long_listing(out, report, style)?;
+    }
+    if !style.quiet() {
+        grid(out, report, style)?;
+    }
     summary(out, report, style)
 }
 
 fn findings(out: &mut impl Write, report: &Report, style: &Style) -> io::Result<()> {
     let mut by_place: BTreeMap<(Option<&str>, Option<u64>), Vec<&Issue>> = BTreeMap::new();
     for issue in &report.issues {
+        if style.quiet() && issue.severity != Severity::Error {
+            continue;
+        }
         by_place
             .entry((issue.path.as_deref(), issue.line))
             .or_default()
@@ -74,30 +135,136 @@ fn findings(out: &mut impl Write, report: &Report, style: &Style) -> io::Result<
     }
     for ((path, line), issues) in by_place {
         writeln!(out)?;
-        let place = match (path, line) {
+        let place = match (path.map(escape), line) {
             (Some(p), Some(l)) => format!("line {l}: {p}"),
             (None, Some(l)) => format!("line {l}"),
-            (Some(p), None) => p.to_string(),
+            (Some(p), None) => p.into_owned(),
             (None, None) => "(dataset)".to_string(),
         };
         writeln!(out, "{}", style.paint("1", &place))?;
         for issue in issues {
-            writeln!(
-                out,
-                "  {}[{}] {}",
-                style.severity(issue.severity),
-                issue.code.as_str(),
-                issue.message
-            )?;
+            let severity = match issue.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            };
+            let head = format!("  {severity}[{}] ", issue.code.as_str());
+            let lines = wrap(&escape(&issue.message), head.chars().count(), 4, style.wrap);
+            for (n, line) in lines.iter().enumerate() {
+                if n == 0 {
+                    writeln!(
+                        out,
+                        "  {}[{}] {line}",
+                        style.severity(issue.severity),
+                        issue.code.as_str()
+                    )?;
+                } else {
+                    writeln!(out, "    {line}")?;
+                }
+            }
         }
     }
     Ok(())
 }
 
-/// A sources x conditions table, when it fits the terminal.
+/// Splits `text` into lines at spaces so that the first fits in `width - first_indent`
+/// and the others in `width - indent`. A word longer than a line stays whole. No width:
+/// one line.
+fn wrap(text: &str, first_indent: usize, indent: usize, width: Option<usize>) -> Vec<String> {
+    let Some(width) = width else {
+        return vec![text.to_string()];
+    };
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut room = width.saturating_sub(first_indent).max(1);
+    for word in text.split(' ') {
+        let len = line.chars().count();
+        let wlen = word.chars().count();
+        if len > 0 && len + 1 + wlen > room {
+            lines.push(std::mem::take(&mut line));
+            room = width.saturating_sub(indent).max(1);
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
+}
+
+/// With `--long`: one line per stimulus with what it holds, like `ls -l`.
+fn long_listing(out: &mut impl Write, report: &Report, style: &Style) -> io::Result<()> {
+    let rows: Vec<[String; 5]> = report.stimuli().map(long_row).collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut widths = [0usize; 5];
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "{}", style.paint("1", "stimuli"))?;
+    for [path, codec, duration, detail, size] in &rows {
+        let line = format!(
+            "  {path:<w0$}  {codec:<w1$}  {duration:>w2$}  {detail:<w3$}  {size:>w4$}",
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3],
+            w4 = widths[4],
+        );
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+fn long_row(s: &Stimulus) -> [String; 5] {
+    let codec = match &s.codec {
+        Some(c) if *c != s.format => format!("{}/{c}", s.format),
+        _ => s.format.clone(),
+    };
+    let duration = s
+        .duration_s
+        .map(|d| format!("{d:.2} s"))
+        .unwrap_or_else(|| "-".into());
+    let mut detail = Vec::new();
+    if let Some(rate) = s.sample_rate {
+        detail.push(format!("{rate} Hz"));
+    }
+    if let Some(ch) = s.channels {
+        detail.push(format!("{ch} ch"));
+    }
+    if let (Some(w), Some(h)) = (s.width, s.height) {
+        detail.push(format!("{w}x{h}"));
+    }
+    if let Some(fps) = s.fps {
+        detail.push(format!("{fps:.2} fps"));
+    }
+    let size = s.bytes.map(human_bytes).unwrap_or_else(|| "-".into());
+    [
+        escape(&s.path).into_owned(),
+        escape(&codec).into_owned(),
+        duration,
+        detail.join(", "),
+        size,
+    ]
+}
+
+/// A sources x conditions table, when it fits the terminal; a note saying why when not.
 fn grid(out: &mut impl Write, report: &Report, style: &Style) -> io::Result<()> {
     const MAX_ROWS: usize = 40;
-    if report.groups.is_empty() || report.groups.len() > MAX_ROWS {
+    if report.groups.is_empty() {
+        return Ok(());
+    }
+    if report.groups.len() > MAX_ROWS {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "(no sources x conditions grid: {} sources are more than the {MAX_ROWS} it shows; --long lists every stimulus)",
+            report.groups.len()
+        )?;
         return Ok(());
     }
     // Columns: references first, then anchors, then the other conditions by name.
@@ -111,16 +278,19 @@ fn grid(out: &mut impl Write, report: &Report, style: &Style) -> io::Result<()> 
         columns.insert((rank, s.condition.as_str()), ());
     }
     let columns: Vec<&str> = columns.keys().map(|(_, c)| *c).collect();
-    let first = report
-        .groups
-        .iter()
-        .map(|g| g.id.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(6);
-    let widths: Vec<usize> = columns.iter().map(|c| c.chars().count().max(3)).collect();
+    let labels: Vec<String> = columns.iter().map(|c| escape(c).into_owned()).collect();
+    let ids: Vec<String> = report.groups.iter().map(|g| escape(&g.id).into_owned()).collect();
+    let first = ids.iter().map(|id| id.chars().count()).max().unwrap_or(0).max(6);
+    let widths: Vec<usize> = labels.iter().map(|c| c.chars().count().max(3)).collect();
     let total = first + widths.iter().map(|w| w + 2).sum::<usize>();
     if total > style.width {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "(no sources x conditions grid: its {} columns need {total} characters, the terminal has {}; --long lists every stimulus)",
+            columns.len(),
+            style.width
+        )?;
         return Ok(());
     }
     // Findings name paths relative to the input (under a wrapping folder); grouped ones list them.
@@ -133,12 +303,12 @@ fn grid(out: &mut impl Write, report: &Report, style: &Style) -> io::Result<()> 
     });
     writeln!(out)?;
     write!(out, "{:first$}", "source")?;
-    for (c, w) in columns.iter().zip(&widths) {
+    for (c, w) in labels.iter().zip(&widths) {
         write!(out, "  {c:>w$}")?;
     }
     writeln!(out)?;
-    for g in &report.groups {
-        write!(out, "{:first$}", g.id)?;
+    for (g, id) in report.groups.iter().zip(&ids) {
+        write!(out, "{id:first$}")?;
         for (c, w) in columns.iter().zip(&widths) {
             let cell = match g.stimuli.iter().find(|s| s.condition == *c) {
                 None => style.paint("2", &format!("{:>w$}", "-")),
@@ -158,7 +328,11 @@ fn grid(out: &mut impl Write, report: &Report, style: &Style) -> io::Result<()> 
 fn summary(out: &mut impl Write, report: &Report, style: &Style) -> io::Result<()> {
     let s = &report.summary;
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    let size = human_bytes(s.bytes);
+    let size = if s.bytes > 0 {
+        format!(", {}", human_bytes(s.bytes))
+    } else {
+        String::new()
+    };
     let media = if s.duration_s > 0.0 {
         format!(", {:.1} s of media", s.duration_s)
     } else {
@@ -184,16 +358,37 @@ fn summary(out: &mut impl Write, report: &Report, style: &Style) -> io::Result<(
     )
 }
 
-fn human_bytes(bytes: u64) -> String {
-    if bytes == 0 {
-        return String::new();
-    }
-    let units = ["B", "KB", "MB", "GB", "TB"];
+/// A size in decimal units (1 kB = 1000 bytes), as indicatif's `decimal_bytes` shows it.
+pub fn human_bytes(bytes: u64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB"];
     let mut value = bytes as f64;
     let mut unit = 0;
     while value >= 1000.0 && unit + 1 < units.len() {
         value /= 1000.0;
         unit += 1;
     }
-    format!(", {value:.1} {}", units[unit])
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", units[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wraps_at_spaces_and_keeps_long_words_whole() {
+        let lines = wrap("aaa bbb ccc dddddddddddd e", 2, 4, Some(12));
+        assert_eq!(lines, ["aaa bbb", "ccc", "dddddddddddd", "e"]);
+        assert_eq!(wrap("a b", 0, 0, None), ["a b"]);
+    }
+
+    #[test]
+    fn sizes_are_decimal() {
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(1_073_099), "1.1 MB");
+        assert_eq!(human_bytes(1500), "1.5 kB");
+    }
 }

@@ -4,20 +4,113 @@
 //! or JSON), progress and explanations to stderr.
 
 use std::io::{self, Write};
+use std::time::Instant;
 
+use serde::Serialize;
 use stimpack_client::mabyduck::validate_name;
-use stimpack_client::{ClientError, ExpectedStimulus, UploadRequest};
+use stimpack_client::{
+    ClientError, DatasetDetail, DatasetStatus, DatasetSummary, ExpectedStimulus, UploadOutcome, UploadRequest,
+};
 use stimpack_core::{InputKind, PackOptions, PackOutcome, Report, pack::source_date_epoch};
 
 use crate::Exit;
-use crate::cli::{ColorChoice, DatasetsArgs, StatusArgs, UploadArgs};
+use crate::cli::{ColorChoice, DatasetsArgs, StatusArgs, UploadArgs, Verbosity};
 use crate::platform::{ConfigError, Progress, explain};
 use crate::render;
+use crate::say;
+use crate::term::{self, escape};
+
+/// `upload --json`: what was uploaded, in the words of the check report and the manifest.
+#[derive(Serialize)]
+struct UploadView<'a> {
+    id: &'a str,
+    name: &'a str,
+    filename: &'a str,
+    bytes: u64,
+    status: &'a DatasetStatus,
+    stimuli: Option<usize>,
+    verified: bool,
+}
+
+impl<'a> From<&'a UploadOutcome> for UploadView<'a> {
+    fn from(o: &'a UploadOutcome) -> Self {
+        UploadView {
+            id: &o.dataset_id,
+            name: &o.name,
+            filename: &o.filename,
+            bytes: o.bytes,
+            status: &o.status,
+            stimuli: o.stimuli,
+            verified: o.verified,
+        }
+    }
+}
+
+/// `status --json`: the dataset, its stimuli named `path` and `group` as in the report.
+#[derive(Serialize)]
+struct DatasetView<'a> {
+    id: &'a str,
+    name: Option<&'a str>,
+    status: Option<&'a DatasetStatus>,
+    error: Option<&'a str>,
+    stimuli: Vec<StimulusView<'a>>,
+}
+
+#[derive(Serialize)]
+struct StimulusView<'a> {
+    path: &'a str,
+    group: &'a str,
+}
+
+impl<'a> From<&'a DatasetDetail> for DatasetView<'a> {
+    fn from(d: &'a DatasetDetail) -> Self {
+        DatasetView {
+            id: &d.id,
+            name: d.name.as_deref(),
+            status: d.status.as_ref(),
+            error: d.error.as_deref(),
+            stimuli: d
+                .stimuli
+                .iter()
+                .map(|s| StimulusView {
+                    path: &s.filepath,
+                    group: &s.group_id,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One entry of `datasets --json`; `created` as in the manifest.
+#[derive(Serialize)]
+struct SummaryView<'a> {
+    id: &'a str,
+    name: &'a str,
+    status: &'a DatasetStatus,
+    created: Option<&'a str>,
+    last_used: Option<&'a str>,
+    deleted: bool,
+}
+
+impl<'a> From<&'a DatasetSummary> for SummaryView<'a> {
+    fn from(d: &'a DatasetSummary) -> Self {
+        SummaryView {
+            id: &d.id,
+            name: &d.name,
+            status: &d.status,
+            created: d.date_created.as_deref(),
+            last_used: d.date_last_used.as_deref(),
+            deleted: d.is_deleted,
+        }
+    }
+}
 
 /// The exit code a client failure stands for.
 fn exit_for(e: &ClientError) -> Exit {
     match e {
-        ClientError::ProcessingFailed { .. } | ClientError::StimuliMismatch { .. } => Exit::Findings,
+        ClientError::ProcessingFailed { .. }
+        | ClientError::StimuliMismatch { .. }
+        | ClientError::DatasetNotFound { .. } => Exit::Findings,
         ClientError::InvalidApiKey { .. }
         | ClientError::InvalidProjectId { .. }
         | ClientError::InvalidName { .. }
@@ -29,14 +122,23 @@ fn exit_for(e: &ClientError) -> Exit {
 }
 
 fn fail(message: impl std::fmt::Display, exit: Exit) -> io::Result<Exit> {
-    eprintln!("stimpack: {message}");
+    say!("stimpack: {message}");
     Ok(exit)
 }
 
-fn refused(report: &Report, hint: &str) -> io::Result<Exit> {
-    let style = render::Style::new(ColorChoice::Auto, true);
-    render::report(&mut io::stderr().lock(), report, &style)?;
-    eprintln!("nothing uploaded: {hint}");
+/// A dataset with errors: the report on stderr (and with `--json` on stdout too, as `pack
+/// --json` does), and nothing sent.
+fn refused(report: &Report, hint: &str, args: &UploadArgs, verbosity: Verbosity) -> io::Result<Exit> {
+    if args.json {
+        let mut out = term::stdout();
+        serde_json::to_writer_pretty(&mut out, report).map_err(io::Error::from)?;
+        writeln!(out)?;
+        out.flush()?;
+    } else {
+        let style = render::Style::new(ColorChoice::Auto, true).with_verbosity(verbosity);
+        render::report(&mut term::stderr(), report, &style)?;
+    }
+    say!("nothing uploaded: {hint}");
     Ok(Exit::Findings)
 }
 
@@ -60,7 +162,13 @@ fn file_stem(name: &str) -> String {
 }
 
 /// Runs `stimpack upload`.
-pub fn upload(args: &UploadArgs) -> io::Result<Exit> {
+pub fn upload(args: &UploadArgs, verbosity: Verbosity) -> io::Result<Exit> {
+    if args.input.as_os_str() == crate::check_cmd::STDIN {
+        return fail(
+            "upload reads files, not stdin: save the URL list as a .txt file and upload that",
+            Exit::Usage,
+        );
+    }
     let client = match args.platform.client() {
         Ok(c) => c,
         Err(ConfigError(m)) => return fail(m, Exit::Usage),
@@ -88,7 +196,7 @@ pub fn upload(args: &UploadArgs) -> io::Result<Exit> {
                  fix the rest at the source",
                 args.input.display()
             );
-            return refused(&report, &hint);
+            return refused(&report, &hint, args, verbosity);
         }
         let stimuli = expected(report.stimuli().map(|s| (s.path.as_str(), s.group.as_str())));
         (args.input.clone(), stimuli, report)
@@ -112,7 +220,12 @@ pub fn upload(args: &UploadArgs) -> io::Result<Exit> {
         match stimpack_core::pack(&args.input, &opts, &stimpack_core::NoProgress) {
             Err(e) => return fail(e, Exit::Usage),
             Ok(PackOutcome::Refused(report)) => {
-                return refused(&report, "fix the errors above, then upload again");
+                return refused(
+                    &report,
+                    "fix the errors above, then upload again",
+                    args,
+                    verbosity,
+                );
             }
             Ok(PackOutcome::Written {
                 report,
@@ -129,13 +242,12 @@ pub fn upload(args: &UploadArgs) -> io::Result<Exit> {
             }
         }
     };
-    if report.summary.warnings > 0 {
-        eprintln!(
-            "{} warning(s); see `stimpack check {}`",
-            report.summary.warnings,
-            args.input.display()
-        );
+    // The warnings accepted, shown as `pack` shows them (the full report, on stderr).
+    if report.summary.warnings > 0 && verbosity != Verbosity::Quiet {
+        let style = render::Style::new(ColorChoice::Auto, true).with_verbosity(verbosity);
+        render::report(&mut term::stderr(), &report, &style)?;
     }
+    let started = Instant::now();
     let request = UploadRequest {
         name: args.name.clone(),
         file_path: file,
@@ -144,24 +256,26 @@ pub fn upload(args: &UploadArgs) -> io::Result<Exit> {
         poll: args.wait.poll(),
         ..UploadRequest::default()
     };
-    let progress = Progress::new();
+    let progress = Progress::new(verbosity);
     let result = client.upload_and_wait(&request, &progress);
     drop(progress);
     match result {
         Ok(outcome) => {
-            let mut out = io::stdout().lock();
+            let mut out = term::stdout();
             if args.json {
-                serde_json::to_writer_pretty(&mut out, &outcome).map_err(io::Error::from)?;
+                serde_json::to_writer_pretty(&mut out, &UploadView::from(&outcome))
+                    .map_err(io::Error::from)?;
                 writeln!(out)?;
             } else {
-                writeln!(out, "{}", outcome.dataset_id)?;
+                writeln!(out, "{}", escape(&outcome.dataset_id))?;
             }
+            out.flush()?;
             let verified = if outcome.verified {
                 ", stimuli verified"
             } else {
                 ""
             };
-            eprintln!(
+            say!(
                 "dataset {} '{}' is {} ({} stimuli in {} sources{verified})",
                 outcome.dataset_id,
                 outcome.name,
@@ -170,7 +284,10 @@ pub fn upload(args: &UploadArgs) -> io::Result<Exit> {
                 report.summary.groups
             );
             if let Some(kept) = &args.keep {
-                eprintln!("the uploaded file is kept at {}", kept.display());
+                say!("the uploaded file is kept at {}", kept.display());
+            }
+            if verbosity == Verbosity::Verbose {
+                say!("uploaded in {:.1} s", started.elapsed().as_secs_f64());
             }
             Ok(Exit::Ok)
         }
@@ -185,12 +302,12 @@ fn expected<'a>(stimuli: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<Expect
 }
 
 /// Runs `stimpack status`.
-pub fn status(args: &StatusArgs) -> io::Result<Exit> {
+pub fn status(args: &StatusArgs, verbosity: Verbosity) -> io::Result<Exit> {
     let client = match args.platform.client() {
         Ok(c) => c,
         Err(ConfigError(m)) => return fail(m, Exit::Usage),
     };
-    let progress = Progress::new();
+    let progress = Progress::new(verbosity);
     let result = if args.wait {
         client.wait_for_dataset(&args.id, &args.timeout.poll(), &progress)
     } else {
@@ -201,9 +318,9 @@ pub fn status(args: &StatusArgs) -> io::Result<Exit> {
         Ok(d) => d,
         Err(e) => return fail(explain(&e), exit_for(&e)),
     };
-    let mut out = io::stdout().lock();
+    let mut out = term::stdout();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &detail).map_err(io::Error::from)?;
+        serde_json::to_writer_pretty(&mut out, &DatasetView::from(&detail)).map_err(io::Error::from)?;
         writeln!(out)?;
     } else {
         let status = detail
@@ -211,11 +328,17 @@ pub fn status(args: &StatusArgs) -> io::Result<Exit> {
             .as_ref()
             .map(|s| s.to_string())
             .unwrap_or_else(|| "unknown".into());
-        writeln!(out, "{} {status} ({} stimuli)", detail.id, detail.stimuli.len())?;
+        writeln!(
+            out,
+            "{} {status} ({} stimuli)",
+            escape(&detail.id),
+            detail.stimuli.len()
+        )?;
         if let Some(error) = &detail.error {
-            writeln!(out, "error: {error}")?;
+            writeln!(out, "error: {}", escape(error))?;
         }
     }
+    out.flush()?;
     Ok(match detail.status {
         Some(stimpack_client::DatasetStatus::Error) => Exit::Findings,
         _ => Exit::Ok,
@@ -223,32 +346,47 @@ pub fn status(args: &StatusArgs) -> io::Result<Exit> {
 }
 
 /// Runs `stimpack datasets`.
-pub fn datasets(args: &DatasetsArgs) -> io::Result<Exit> {
+pub fn datasets(args: &DatasetsArgs, verbosity: Verbosity) -> io::Result<Exit> {
     let client = match args.platform.client() {
         Ok(c) => c,
         Err(ConfigError(m)) => return fail(m, Exit::Usage),
     };
-    let list = match client.list_datasets(&stimpack_client::NoopReporter) {
+    let progress = Progress::new(verbosity);
+    let list = match client.list_datasets(&progress) {
         Ok(l) => l,
         Err(e) => return fail(explain(&e), exit_for(&e)),
     };
-    let mut out = io::stdout().lock();
+    drop(progress);
+    let mut out = term::stdout();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &list).map_err(io::Error::from)?;
+        let views: Vec<SummaryView> = list.iter().map(SummaryView::from).collect();
+        serde_json::to_writer_pretty(&mut out, &views).map_err(io::Error::from)?;
         writeln!(out)?;
+        out.flush()?;
         return Ok(Exit::Ok);
     }
-    let width = list.iter().map(|d| d.id.len()).max().unwrap_or(2).max(2);
+    let rows: Vec<[String; 4]> = list
+        .iter()
+        .filter(|d| !d.is_deleted)
+        .map(|d| {
+            [
+                escape(&d.id).into_owned(),
+                d.status.to_string(),
+                escape(d.date_created.as_deref().unwrap_or("-")).into_owned(),
+                escape(&d.name).into_owned(),
+            ]
+        })
+        .collect();
+    let width = rows
+        .iter()
+        .map(|r| r[0].chars().count())
+        .max()
+        .unwrap_or(2)
+        .max(2);
     writeln!(out, "{:width$}  {:10}  {:25}  name", "id", "status", "created")?;
-    for d in list.iter().filter(|d| !d.is_deleted) {
-        let created = d.date_created.as_deref().unwrap_or("-");
-        writeln!(
-            out,
-            "{:width$}  {:10}  {created:25}  {}",
-            d.id,
-            d.status.to_string(),
-            d.name
-        )?;
+    for [id, status, created, name] in &rows {
+        writeln!(out, "{id:width$}  {status:10}  {created:25}  {name}")?;
     }
+    out.flush()?;
     Ok(Exit::Ok)
 }

@@ -97,6 +97,17 @@ pub enum ClientError {
         detail: String,
     },
 
+    /// The dataset API answered 404 for a dataset id: the project has no such dataset.
+    #[error(
+        "no dataset with id `{dataset_id}` in project {project_id}. Check the id (`stimpack datasets` lists the project's datasets) and MABYDUCK_PROJECT"
+    )]
+    DatasetNotFound {
+        /// The id as given.
+        dataset_id: String,
+        /// The project asked.
+        project_id: String,
+    },
+
     /// The server answered with an error status that retrying will not fix.
     #[error(
         "{url} answered HTTP {status}{}: {detail}. Check the request (name, filename, project id); the message above is the server's",
@@ -210,6 +221,7 @@ impl ClientError {
             | Self::RetriesExhausted { dataset_id, .. }
             | Self::InvalidResponse { dataset_id, .. } => dataset_id.as_deref(),
             Self::UploadUrlRefused { dataset_id, .. }
+            | Self::DatasetNotFound { dataset_id, .. }
             | Self::ProcessingFailed { dataset_id, .. }
             | Self::PollTimeout { dataset_id, .. }
             | Self::StimuliMismatch { dataset_id, .. } => Some(dataset_id),

@@ -22,6 +22,6 @@ pub use mabyduck::{
     DatasetStatus, DatasetSummary, ExpectedStimulus, PollOptions, Regrouped, StatusResponse, Stimulus,
     StimulusMismatch, UploadOutcome, UploadRequest, verify_stimuli,
 };
-pub use reporter::{NoopReporter, Reporter};
+pub use reporter::{NoopReporter, Reporter, RetryEvent};
 pub use retry::RetryPolicy;
 pub use secret::{ApiKey, RedactedUrl, SecretUrl};

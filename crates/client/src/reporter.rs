@@ -28,9 +28,10 @@ pub trait Reporter {
     /// The platform accepted the whole file.
     fn on_upload_complete(&self) {}
 
-    /// Attempt number `attempt` (1-based) failed for `reason`; the next one starts after `wait`.
-    fn on_retry(&self, attempt: u32, wait: Duration, reason: &str) {
-        let _ = (attempt, wait, reason);
+    /// A request failed in a way worth retrying; the next attempt starts after `retry.wait`.
+    /// A front end shows one line per call ("HTTP 503, retrying in 2.3 s (attempt 2 of 6)").
+    fn on_retry(&self, retry: &RetryEvent) {
+        let _ = retry;
     }
 
     /// A status poll answered `status`.
@@ -39,8 +40,52 @@ pub trait Reporter {
     }
 }
 
+/// One retry of a request, as told to [`Reporter::on_retry`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryEvent {
+    /// The attempt about to be made (1-based; the first retry is attempt 2).
+    pub next_attempt: u32,
+    /// Attempts in all, the first one included.
+    pub max_attempts: u32,
+    /// How long until the next attempt.
+    pub wait: Duration,
+    /// Why the last attempt failed ("HTTP 503", "connection reset", ...), without secrets.
+    pub reason: String,
+}
+
+impl std::fmt::Display for RetryEvent {
+    /// `HTTP 503, retrying in 2.3 s (attempt 2 of 6)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}, retrying in {:.1} s (attempt {} of {})",
+            self.reason,
+            self.wait.as_secs_f64(),
+            self.next_attempt,
+            self.max_attempts
+        )
+    }
+}
+
 /// A [`Reporter`] that ignores everything.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NoopReporter;
 
 impl Reporter for NoopReporter {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_retry_reads_as_one_line() {
+        let retry = RetryEvent {
+            next_attempt: 2,
+            max_attempts: 6,
+            wait: Duration::from_millis(2300),
+            reason: "HTTP 503".into(),
+        };
+        assert_eq!(retry.to_string(), "HTTP 503, retrying in 2.3 s (attempt 2 of 6)");
+    }
+}

@@ -354,8 +354,8 @@ fn other_4xx_is_not_retried() {
         .dataset_detail("no-such-dataset", &recorder)
         .unwrap_err();
     assert!(
-        matches!(&error, ClientError::Http { status: 404, detail, .. } if detail.contains("Not found")),
-        "{error:?}"
+        matches!(&error, ClientError::DatasetNotFound { project_id, .. } if project_id == PROJECT),
+        "a 404 for a dataset id says the project has no such dataset: {error:?}"
     );
     assert_eq!(error.dataset_id(), Some("no-such-dataset"));
     assert_eq!(server.requests().len(), 1);

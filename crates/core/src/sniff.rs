@@ -37,6 +37,91 @@ pub enum Container {
 }
 
 impl Container {
+    /// Every container, in the order `stimpack formats` lists them.
+    pub const ALL: &'static [Container] = &[
+        Container::Wav,
+        Container::Aiff,
+        Container::Flac,
+        Container::MpegAudio,
+        Container::Adts,
+        Container::Ogg,
+        Container::IsoBmff,
+        Container::Matroska,
+        Container::Png,
+        Container::Jpeg,
+        Container::Gif,
+        Container::Bmp,
+        Container::WebP,
+        Container::Tiff,
+    ];
+
+    /// The codec names the probers report for this container (ffprobe's names), as shown by
+    /// `stimpack formats`; `*` stands for a bit depth and byte order (`pcm_s*` is
+    /// `pcm_s16le`, `pcm_s24be`, ...). Matroska is recognised but not measured.
+    pub fn codecs(self) -> &'static [&'static str] {
+        match self {
+            Container::Wav => &[
+                "pcm_u8",
+                "pcm_s*",
+                "pcm_f*",
+                "pcm_alaw",
+                "pcm_mulaw",
+                "adpcm_ima_wav",
+                "adpcm_ms",
+                "adpcm_g726",
+                "mp2",
+                "mp3",
+            ],
+            Container::Aiff => &[
+                "pcm_s*",
+                "pcm_u8",
+                "pcm_f*",
+                "pcm_alaw",
+                "pcm_mulaw",
+                "adpcm_ima_qt",
+            ],
+            Container::Flac => &["flac"],
+            Container::MpegAudio => &["mp3", "mp2", "mp1"],
+            Container::Adts => &["aac"],
+            Container::Ogg => &["vorbis", "opus", "flac", "speex"],
+            Container::IsoBmff => &[
+                "aac",
+                "mp3",
+                "alac",
+                "flac",
+                "opus",
+                "vorbis",
+                "ac3",
+                "eac3",
+                "ac4",
+                "dts",
+                "amr_nb",
+                "amr_wb",
+                "mpegh_3d_audio",
+                "pcm_*",
+                "h264",
+                "hevc",
+                "vvc",
+                "av1",
+                "vp8",
+                "vp9",
+                "mpeg4",
+                "mpeg2video",
+                "mpeg1video",
+                "mjpeg",
+                "h263",
+                "prores",
+            ],
+            Container::Matroska => &[],
+            Container::Png => &["png"],
+            Container::Jpeg => &["jpeg"],
+            Container::Gif => &["gif"],
+            Container::Bmp => &["bmp"],
+            Container::WebP => &["webp"],
+            Container::Tiff => &["tiff"],
+        }
+    }
+
     /// Lower-case name used in messages.
     pub fn name(self) -> &'static str {
         match self {

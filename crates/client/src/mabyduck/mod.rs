@@ -27,7 +27,7 @@ pub use types::{
 pub use verify::{ExpectedStimulus, Regrouped, StimulusMismatch, verify_stimuli};
 
 use crate::error::ClientError;
-use crate::reporter::Reporter;
+use crate::reporter::{Reporter, RetryEvent};
 use crate::retry::{RetryPolicy, parse_retry_after};
 use crate::secret::{ApiKey, RedactedUrl, Scrubber};
 
@@ -255,7 +255,7 @@ impl Client {
     }
 
     fn dataset_url(&self, dataset_id: &str) -> String {
-        format!("{}{dataset_id}/", self.datasets_url())
+        format!("{}{}/", self.datasets_url(), path_segment(dataset_id))
     }
 
     /// `POST /projects/{project}/datasets/`: a new draft dataset with its upload URL.
@@ -303,7 +303,8 @@ impl Client {
         Ok(url.to_owned())
     }
 
-    /// `GET /projects/{project}/datasets/{id}/`: the dataset with its stimuli.
+    /// `GET /projects/{project}/datasets/{id}/`: the dataset with its stimuli. A 404 is
+    /// [`ClientError::DatasetNotFound`].
     pub fn dataset_detail(
         &self,
         dataset_id: &str,
@@ -311,6 +312,13 @@ impl Client {
     ) -> Result<DatasetDetail, ClientError> {
         let url = self.dataset_url(dataset_id);
         self.api_json(&url, None, Some(dataset_id), reporter)
+            .map_err(|e| match e {
+                ClientError::Http { status: 404, .. } => ClientError::DatasetNotFound {
+                    dataset_id: dataset_id.to_owned(),
+                    project_id: self.project_id.clone(),
+                },
+                other => other,
+            })
     }
 
     /// `GET /projects/{project}/datasets/`: every dataset of the project.
@@ -401,7 +409,12 @@ impl Client {
                         });
                     }
                     let wait = policy.wait(number, retry_after);
-                    reporter.on_retry(number, wait, &reason);
+                    reporter.on_retry(&RetryEvent {
+                        next_attempt: number + 1,
+                        max_attempts,
+                        wait,
+                        reason,
+                    });
                     thread::sleep(wait);
                     number += 1;
                 }
@@ -475,6 +488,21 @@ impl Client {
     }
 }
 
+/// `text` as one URL path segment: ASCII letters, digits, `-`, `_` and `~` kept, every other
+/// byte percent-encoded (dots too, so `..` cannot climb), so an id typed by a user cannot
+/// reach another endpoint.
+fn path_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn file_name_of(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -495,10 +523,8 @@ pub(crate) fn status_failure<T>(
     dataset_id: &Option<String>,
 ) -> Attempt<T> {
     if status == 408 || status == 429 || (500..600).contains(&status) {
-        let reason = match retry_after {
-            Some(wait) => format!("HTTP {status} (server asked to wait {}s)", wait.as_secs()),
-            None => format!("HTTP {status}"),
-        };
+        // The wait (the server's Retry-After, when given) is told with the retry itself.
+        let reason = format!("HTTP {status}");
         return Attempt::Retry { reason, retry_after };
     }
     Attempt::Fail(ClientError::Http {
@@ -587,6 +613,12 @@ mod tests {
         let client = Client::new(key, "p1", options).unwrap();
         assert_eq!(client.base_url(), "https://api.example.com");
         assert!(!format!("{client:?}").contains("\"k\""));
+    }
+
+    #[test]
+    fn dataset_ids_stay_one_path_segment() {
+        assert_eq!(path_segment("ab12-_~"), "ab12-_~");
+        assert_eq!(path_segment("../x?y"), "%2E%2E%2Fx%3Fy");
     }
 
     #[test]

@@ -9,7 +9,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use stimpack_client::{
-    ApiKey, Client, ClientOptions, DatasetStatus, ExpectedStimulus, PollOptions, Reporter, RetryPolicy,
+    ApiKey, Client, ClientOptions, DatasetStatus, ExpectedStimulus, PollOptions, Reporter, RetryEvent,
+    RetryPolicy,
 };
 use stimpack_testserver::TestServer;
 
@@ -74,8 +75,13 @@ impl Reporter for Recorder {
     fn on_upload_complete(&self) {
         self.push(Event::Complete);
     }
-    fn on_retry(&self, attempt: u32, wait: Duration, reason: &str) {
-        self.push(Event::Retry(attempt, wait, reason.to_owned()));
+    fn on_retry(&self, retry: &RetryEvent) {
+        // The attempt that failed, as the tests count.
+        self.push(Event::Retry(
+            retry.next_attempt - 1,
+            retry.wait,
+            retry.reason.clone(),
+        ));
     }
     fn on_status(&self, status: &DatasetStatus) {
         self.push(Event::Status(status.clone()));

@@ -1,0 +1,138 @@
+//! `stimpack check`: one report per input, the exit code the worst of them. `-` reads a URL
+//! list from stdin. With `--json`, one input prints one pretty JSON document (as it always
+//! has); several print one compact report per line (JSON Lines), in the order given.
+
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use stimpack_core::scan::{Scan, urls};
+use stimpack_core::{CheckOptions, InputKind, Report};
+
+use crate::Exit;
+use crate::cli::{CheckArgs, Verbosity};
+use crate::render;
+use crate::say;
+use crate::term;
+
+/// The most read of a URL list on stdin; a longer one is refused (a list of a million
+/// signed URLs is about 500 MB, far past any platform's limit, and memory is the cost).
+pub const MAX_STDIN_BYTES: u64 = 256_000_000;
+
+/// The input name `-`: a URL list read from stdin.
+pub const STDIN: &str = "-";
+
+/// Runs `stimpack check`.
+pub fn run(args: &CheckArgs, verbosity: Verbosity) -> io::Result<Exit> {
+    let opts = args.rules.to_options();
+    if args.inputs.iter().filter(|i| i.as_os_str() == STDIN).count() > 1 {
+        say!("stimpack: `-` (stdin) can be given only once");
+        return Ok(Exit::Usage);
+    }
+    let several = args.inputs.len() > 1;
+    let style = render::Style::new(args.output.color, false)
+        .with_verbosity(verbosity)
+        .with_long(args.long);
+    let mut out = term::stdout();
+    let mut worst = Exit::Ok;
+    for (i, input) in args.inputs.iter().enumerate() {
+        let started = Instant::now();
+        if verbosity == Verbosity::Verbose {
+            say!("checking {} with {}", shown(input), threads_text(&opts));
+        }
+        let report = match check_one(input, &opts) {
+            Ok(r) => r,
+            Err(message) => {
+                say!("stimpack: {message}");
+                worst = worst.max(Exit::Usage);
+                continue;
+            }
+        };
+        if args.output.json {
+            if several {
+                serde_json::to_writer(&mut out, &report).map_err(io::Error::from)?;
+            } else {
+                serde_json::to_writer_pretty(&mut out, &report).map_err(io::Error::from)?;
+            }
+            writeln!(out)?;
+        } else {
+            if several && i > 0 {
+                writeln!(out)?;
+            }
+            render::report(&mut out, &report, &style)?;
+        }
+        out.flush()?;
+        if verbosity == Verbosity::Verbose {
+            say!(
+                "checked {} in {:.2} s",
+                shown(input),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        worst = worst.max(if report.ok { Exit::Ok } else { Exit::Findings });
+    }
+    Ok(worst)
+}
+
+fn shown(input: &Path) -> String {
+    if input.as_os_str() == STDIN {
+        "the URL list on stdin".to_string()
+    } else {
+        input.display().to_string()
+    }
+}
+
+fn threads_text(opts: &CheckOptions) -> String {
+    match opts.threads {
+        0 => format!("{} threads (one per core)", crate::cli::cores()),
+        1 => "1 thread".to_string(),
+        n => format!("{n} threads"),
+    }
+}
+
+/// Checks one input; the error is a whole message naming it.
+fn check_one(input: &Path, opts: &CheckOptions) -> Result<Report, String> {
+    if input.as_os_str() != STDIN {
+        return stimpack_core::check(input, opts).map_err(|e| e.to_string());
+    }
+    let bytes = read_stdin(&mut io::stdin().lock(), MAX_STDIN_BYTES)?;
+    let (entries, issues) = urls::parse(&bytes);
+    let scan = Scan {
+        kind: InputKind::UrlList,
+        root: PathBuf::from(STDIN),
+        entries,
+        folders: Vec::new(),
+        issues,
+        zip: None,
+    };
+    Ok(stimpack_core::check_scan(&scan, opts))
+}
+
+/// Reads all of `input`, refusing more than `limit` bytes.
+fn read_stdin(input: &mut impl Read, limit: u64) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    input
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read the URL list from stdin: {e}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!(
+            "the URL list on stdin is longer than {} MB; split it, or save it as a .txt file and check that",
+            limit / 1_000_000
+        ));
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stdin_past_the_limit_is_refused_with_a_message() {
+        let data = [b'#'; 101];
+        let err = read_stdin(&mut &data[..], 100).unwrap_err();
+        assert!(err.contains("longer than"), "{err}");
+        assert_eq!(read_stdin(&mut &data[..100], 100).unwrap().len(), 100);
+    }
+}
