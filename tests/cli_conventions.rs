@@ -91,32 +91,6 @@ fn several_inputs_with_json_print_one_report_per_line() {
 }
 
 #[test]
-fn one_input_with_json_stays_the_same_pretty_document() {
-    let out = stimpack()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "check",
-            "testdata/demo",
-            "--json",
-            "--experiment",
-            "mushra",
-            "--anchor",
-            "low",
-        ])
-        .output()
-        .unwrap();
-    assert_exit(&out, 0);
-    let expected = fs::read(
-        testdata()
-            .parent()
-            .unwrap()
-            .join("tests/expected/demo-check.json"),
-    )
-    .unwrap();
-    assert!(out.stdout == expected, "the single-input JSON changed");
-}
-
-#[test]
 fn a_url_list_on_stdin_is_checked_with_dash() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_stimpack"))
         .args(["check", "-", "--json"])
