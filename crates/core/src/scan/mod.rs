@@ -1,6 +1,7 @@
 //! Reading an input into a flat list of entries: files of a folder tree, entries of a zip
 //! archive, or lines of a URL list. No media is opened here; see `probe` for that.
 
+pub mod archive_bytes;
 pub mod folder;
 pub mod urls;
 pub mod ziparchive;
