@@ -12,6 +12,7 @@
 //! not filled with a copy of the archive and the final `fsync` is short.
 
 mod outfile;
+mod outpaths;
 mod writeback;
 pub mod zipwriter;
 
@@ -167,6 +168,25 @@ pub enum PackError {
     /// The output (or manifest) exists and `force` was not given.
     #[error("{}: already exists. Use --force to overwrite it, or choose another output path", .0.display())]
     OutputExists(PathBuf),
+    /// The output or the manifest would replace the input.
+    #[error("{}: this is the input {} itself, and writing it would destroy the input. Write the archive and its manifest to other paths", .path.display(), .input.display())]
+    OutputIsInput {
+        /// The output or manifest path.
+        path: PathBuf,
+        /// The input.
+        input: PathBuf,
+    },
+    /// The manifest would be written where the output goes.
+    #[error("{}: the manifest and the output would be the same file, and one would replace the other. Give the manifest its own path", .0.display())]
+    ManifestIsOutput(PathBuf),
+    /// The output or the manifest would land inside the input folder.
+    #[error("{}: inside the input folder {}, so it would become part of the dataset the next check reads. Write it outside the dataset folder", .path.display(), .input.display())]
+    OutputInsideInput {
+        /// The output or manifest path.
+        path: PathBuf,
+        /// The input folder.
+        input: PathBuf,
+    },
     /// The output's extension does not match the input's kind.
     #[error("{}: {what}. The platform decides how to read a dataset by its extension", .path.display())]
     OutputKind {
@@ -271,6 +291,7 @@ pub fn pack(input: &Path, opts: &PackOptions, progress: &dyn PackProgress) -> Re
             });
         }
     }
+    outpaths::check(input, kind, output, &manifest_path)?;
     remove_stale_temps(output);
     remove_stale_temps(&manifest_path);
     if !opts.force {
