@@ -940,8 +940,9 @@ fn remove_stale_temps(path: &Path) {
 }
 
 /// Takes an exclusive advisory lock (`flock`) without waiting; whether it was taken, or
-/// locks are not available here (then nothing can be known to be in use).
-#[cfg(unix)]
+/// locks are not available here (then nothing can be known to be in use). Every Unix has
+/// `flock` but Solaris (illumos has it).
+#[cfg(all(unix, not(target_os = "solaris")))]
 fn lock_exclusive(f: &File) -> bool {
     use std::os::fd::AsRawFd;
     // SAFETY: flock on a file descriptor we own, with integer arguments only.
@@ -949,7 +950,7 @@ fn lock_exclusive(f: &File) -> bool {
     r == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::EWOULDBLOCK)
 }
 
-#[cfg(not(unix))]
+#[cfg(any(not(unix), target_os = "solaris"))]
 fn lock_exclusive(_f: &File) -> bool {
     true
 }
