@@ -1,8 +1,9 @@
 #!/bin/sh
-# Runs every fuzz target (or those named) for SECONDS each (default 900), two at a time, at
-# low priority (see "Fuzzing" in the README). Corpora grow in fuzz/corpus/TARGET (seeded from fuzz/seeds/TARGET), crashes
-# land in fuzz/artifacts/TARGET/, and each run's log, ending with libFuzzer's final stats,
-# in fuzz/logs/TARGET.log. Needs nightly Rust and cargo-fuzz.
+# Runs every fuzz target (or those named) for $SECONDS_PER_TARGET seconds each (default 900),
+# two at a time, at low priority; see "Fuzzing" in the README. Corpora grow in
+# fuzz/corpus/TARGET (seeded from fuzz/seeds/TARGET), crashes land in fuzz/artifacts/TARGET/,
+# and each run's log, ending with libFuzzer's final stats, in fuzz/logs/TARGET.log.
+# Needs nightly Rust and cargo-fuzz.
 set -eu
 cd "$(dirname "$0")"
 seconds="${SECONDS_PER_TARGET:-900}"
