@@ -41,6 +41,7 @@ impl From<Exit> for ExitCode {
 }
 
 fn main() -> ExitCode {
+    ignore_file_size_signal();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
@@ -73,6 +74,16 @@ fn main() -> ExitCode {
             say!("stimpack: {e}");
             Exit::Usage.into()
         }
+    }
+}
+
+/// Past a file-size limit (`ulimit -f`) a write fails with EFBIG, which pack reports naming the
+/// file and cleans up after, instead of the signal killing the process without a word.
+fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: sets a standard signal's disposition to "ignore" before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
 }
 

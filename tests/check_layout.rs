@@ -59,6 +59,7 @@ fn folder_layout_findings() {
 }
 
 #[test]
+#[cfg(unix)]
 fn symlinks_inside_the_root_are_followed_and_outside_ones_reported() {
     let outside = tempfile::tempdir().unwrap();
     fs::copy(fixture("mp3/cbr_info.mp3"), outside.path().join("elsewhere.mp3")).unwrap();

@@ -372,10 +372,18 @@ fn documentation_and_own_output_at_the_root_are_left_out() {
             .unwrap()
             .contains("left out of the dataset")
     );
-    // pack writes its output into the input folder; the next check and pack leave it out.
-    let out = input.join("dataset.zip");
+    // pack refuses to write into the input folder (issue 8 item 8); an output copied there by
+    // hand is left out of the next check and pack.
+    assert_eq!(pack(&input, &input.join("dataset.zip"), &[]), 2);
+    let out = dir.path().join("dataset.zip");
     assert_eq!(pack(&input, &out, &[]), 0);
     assert_eq!(names(&out), ["s1/a.mp3", "s2/a.mp3"]);
+    fs::copy(&out, input.join("dataset.zip")).unwrap();
+    fs::copy(
+        dir.path().join("dataset.manifest.json"),
+        input.join("dataset.manifest.json"),
+    )
+    .unwrap();
     let (code, report) = check_json(&input, &[]);
     assert_eq!(code, 0, "{report:#}");
     assert!(

@@ -14,6 +14,23 @@ pub enum InputError {
     /// The path is a file of a kind stimpack does not read as a dataset.
     #[error("{}: not a dataset. Give a folder, a .zip archive or a .txt file with one URL per line", .0.display())]
     UnknownKind(PathBuf),
+    /// The path (after following symbolic links) is neither a regular file nor a folder: a
+    /// named pipe, a socket or a device, which could be read forever.
+    #[error("{}: {what}, not a regular file or folder. stimpack reads only a folder, a .zip archive or a .txt URL list that is a regular file; give that file itself", .path.display())]
+    NotRegular {
+        /// The input.
+        path: PathBuf,
+        /// What it is instead ("a named pipe (FIFO)", ...).
+        what: &'static str,
+    },
+    /// The URL list is larger than stimpack reads.
+    #[error("{}: larger than {limit_mib} MiB, the most stimpack reads of a URL list. A list of URLs is far smaller: check that this is the right file, or split it", .path.display())]
+    TooLarge {
+        /// The URL list.
+        path: PathBuf,
+        /// The limit, in MiB.
+        limit_mib: u64,
+    },
     /// Reading the input failed.
     #[error("{}: {source}", .path.display())]
     Io {

@@ -18,6 +18,8 @@
 #![deny(missing_docs)]
 
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod jsonfiles;
 pub mod layout;
 pub mod manifest;

@@ -12,6 +12,7 @@
 //! not filled with a copy of the archive and the final `fsync` is short.
 
 mod outfile;
+mod outpaths;
 mod writeback;
 pub mod zipwriter;
 
@@ -167,6 +168,25 @@ pub enum PackError {
     /// The output (or manifest) exists and `force` was not given.
     #[error("{}: already exists. Use --force to overwrite it, or choose another output path", .0.display())]
     OutputExists(PathBuf),
+    /// The output or the manifest would replace the input.
+    #[error("{}: this is the input {} itself, and writing it would destroy the input. Write the archive and its manifest to other paths", .path.display(), .input.display())]
+    OutputIsInput {
+        /// The output or manifest path.
+        path: PathBuf,
+        /// The input.
+        input: PathBuf,
+    },
+    /// The manifest would be written where the output goes.
+    #[error("{}: the manifest and the output would be the same file, and one would replace the other. Give the manifest its own path", .0.display())]
+    ManifestIsOutput(PathBuf),
+    /// The output or the manifest would land inside the input folder.
+    #[error("{}: inside the input folder {}, so it would become part of the dataset the next check reads. Write it outside the dataset folder", .path.display(), .input.display())]
+    OutputInsideInput {
+        /// The output or manifest path.
+        path: PathBuf,
+        /// The input folder.
+        input: PathBuf,
+    },
     /// The output's extension does not match the input's kind.
     #[error("{}: {what}. The platform decides how to read a dataset by its extension", .path.display())]
     OutputKind {
@@ -285,6 +305,7 @@ pub fn pack(input: &Path, opts: &PackOptions, progress: &dyn PackProgress) -> Re
             });
         }
     }
+    outpaths::check(input, kind, output, &manifest_path)?;
     remove_stale_temps(output);
     remove_stale_temps(&manifest_path);
     if !opts.force {
@@ -935,8 +956,9 @@ fn remove_stale_temps(path: &Path) {
 }
 
 /// Takes an exclusive advisory lock (`flock`) without waiting; whether it was taken, or
-/// locks are not available here (then nothing can be known to be in use).
-#[cfg(unix)]
+/// locks are not available here (then nothing can be known to be in use). Every Unix has
+/// `flock` but Solaris (illumos has it).
+#[cfg(all(unix, not(target_os = "solaris")))]
 fn lock_exclusive(f: &File) -> bool {
     use std::os::fd::AsRawFd;
     // SAFETY: flock on a file descriptor we own, with integer arguments only.
@@ -944,7 +966,7 @@ fn lock_exclusive(f: &File) -> bool {
     r == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::EWOULDBLOCK)
 }
 
-#[cfg(not(unix))]
+#[cfg(any(not(unix), target_os = "solaris"))]
 fn lock_exclusive(_f: &File) -> bool {
     true
 }

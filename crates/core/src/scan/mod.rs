@@ -1,6 +1,7 @@
 //! Reading an input into a flat list of entries: files of a folder tree, entries of a zip
 //! archive, or lines of a URL list. No media is opened here; see `probe` for that.
 
+pub mod archive_bytes;
 pub mod folder;
 pub mod urls;
 pub mod ziparchive;
@@ -67,14 +68,12 @@ pub struct Scan {
 }
 
 /// Detects the kind of input from the path: a folder, a `.zip`, or a `.txt` URL list.
+///
+/// Symbolic links are followed; what they end at must be a folder or a regular file. Named
+/// pipes, sockets and devices are refused from their metadata alone, before anything opens
+/// them (opening a pipe would wait for a writer; a device may never end).
 pub fn detect(path: &Path) -> Result<InputKind, InputError> {
-    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => InputError::NotFound(path.to_path_buf()),
-        _ => InputError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        },
-    })?;
+    let meta = regular_metadata(path)?;
     if meta.is_dir() {
         return Ok(InputKind::Folder);
     }
@@ -87,6 +86,43 @@ pub fn detect(path: &Path) -> Result<InputKind, InputError> {
         Some("txt") => Ok(InputKind::UrlList),
         _ => Err(InputError::UnknownKind(path.to_path_buf())),
     }
+}
+
+/// The metadata of a folder or regular file (following symbolic links), or why it is neither.
+pub(crate) fn regular_metadata(path: &Path) -> Result<std::fs::Metadata, InputError> {
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => InputError::NotFound(path.to_path_buf()),
+        _ => InputError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        },
+    })?;
+    if meta.is_dir() || meta.is_file() {
+        return Ok(meta);
+    }
+    Err(InputError::NotRegular {
+        path: path.to_path_buf(),
+        what: special_kind(&meta.file_type()),
+    })
+}
+
+/// What a file that is neither a regular file nor a folder is, in words.
+fn special_kind(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+    }
+    let _ = t;
+    "a special file"
 }
 
 /// Scans an input of any kind.

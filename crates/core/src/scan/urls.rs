@@ -3,6 +3,8 @@
 //! the query string and fragment (signed URLs) play no part in the name.
 
 use std::collections::HashMap;
+use std::fs::File;
+use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
@@ -13,12 +15,13 @@ use super::{Entry, Origin, Scan};
 use crate::error::InputError;
 use crate::report::{Code, InputKind, Issue};
 
+/// The most that is read of a URL list: 256 MiB, some two million URLs. Anything longer is
+/// refused rather than read into memory (a `.txt` linked to `/dev/zero` never ends).
+pub const MAX_URL_LIST_BYTES: u64 = 256 << 20;
+
 /// Reads a URL list into entries, one per usable line, with findings for the other lines.
 pub fn scan(path: &Path) -> Result<Scan, InputError> {
-    let bytes = std::fs::read(path).map_err(|e| InputError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
+    let bytes = read_capped(path, MAX_URL_LIST_BYTES)?;
     let (entries, issues) = parse(&bytes);
     Ok(Scan {
         kind: InputKind::UrlList,
@@ -28,6 +31,31 @@ pub fn scan(path: &Path) -> Result<Scan, InputError> {
         issues,
         zip: None,
     })
+}
+
+/// Reads a regular file of at most `limit` bytes; a special file or a longer one is refused
+/// without reading past the limit.
+fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, InputError> {
+    let io_err = |e| InputError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let too_large = || InputError::TooLarge {
+        path: path.to_path_buf(),
+        limit_mib: limit >> 20,
+    };
+    if super::regular_metadata(path)?.len() > limit {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    File::open(path)
+        .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+        .map_err(io_err)?;
+    // The file may have grown since its size was read.
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
 }
 
 /// Parses the text of a URL list.
@@ -142,7 +170,14 @@ fn read_line(text: &str) -> Result<(String, Option<Issue>), Issue> {
         return Err(too_short("ends with '/' and has no file name"));
     }
     if source.is_empty() {
-        return Err(too_short("has no source folder before the file name"));
+        return Err(Issue::error(
+            Code::UnsafePath,
+            None,
+            format!(
+                "'{shown}' has an empty path segment ('//') where the source folder belongs; the \
+                 stimulus would have no source. Remove the extra '/'"
+            ),
+        ));
     }
     let decode = |s: &str| percent_decode_str(s).decode_utf8().map(|c| c.into_owned());
     let (Ok(source), Ok(file)) = (decode(source), decode(file)) else {
@@ -152,6 +187,19 @@ fn read_line(text: &str) -> Result<(String, Option<Issue>), Issue> {
             format!("'{shown}' has a path that is not UTF-8 once percent-decoded. Rename the hosted file"),
         ));
     };
+    for part in [&source, &file] {
+        if let Some(why) = unsafe_segment(part) {
+            return Err(Issue::error(
+                Code::UnsafePath,
+                None,
+                format!(
+                    "'{shown}' decodes to the name '{}', {why}; it is not a safe file name in an \
+                     archive. Rename the hosted file",
+                    part.escape_debug()
+                ),
+            ));
+        }
+    }
     if source.contains('/') || file.contains('/') {
         return Err(Issue::error(
             Code::InvalidUrl,
@@ -160,6 +208,21 @@ fn read_line(text: &str) -> Result<(String, Option<Issue>), Issue> {
         ));
     }
     Ok((format!("{source}/{file}"), warning))
+}
+
+/// Why a percent-decoded path segment is not a safe file or folder name, if it is not.
+fn unsafe_segment(segment: &str) -> Option<&'static str> {
+    if segment.contains('\0') {
+        Some("which holds a NUL character")
+    } else if segment.chars().any(char::is_control) {
+        Some("which holds a control character (such as ESC, CR or LF)")
+    } else if segment.contains('\\') {
+        Some("which holds a backslash (a Windows path separator)")
+    } else if segment == ".." || segment == "." {
+        Some("a '.' or '..' segment that points outside its folder")
+    } else {
+        None
+    }
 }
 
 /// The URL without its query string and fragment: signed URLs carry secrets there.
@@ -248,6 +311,49 @@ mod tests {
         assert_eq!(one("https://192.168.1.4/a/b.wav"), Err(Code::PrivateUrl));
         assert_eq!(one("https://[::1]/a/b.wav"), Err(Code::PrivateUrl));
         assert_eq!(one("https://a.example.com/a%2Fb/c.wav"), Err(Code::InvalidUrl));
+    }
+
+    /// Item 5 of issue 8: decoded names that are not safe paths were accepted as stimuli.
+    #[test]
+    fn url_names_with_control_characters_backslashes_or_dot_segments_are_unsafe_paths() {
+        for line in [
+            "https://h.example.com/s/a%00.wav",
+            "https://h.example.com/s/%1B%5B2J.wav",
+            "https://h.example.com/s/a%0D%0Ab.wav",
+            "https://h.example.com/s/a%7F.wav",
+            "https://h.example.com/s/a%C2%9B.wav",
+            "https://h.example.com/s%5Cx/a.wav",
+            "https://h.example.com/s/..%5Ca.wav",
+            "https://h.example.com/x//a.wav",
+        ] {
+            let issue = read_line(line).map(|(n, _)| n).unwrap_err();
+            assert_eq!(issue.code, Code::UnsafePath, "{line}: {}", issue.message);
+            assert!(
+                !issue.message.chars().any(|c| c.is_control()),
+                "{line}: {:?}",
+                issue.message
+            );
+        }
+        // The URL parser resolves dot segments, encoded or not, before the name is taken...
+        assert_eq!(one("https://h.example.com/s/x/../a.wav"), Ok("s/a.wav".into()));
+        assert_eq!(
+            one("https://h.example.com/s/x/%2E%2E/y/a.wav"),
+            Ok("y/a.wav".into())
+        );
+        assert_eq!(one("https://h.example.com/s/x/.%2e/a.wav"), Ok("s/a.wav".into()));
+        // ...and the name check refuses them should one ever get through.
+        assert!(unsafe_segment("..").is_some() && unsafe_segment(".").is_some());
+        assert_eq!(one("https://h.example.com/s/a..b.wav"), Ok("s/a..b.wav".into()));
+    }
+
+    /// Item 4 of issue 8: a URL list was read whole, however long.
+    #[test]
+    fn url_lists_are_read_up_to_the_limit_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("list.txt");
+        std::fs::write(&path, b"0123456789").unwrap();
+        assert_eq!(read_capped(&path, 10).unwrap(), b"0123456789");
+        assert!(matches!(read_capped(&path, 9), Err(InputError::TooLarge { .. })));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use flate2::{Decompress, FlushDecompress, Status};
 use zip::{CompressionMethod, ZipArchive};
 
+use super::archive_bytes::ArchiveBytes;
 use super::{Entry, Origin, Scan};
 use crate::error::InputError;
 use crate::report::{Code, InputKind, Issue};
@@ -96,7 +97,7 @@ impl DamagedEntry {
 /// An open input archive from which entries are read, from several threads at once.
 #[derive(Debug, Clone)]
 pub struct ZipSource {
-    file: Arc<File>,
+    file: Arc<ArchiveBytes>,
     len: u64,
 }
 
@@ -605,7 +606,7 @@ impl<T: Read + Seek> ReadSeek for T {}
 /// many threads can read one file at once.
 #[derive(Debug, Clone)]
 pub struct FileSlice {
-    file: Arc<File>,
+    file: Arc<ArchiveBytes>,
     start: u64,
     len: u64,
     pos: u64,
@@ -613,7 +614,7 @@ pub struct FileSlice {
 
 impl FileSlice {
     /// A window of `len` bytes from `start`.
-    pub fn new(file: Arc<File>, start: u64, len: u64) -> Self {
+    pub fn new(file: Arc<ArchiveBytes>, start: u64, len: u64) -> Self {
         FileSlice {
             file,
             start,
@@ -630,7 +631,7 @@ impl Read for FileSlice {
         if want == 0 {
             return Ok(0);
         }
-        let n = read_at(&self.file, &mut buf[..want], self.start + self.pos)?;
+        let n = self.file.read_at(&mut buf[..want], self.start + self.pos)?;
         self.pos += n as u64;
         Ok(n)
     }
@@ -651,16 +652,6 @@ impl Seek for FileSlice {
     }
 }
 
-#[cfg(unix)]
-fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-    std::os::unix::fs::FileExt::read_at(file, buf, offset)
-}
-
-#[cfg(windows)]
-fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
-}
-
 /// Reads an archive's directory into entries, with findings for what hand-made zips get wrong.
 pub fn scan(path: &Path) -> Result<Scan, InputError> {
     let io_err = |e| InputError::Io {
@@ -669,6 +660,16 @@ pub fn scan(path: &Path) -> Result<Scan, InputError> {
     };
     let file = File::open(path).map_err(io_err)?;
     let len = file.metadata().map_err(io_err)?.len();
+    scan_archive(path, ArchiveBytes::File(file), len)
+}
+
+/// Reads an archive held in memory, as [`scan`] reads one on disk; `path` only names it.
+pub fn scan_bytes(path: &Path, bytes: Vec<u8>) -> Result<Scan, InputError> {
+    let len = bytes.len() as u64;
+    scan_archive(path, ArchiveBytes::Memory(bytes.into_boxed_slice()), len)
+}
+
+fn scan_archive(path: &Path, file: ArchiveBytes, len: u64) -> Result<Scan, InputError> {
     let file = Arc::new(file);
     let archive = ZipArchive::new(FileSlice::new(file.clone(), 0, len)).map_err(|e| InputError::Zip {
         path: path.to_path_buf(),
@@ -799,7 +800,7 @@ fn unsafe_name(name: &str) -> Option<&'static str> {
 
 /// Names that occur more than once in the central directory. The zip reader keeps only one
 /// entry per name, so the raw directory is walked for them.
-fn duplicate_names(archive: &ZipArchive<FileSlice>, file: &Arc<File>, len: u64) -> Vec<String> {
+fn duplicate_names(archive: &ZipArchive<FileSlice>, file: &Arc<ArchiveBytes>, len: u64) -> Vec<String> {
     if !archive.has_duplicate_names() {
         return Vec::new();
     }
