@@ -266,18 +266,6 @@ impl From<ImageFormat> for Container {
     }
 }
 
-/// The size of an ID3v2 tag at the start of `head` (header and footer included), if there is one.
-pub fn id3v2_len(head: &[u8]) -> Option<u64> {
-    if head.len() < 10 || &head[..3] != b"ID3" {
-        return None;
-    }
-    let size = head[6..10]
-        .iter()
-        .try_fold(0u64, |acc, &b| (b < 0x80).then_some(acc << 7 | u64::from(b)))?;
-    let footer = if head[5] & 0x10 != 0 { 10 } else { 0 };
-    Some(10 + size + footer)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,12 +279,5 @@ mod tests {
         assert_eq!(sniff(&[0xff, 0xf1, 0x50, 0x80]), Some(Container::Adts));
         assert_eq!(sniff(b"hello world"), None);
         assert_eq!(sniff(b""), None);
-    }
-
-    #[test]
-    fn id3_size_is_syncsafe() {
-        assert_eq!(id3v2_len(b"ID3\x04\0\0\0\0\x02\x01rest"), Some(10 + 257));
-        assert_eq!(id3v2_len(b"ID3\x04\0\x10\0\0\0\x01"), Some(21));
-        assert_eq!(id3v2_len(b"ID3\x04\0\0\x80\0\0\0"), None);
     }
 }

@@ -87,17 +87,17 @@ pub struct ImageInfo {
     pub trailing_bytes: u64,
 }
 
-/// Why a file could not be read: the probe module's shared error type.
-pub type ImageError = super::ParseError;
+use super::ParseError;
+use super::bytes::{Endian, Need, fourcc, u16_be, u16_le, u24_le, u32_be, u32_le};
 
-type Result<T> = std::result::Result<T, ImageError>;
+type Result<T> = std::result::Result<T, ParseError>;
 
 fn invalid<T>(msg: impl Into<String>) -> Result<T> {
-    Err(ImageError::Invalid(msg.into()))
+    Err(ParseError::Invalid(msg.into()))
 }
 
 fn truncated<T>(msg: impl Into<String>) -> Result<T> {
-    Err(ImageError::Truncated(msg.into()))
+    Err(ParseError::Truncated(msg.into()))
 }
 
 /// Signature patterns (`None` = any byte) used for sniffing and for recognising a file that ends
@@ -169,7 +169,7 @@ pub fn sniff_image(head: &[u8]) -> Option<ImageFormat> {
         .map(|(f, _)| *f)?;
     if fmt == ImageFormat::Bmp && head.len() >= 18 {
         // "BM" alone is weak: also require a known DIB header size when it is available.
-        let dib = le32(&head[14..18]);
+        let dib = u32_le(head, 14)?;
         if !(dib == 12 || (16..=4096).contains(&dib)) {
             return None;
         }
@@ -270,19 +270,6 @@ impl<R: Read + Seek> Src<'_, R> {
     }
 }
 
-fn be16(b: &[u8]) -> u16 {
-    u16::from_be_bytes([b[0], b[1]])
-}
-fn be32(b: &[u8]) -> u32 {
-    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
-}
-fn le16(b: &[u8]) -> u16 {
-    u16::from_le_bytes([b[0], b[1]])
-}
-fn le32(b: &[u8]) -> u32 {
-    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
-}
-
 fn check_dims(fmt: ImageFormat, width: u64, height: u64) -> Result<(u32, u32)> {
     if width == 0 || height == 0 {
         return invalid(format!(
@@ -313,29 +300,20 @@ fn info(format: ImageFormat, (width, height): (u32, u32)) -> ImageInfo {
 // ---------------------------------------------------------------------------------------------
 // PNG
 
-fn fourcc(b: &[u8]) -> String {
-    b.iter()
-        .map(|&c| {
-            if c.is_ascii_graphic() || c == b' ' {
-                char::from(c)
-            } else {
-                '?'
-            }
-        })
-        .collect()
-}
-
 fn probe_png<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
     let len = src.len;
     let mut h = [0u8; 33];
     src.read_full(0, &mut h, "PNG header (signature and IHDR chunk)")?;
-    if &h[12..16] != b"IHDR" || be32(&h[8..12]) != 13 {
+    if &h[12..16] != b"IHDR" || u32_be(&h, 8).need("PNG header")? != 13 {
         return invalid("the first PNG chunk is not a 13-byte IHDR header");
     }
-    if crc32fast::hash(&h[12..29]) != be32(&h[29..33]) {
+    if crc32fast::hash(&h[12..29]) != u32_be(&h, 29).need("PNG header")? {
         return invalid("the PNG header (IHDR chunk) fails its checksum: the header is corrupt");
     }
-    let (w, hh) = (be32(&h[16..20]), be32(&h[20..24]));
+    let (w, hh) = (
+        u32_be(&h, 16).need("PNG header")?,
+        u32_be(&h, 20).need("PNG header")?,
+    );
     if w > 0x7fff_ffff || hh > 0x7fff_ffff {
         return invalid(format!(
             "the PNG header gives an impossible size of {w}x{hh} pixels"
@@ -364,7 +342,7 @@ fn probe_png<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
             ));
             break;
         }
-        let clen = be32(&c[0..4]);
+        let clen = u32_be(&c, 0).need("PNG chunk header")?;
         let ty = &c[4..8];
         if clen > 0x7fff_ffff || !ty.iter().all(u8::is_ascii_alphabetic) {
             return invalid(format!(
@@ -374,7 +352,7 @@ fn probe_png<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
         }
         let name = fourcc(ty);
         if ty == b"acTL" && n >= 12 && out.frames.is_none() {
-            out.frames = Some(be32(&c[8..12]));
+            out.frames = Some(u32_be(&c, 8).need("PNG chunk header")?);
         }
         let end = pos.saturating_add(12).saturating_add(u64::from(clen));
         if end > len {
@@ -486,7 +464,7 @@ fn probe_jpeg<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
             ));
             break;
         }
-        let seg_len = be16(&lb[0..2]);
+        let seg_len = u16_be(&lb, 0).need("JPEG segment header")?;
         if seg_len < 2 || (want == 7 && seg_len < 8) {
             return invalid(format!(
                 "the JPEG {name} segment at byte {mpos} has an impossible length of {seg_len}"
@@ -500,8 +478,8 @@ fn probe_jpeg<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
                     p.saturating_add(got as u64)
                 ));
             }
-            let hgt = be16(&lb[3..5]);
-            let wid = be16(&lb[5..7]);
+            let hgt = u16_be(&lb, 3).need("JPEG segment header")?;
+            let wid = u16_be(&lb, 5).need("JPEG segment header")?;
             if hgt == 0 {
                 return invalid(format!(
                     "the JPEG frame header gives a height of 0 (defined later by a DNL marker), which is not supported (width {wid})"
@@ -588,7 +566,11 @@ fn probe_gif<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
     let len = src.len;
     let mut h = [0u8; 13];
     src.read_full(0, &mut h, "GIF header (logical screen descriptor)")?;
-    let d = check_dims(ImageFormat::Gif, le16(&h[6..8]).into(), le16(&h[8..10]).into())?;
+    let d = check_dims(
+        ImageFormat::Gif,
+        u16_le(&h, 6).need("GIF header")?.into(),
+        u16_le(&h, 8).need("GIF header")?.into(),
+    )?;
     let mut out = info(ImageFormat::Gif, d);
     // The trailer 0x3B follows the 0x00 terminator of the last block (or, in a file without any
     // image, the global colour table); trailing zero padding is tolerated.
@@ -684,8 +666,8 @@ fn probe_bmp<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
             "the file ends after {n} bytes, inside the BMP file header"
         ));
     }
-    let data_off = u64::from(le32(&h[10..14]));
-    let dib = le32(&h[14..18]);
+    let data_off = u64::from(u32_le(&h, 10).need("BMP header")?);
+    let dib = u32_le(&h, 14).need("BMP header")?;
     let need = 14 + (dib.min(40) as usize);
     if dib == 12 || (16..=4096).contains(&dib) {
         if n < need {
@@ -698,21 +680,29 @@ fn probe_bmp<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
     }
     let (w, hgt, planes, bpp, comp, img_size): (i64, i64, u16, u16, u32, u32) = if dib == 12 {
         (
-            le16(&h[18..20]).into(),
-            le16(&h[20..22]).into(),
-            le16(&h[22..24]),
-            le16(&h[24..26]),
+            u16_le(&h, 18).need("BMP header")?.into(),
+            u16_le(&h, 20).need("BMP header")?.into(),
+            u16_le(&h, 22).need("BMP header")?,
+            u16_le(&h, 24).need("BMP header")?,
             0,
             0,
         )
     } else {
         (
-            (le32(&h[18..22]) as i32).into(),
-            (le32(&h[22..26]) as i32).into(),
-            le16(&h[26..28]),
-            le16(&h[28..30]),
-            if dib >= 20 { le32(&h[30..34]) } else { 0 },
-            if dib >= 24 { le32(&h[34..38]) } else { 0 },
+            (u32_le(&h, 18).need("BMP header")? as i32).into(),
+            (u32_le(&h, 22).need("BMP header")? as i32).into(),
+            u16_le(&h, 26).need("BMP header")?,
+            u16_le(&h, 28).need("BMP header")?,
+            if dib >= 20 {
+                u32_le(&h, 30).need("BMP header")?
+            } else {
+                0
+            },
+            if dib >= 24 {
+                u32_le(&h, 34).need("BMP header")?
+            } else {
+                0
+            },
         )
     };
     if w < 0 {
@@ -765,7 +755,7 @@ fn probe_webp<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
     if n < 20 {
         return truncated(format!("the file ends after {n} bytes, inside the WebP header"));
     }
-    let riff_size = le32(&h[4..8]);
+    let riff_size = u32_le(&h, 4).need("WebP header")?;
     if riff_size < 12 {
         return invalid(format!(
             "the RIFF header declares an impossible size of {riff_size} bytes"
@@ -800,15 +790,15 @@ fn probe_webp<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
                 return invalid("the VP8 frame header lacks its start code (9D 01 2A)");
             }
             (
-                (le16(&data[6..8]) & 0x3fff).into(),
-                (le16(&data[8..10]) & 0x3fff).into(),
+                (u16_le(data, 6).need("WebP frame header")? & 0x3fff).into(),
+                (u16_le(data, 8).need("WebP frame header")? & 0x3fff).into(),
             )
         }
         b"VP8L" => {
             if data[0] != 0x2f {
                 return invalid("the VP8L header lacks its signature byte (0x2F)");
             }
-            let bits = le32(&data[1..5]);
+            let bits = u32_le(data, 1).need("WebP frame header")?;
             if bits >> 29 != 0 {
                 return invalid("the VP8L header has an unknown version number");
             }
@@ -816,8 +806,8 @@ fn probe_webp<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
         }
         _ => {
             animated = data[0] & 0x02 != 0;
-            let w = u32::from_le_bytes([data[4], data[5], data[6], 0]);
-            let hh = u32::from_le_bytes([data[7], data[8], data[9], 0]);
+            let w = u24_le(data, 4).need("WebP VP8X header")?;
+            let hh = u24_le(data, 7).need("WebP VP8X header")?;
             (u64::from(w) + 1, u64::from(hh) + 1)
         }
     };
@@ -846,7 +836,7 @@ fn probe_webp<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
             }
             break;
         }
-        let size = u64::from(le32(&c[4..8]));
+        let size = u64::from(u32_le(&c, 4).need("WebP chunk header")?);
         let end = pos + 8 + size;
         if end > limit {
             if out.truncated.is_none() {
@@ -878,29 +868,17 @@ struct Tiff {
 }
 
 impl Tiff {
-    fn u16(&self, b: &[u8]) -> u16 {
-        let a = [b[0], b[1]];
-        if self.le {
-            u16::from_le_bytes(a)
-        } else {
-            u16::from_be_bytes(a)
-        }
+    fn endian(&self) -> Endian {
+        Endian::big_if(!self.le)
     }
-    fn u32(&self, b: &[u8]) -> u32 {
-        let a = [b[0], b[1], b[2], b[3]];
-        if self.le {
-            u32::from_le_bytes(a)
-        } else {
-            u32::from_be_bytes(a)
-        }
+    fn u16(&self, b: &[u8]) -> Option<u16> {
+        self.endian().u16(b, 0)
     }
-    fn u64(&self, b: &[u8]) -> u64 {
-        let a = [b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]];
-        if self.le {
-            u64::from_le_bytes(a)
-        } else {
-            u64::from_be_bytes(a)
-        }
+    fn u32(&self, b: &[u8]) -> Option<u32> {
+        self.endian().u32(b, 0)
+    }
+    fn u64(&self, b: &[u8]) -> Option<u64> {
+        self.endian().u64(b, 0)
     }
     /// Size of the inline value field of an IFD entry.
     fn field(&self) -> usize {
@@ -909,18 +887,18 @@ impl Tiff {
     /// Reads an integer of TIFF type `typ` (SHORT, LONG, LONG8) from `b`.
     fn int(&self, typ: u16, b: &[u8]) -> Option<u64> {
         match typ {
-            3 => Some(self.u16(b).into()),
-            4 => Some(self.u32(b).into()),
-            16 => Some(self.u64(b)),
+            3 => self.u16(b).map(u64::from),
+            4 => self.u32(b).map(u64::from),
+            16 => self.u64(b),
             _ => None,
         }
     }
     /// The offset stored in a value field (when the value does not fit inline).
-    fn offset(&self, field: &[u8]) -> u64 {
+    fn offset(&self, field: &[u8]) -> Option<u64> {
         if self.big {
             self.u64(field)
         } else {
-            self.u32(field).into()
+            self.u32(field).map(u64::from)
         }
     }
 }
@@ -1060,7 +1038,7 @@ fn read_tiff_array<R: Read + Seek>(
         }
         return Ok(Ok(vals));
     }
-    let off = t.offset(&e.field[..t.field()]);
+    let off = t.offset(&e.field).need("TIFF directory entry")?;
     if off.saturating_add(total) > src.len {
         return Ok(Err(format!(
             "{pre}{what} table ({} entries at byte {off}) extends beyond the end of the file ({} bytes)",
@@ -1105,7 +1083,12 @@ fn read_ifd<R: Read + Seek>(src: &mut Src<'_, R>, t: Tiff, at: u64) -> Result<Op
     if src.read_at(at, &mut cb[..cs])? < cs {
         return Ok(None);
     }
-    let count = if t.big { t.u64(&cb) } else { t.u16(&cb).into() };
+    let count = if t.big {
+        t.u64(&cb)
+    } else {
+        t.u16(&cb).map(u64::from)
+    }
+    .need("TIFF image directory")?;
     let esize: u64 = if t.big { 20 } else { 12 };
     let first = at.saturating_add(cs as u64);
     let shown = count.min(MAX_IFD_ENTRIES);
@@ -1114,12 +1097,13 @@ fn read_ifd<R: Read + Seek>(src: &mut Src<'_, R>, t: Tiff, at: u64) -> Result<Op
     let avail = got / esize as usize;
     let mut entries = Vec::with_capacity(avail);
     for e in buf[..avail * esize as usize].chunks_exact(esize as usize) {
-        let tag = t.u16(&e[0..2]);
-        let typ = t.u16(&e[2..4]);
+        let what = "TIFF directory entry";
+        let tag = t.u16(&e[0..2]).need(what)?;
+        let typ = t.u16(&e[2..4]).need(what)?;
         let (count, field) = if t.big {
-            (t.u64(&e[4..12]), &e[12..20])
+            (t.u64(&e[4..12]).need(what)?, &e[12..20])
         } else {
-            (u64::from(t.u32(&e[4..8])), &e[8..12])
+            (u64::from(t.u32(&e[4..8]).need(what)?), &e[8..12])
         };
         let mut f = [0u8; 8];
         f[..field.len()].copy_from_slice(field);
@@ -1132,7 +1116,7 @@ fn read_ifd<R: Read + Seek>(src: &mut Src<'_, R>, t: Tiff, at: u64) -> Result<Op
         let mut nb = [0u8; 8];
         let n = t.field();
         if src.read_at(end, &mut nb[..n])? == n {
-            next = Some(t.offset(&nb[..n]));
+            next = t.offset(&nb[..n]);
         }
     }
     Ok(Some(Ifd {
@@ -1158,7 +1142,9 @@ fn check_tiff_values(t: Tiff, ifd: &Ifd, len: u64, pre: &str) -> Option<String> 
         if total.is_some_and(|n| n <= t.field() as u64) {
             continue;
         }
-        let off = t.offset(&e.field[..t.field()]);
+        let Some(off) = t.offset(&e.field) else {
+            continue;
+        };
         let end = total.and_then(|n| off.checked_add(n));
         if end.is_some_and(|end| end <= len) || first.as_ref().is_some_and(|(o, _)| *o <= off) {
             continue;
@@ -1296,19 +1282,19 @@ fn probe_tiff<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
     let n = src.read_at(0, &mut h)?;
     let le = h[0] == b'I';
     let t0 = Tiff { le, big: false };
-    let big = n >= 4 && t0.u16(&h[2..4]) == 43;
+    let big = n >= 4 && t0.u16(&h[2..4]) == Some(43);
     let t = Tiff { le, big };
     let hdr_len = if big { 16 } else { 8 };
     if n < hdr_len {
         return truncated(format!("the file ends after {n} bytes, inside the TIFF header"));
     }
     let ifd = if big {
-        if t.u16(&h[4..6]) != 8 || t.u16(&h[6..8]) != 0 {
+        if t.u16(&h[4..6]) != Some(8) || t.u16(&h[6..8]) != Some(0) {
             return invalid("the BigTIFF header has an unsupported offset size");
         }
-        t.u64(&h[8..16])
+        t.u64(&h[8..16]).need("TIFF header")?
     } else {
-        u64::from(t.u32(&h[4..8]))
+        u64::from(t.u32(&h[4..8]).need("TIFF header")?)
     };
     if ifd < hdr_len as u64 {
         return invalid(format!(
@@ -1642,10 +1628,10 @@ mod tests {
     }
 
     fn is_trunc(r: &Result<ImageInfo>) -> bool {
-        matches!(r, Err(ImageError::Truncated(_)))
+        matches!(r, Err(ParseError::Truncated(_)))
     }
     fn is_invalid(r: &Result<ImageInfo>) -> bool {
-        matches!(r, Err(ImageError::Invalid(_)))
+        matches!(r, Err(ParseError::Invalid(_)))
     }
 
     #[test]
@@ -1921,7 +1907,7 @@ mod tests {
             }
         }
         let r = probe_image(&mut Failing, 100);
-        assert!(matches!(r, Err(ImageError::Io(_))));
+        assert!(matches!(r, Err(ParseError::Io(_))));
         assert!(r.unwrap_err().to_string().contains("disk on fire"));
     }
 

@@ -11,6 +11,7 @@ use crate::jsonfiles;
 use crate::report::{Code, MediaKind, Severity};
 use crate::sniff::{self, Container, ExtensionKind};
 
+mod bytes;
 mod crc;
 pub mod decode;
 pub mod flac;
@@ -182,7 +183,7 @@ fn sniff_content<R: Read + Seek>(r: &mut R, len: u64) -> io::Result<Option<Conta
     let n = read_up_to(r, &mut head)?;
     let mut found = sniff::sniff(&head[..n]);
     if found.is_none() {
-        if let Some(tag) = sniff::id3v2_len(&head[..n]) {
+        if let Some(tag) = bytes::id3v2_len(&head[..n]) {
             if tag < len {
                 r.seek(SeekFrom::Start(tag))?;
                 let n = read_up_to(r, &mut head)?;
@@ -408,38 +409,17 @@ fn outcome(
 }
 
 /// Why a container parser could not read a file. Every submodule returns this.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ParseError {
     /// The file ends before what its headers promise (a size, a chunk, a frame): it is cut short.
+    #[error("{0}")]
     Truncated(String),
     /// Not this format, or its structure is corrupt.
+    #[error("{0}")]
     Invalid(String),
     /// Reading or seeking failed.
-    Io(io::Error),
-}
-
-impl std::fmt::Display for ParseError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ParseError::Truncated(m) | ParseError::Invalid(m) => f.write_str(m),
-            ParseError::Io(e) => write!(f, "read error: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for ParseError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ParseError::Io(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<io::Error> for ParseError {
-    fn from(e: io::Error) -> Self {
-        ParseError::Io(e)
-    }
+    #[error("read error: {0}")]
+    Io(#[from] io::Error),
 }
 
 fn image<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
@@ -474,7 +454,7 @@ fn audio_reading(format: &str, codec: &str, duration_s: f64, sample_rate: u32, c
     }
 }
 
-fn pcm(result: Result<riff::PcmInfo, riff::RiffError>, len: u64, format: &str) -> Probe {
+fn pcm(result: Result<riff::PcmInfo, ParseError>, len: u64, format: &str) -> Probe {
     let trailing = result.as_ref().ok().map(|info| info.trailing_bytes);
     let result = result.map(|info| {
         let reading = audio_reading(

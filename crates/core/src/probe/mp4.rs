@@ -14,8 +14,8 @@ const LAST_CHUNK_SAMPLES_CAP: u64 = 1 << 20;
 /// Largest number of distinct sample durations counted per track (for the nominal frame rate).
 const DURATION_KINDS_CAP: usize = 32;
 
-/// Why a file could not be read: the probe module's shared error type.
-pub type Mp4Error = super::ParseError;
+use super::ParseError;
+use super::bytes::{fourcc, u16_be, u32_be, u64_be};
 
 /// Kind of a track, from its media handler (`hdlr`) type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,12 +94,12 @@ pub struct Mp4Info {
 }
 
 /// Probes an MP4 / M4A / MOV file of `len` bytes, reading only its metadata boxes.
-pub fn probe<R: Read + Seek>(r: &mut R, len: u64) -> Result<Mp4Info, Mp4Error> {
+pub fn probe<R: Read + Seek>(r: &mut R, len: u64) -> Result<Mp4Info, ParseError> {
     if len == 0 {
-        return Err(Mp4Error::Invalid("the file is empty".into()));
+        return Err(ParseError::Invalid("the file is empty".into()));
     }
     if len < 8 {
-        return Err(Mp4Error::Invalid(format!(
+        return Err(ParseError::Invalid(format!(
             "the file is only {len} bytes long, too short to be an MP4/MOV file"
         )));
     }
@@ -118,7 +118,7 @@ pub fn probe<R: Read + Seek>(r: &mut R, len: u64) -> Result<Mp4Info, Mp4Error> {
     ];
     let head = src.exact(0, 8, 8, "first box header")?;
     if !START.iter().any(|t| head.get(4..8) == Some(&t[..])) {
-        return Err(Mp4Error::Invalid(
+        return Err(ParseError::Invalid(
             "not an MP4/MOV file: it does not start with an ISO-BMFF box (ftyp, moov, mdat, ...)".into(),
         ));
     }
@@ -151,7 +151,7 @@ pub fn probe<R: Read + Seek>(r: &mut R, len: u64) -> Result<Mp4Info, Mp4Error> {
         pos = h.end;
     }
     if !st.has_moov {
-        return Err(Mp4Error::Truncated(
+        return Err(ParseError::Truncated(
             "no moov box: the file was not finalised (recording or encode interrupted) or is cut short"
                 .into(),
         ));
@@ -208,11 +208,11 @@ impl<R: Read + Seek> Src<'_, R> {
     }
 
     /// Exactly `n` bytes at `pos` (below `limit`), else a `Truncated` error.
-    fn exact(&mut self, pos: u64, n: usize, limit: u64, what: &str) -> Result<Vec<u8>, Mp4Error> {
+    fn exact(&mut self, pos: u64, n: usize, limit: u64, what: &str) -> Result<Vec<u8>, ParseError> {
         let len = self.len;
         let b = self.get(pos, n, limit)?;
         if b.len() < n {
-            return Err(Mp4Error::Truncated(format!(
+            return Err(ParseError::Truncated(format!(
                 "the file ends at byte {len} while reading the {what} at byte {pos}"
             )));
         }
@@ -220,7 +220,7 @@ impl<R: Read + Seek> Src<'_, R> {
     }
 
     /// The first `n` (capped) bytes of a box payload; shorter if the payload is shorter.
-    fn payload(&mut self, h: &BoxHdr, n: usize) -> Result<Vec<u8>, Mp4Error> {
+    fn payload(&mut self, h: &BoxHdr, n: usize) -> Result<Vec<u8>, ParseError> {
         let n = n.min(WINDOW);
         Ok(self.get(h.payload, n, h.end)?.to_vec())
     }
@@ -233,7 +233,7 @@ impl<R: Read + Seek> Src<'_, R> {
         size: usize,
         limit: u64,
         mut f: impl FnMut(&[u8]),
-    ) -> Result<(), Mp4Error> {
+    ) -> Result<(), ParseError> {
         if size == 0 {
             return Ok(());
         }
@@ -245,7 +245,7 @@ impl<R: Read + Seek> Src<'_, R> {
             let len = self.len;
             let b = self.get(pos, want, limit)?;
             if b.len() < want {
-                return Err(Mp4Error::Truncated(format!(
+                return Err(ParseError::Truncated(format!(
                     "the file ends at byte {len} inside a sample table at byte {pos}"
                 )));
             }
@@ -273,44 +273,23 @@ impl BoxHdr {
     }
 }
 
-fn fourcc(b: &[u8]) -> String {
-    b.iter().map(|&c| c as char).collect()
-}
-
-fn be16(b: &[u8], i: usize) -> Option<u16> {
-    let s = b.get(i..i.checked_add(2)?)?;
-    Some(u16::from_be_bytes([s[0], s[1]]))
-}
-
-fn be32(b: &[u8], i: usize) -> Option<u32> {
-    let s = b.get(i..i.checked_add(4)?)?;
-    Some(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
-}
-
-fn be64(b: &[u8], i: usize) -> Option<u64> {
-    let s = b.get(i..i.checked_add(8)?)?;
-    let mut a = [0u8; 8];
-    a.copy_from_slice(s);
-    Some(u64::from_be_bytes(a))
-}
-
 fn printable(t: &[u8; 4]) -> bool {
     t.iter().all(|&c| (0x20..=0x7e).contains(&c) || c == 0xa9)
 }
 
 /// Reads the top-level box header at `pos`. `None` means "stop walking" (zero padding).
-fn top_header<R: Read + Seek>(src: &mut Src<R>, pos: u64) -> Result<Option<BoxHdr>, Mp4Error> {
+fn top_header<R: Read + Seek>(src: &mut Src<R>, pos: u64) -> Result<Option<BoxHdr>, ParseError> {
     let len = src.len;
     let remain = len - pos;
     if remain < 8 {
-        return Err(Mp4Error::Truncated(format!(
+        return Err(ParseError::Truncated(format!(
             "the file ends inside a box header at byte {pos} ({remain} bytes left)"
         )));
     }
     // A few KiB at most: enough for the header, never a meaningful part of an mdat.
     let b = src.get(pos, 16, pos.saturating_add(4096))?.to_vec();
-    let (Some(size32), Some(t)) = (be32(&b, 0), b.get(4..8)) else {
-        return Err(Mp4Error::Truncated(format!(
+    let (Some(size32), Some(t)) = (u32_be(&b, 0), b.get(4..8)) else {
+        return Err(ParseError::Truncated(format!(
             "the file ends inside a box header at byte {pos}"
         )));
     };
@@ -320,7 +299,7 @@ fn top_header<R: Read + Seek>(src: &mut Src<R>, pos: u64) -> Result<Option<BoxHd
         return Ok(None);
     }
     if !printable(&typ) {
-        return Err(Mp4Error::Invalid(format!(
+        return Err(ParseError::Invalid(format!(
             "corrupt box structure: unreadable box type at byte {pos} (a preceding box size is probably wrong)"
         )));
     }
@@ -329,14 +308,14 @@ fn top_header<R: Read + Seek>(src: &mut Src<R>, pos: u64) -> Result<Option<BoxHd
         0 => (remain, 8u64),
         1 => {
             if remain < 16 {
-                return Err(Mp4Error::Truncated(format!(
+                return Err(ParseError::Truncated(format!(
                     "the file ends inside the 64-bit header of the {name} box at byte {pos}"
                 )));
             }
-            match be64(&b, 8) {
+            match u64_be(&b, 8) {
                 Some(s) => (s, 16),
                 None => {
-                    return Err(Mp4Error::Truncated(format!(
+                    return Err(ParseError::Truncated(format!(
                         "the file ends inside the 64-bit header of the {name} box at byte {pos}"
                     )));
                 }
@@ -345,12 +324,12 @@ fn top_header<R: Read + Seek>(src: &mut Src<R>, pos: u64) -> Result<Option<BoxHd
         s => (u64::from(s), 8),
     };
     if size < hdr {
-        return Err(Mp4Error::Invalid(format!(
+        return Err(ParseError::Invalid(format!(
             "corrupt box structure: the {name} box at byte {pos} has an impossible size of {size} bytes"
         )));
     }
     if size > remain {
-        return Err(Mp4Error::Truncated(format!(
+        return Err(ParseError::Truncated(format!(
             "the {name} box at byte {pos} declares {size} bytes but only {remain} remain"
         )));
     }
@@ -367,7 +346,7 @@ fn next_child<R: Read + Seek>(
     src: &mut Src<R>,
     pos: &mut u64,
     parent: &BoxHdr,
-) -> Result<Option<BoxHdr>, Mp4Error> {
+) -> Result<Option<BoxHdr>, ParseError> {
     let p = *pos;
     let end = parent.end;
     if p >= end || end - p < 8 {
@@ -375,7 +354,7 @@ fn next_child<R: Read + Seek>(
         return Ok(None);
     }
     let b = src.exact(p, 8, end, "box header")?;
-    let size32 = be32(&b, 0).unwrap_or(0);
+    let size32 = u32_be(&b, 0).unwrap_or(0);
     let typ = [b[4], b[5], b[6], b[7]];
     let pname = fourcc(&parent.typ);
     let name = fourcc(&typ);
@@ -383,17 +362,17 @@ fn next_child<R: Read + Seek>(
         0 => (end - p, 8u64),
         1 => {
             let b = src.exact(p, 16, end, "box header")?;
-            (be64(&b, 8).unwrap_or(0), 16)
+            (u64_be(&b, 8).unwrap_or(0), 16)
         }
         s => (u64::from(s), 8),
     };
     if size < hdr {
-        return Err(Mp4Error::Invalid(format!(
+        return Err(ParseError::Invalid(format!(
             "corrupt box structure: the {name} box at byte {p} inside {pname} has an impossible size of {size} bytes"
         )));
     }
     if size > end - p {
-        return Err(Mp4Error::Invalid(format!(
+        return Err(ParseError::Invalid(format!(
             "corrupt box structure: the {name} box at byte {p} declares {size} bytes, overflowing its parent {pname} which ends at byte {end}"
         )));
     }
@@ -510,18 +489,18 @@ fn full_box_version(p: &[u8]) -> u8 {
 /// (timescale, duration) of an mvhd/mdhd payload; unknown durations (all ones) become 0.
 fn header_times(p: &[u8]) -> Option<(u32, u64)> {
     if full_box_version(p) == 1 {
-        let ts = be32(p, 20)?;
-        let d = be64(p, 24)?;
+        let ts = u32_be(p, 20)?;
+        let d = u64_be(p, 24)?;
         Some((ts, if d == u64::MAX { 0 } else { d }))
     } else {
-        let ts = be32(p, 12)?;
-        let d = be32(p, 16)?;
+        let ts = u32_be(p, 12)?;
+        let d = u32_be(p, 16)?;
         Some((ts, if d == u32::MAX { 0 } else { u64::from(d) }))
     }
 }
 
-fn short(h: &BoxHdr) -> Mp4Error {
-    Mp4Error::Invalid(format!(
+fn short(h: &BoxHdr) -> ParseError {
+    ParseError::Invalid(format!(
         "corrupt box structure: the {} box at byte {} is too short ({} bytes)",
         fourcc(&h.typ),
         h.start,
@@ -529,7 +508,7 @@ fn short(h: &BoxHdr) -> Mp4Error {
     ))
 }
 
-fn parse_moov<R: Read + Seek>(src: &mut Src<R>, moov: &BoxHdr, st: &mut State) -> Result<(), Mp4Error> {
+fn parse_moov<R: Read + Seek>(src: &mut Src<R>, moov: &BoxHdr, st: &mut State) -> Result<(), ParseError> {
     let mut pos = moov.payload;
     while let Some(h) = next_child(src, &mut pos, moov)? {
         match &h.typ {
@@ -551,15 +530,15 @@ fn parse_moov<R: Read + Seek>(src: &mut Src<R>, moov: &BoxHdr, st: &mut State) -
                         b"mehd" => {
                             let p = src.payload(&c, 12)?;
                             let d = if full_box_version(&p) == 1 {
-                                be64(&p, 4)
+                                u64_be(&p, 4)
                             } else {
-                                be32(&p, 4).map(u64::from)
+                                u32_be(&p, 4).map(u64::from)
                             };
                             st.mehd = d.ok_or_else(|| short(&c))?;
                         }
                         b"trex" => {
                             let p = src.payload(&c, 24)?;
-                            let (Some(id), Some(d)) = (be32(&p, 4), be32(&p, 12)) else {
+                            let (Some(id), Some(d)) = (u32_be(&p, 4), u32_be(&p, 12)) else {
                                 return Err(short(&c));
                             };
                             st.trex_duration.insert(id, d);
@@ -574,7 +553,7 @@ fn parse_moov<R: Read + Seek>(src: &mut Src<R>, moov: &BoxHdr, st: &mut State) -
     Ok(())
 }
 
-fn parse_trak<R: Read + Seek>(src: &mut Src<R>, trak: &BoxHdr) -> Result<Trak, Mp4Error> {
+fn parse_trak<R: Read + Seek>(src: &mut Src<R>, trak: &BoxHdr) -> Result<Trak, ParseError> {
     let mut t = Trak::default();
     let mut stsd = None;
     let mut tables = Tables::default();
@@ -584,9 +563,9 @@ fn parse_trak<R: Read + Seek>(src: &mut Src<R>, trak: &BoxHdr) -> Result<Trak, M
             b"tkhd" => {
                 let p = src.payload(&h, 24)?;
                 let id = if full_box_version(&p) == 1 {
-                    be32(&p, 20)
+                    u32_be(&p, 20)
                 } else {
-                    be32(&p, 12)
+                    u32_be(&p, 12)
                 };
                 t.track_id = id.ok_or_else(|| short(&h))?;
             }
@@ -648,9 +627,9 @@ fn parse_trak<R: Read + Seek>(src: &mut Src<R>, trak: &BoxHdr) -> Result<Trak, M
 }
 
 /// Sum of the non-empty edit segment durations (movie timescale), None when there is none.
-fn parse_elst<R: Read + Seek>(src: &mut Src<R>, h: &BoxHdr) -> Result<Option<u64>, Mp4Error> {
+fn parse_elst<R: Read + Seek>(src: &mut Src<R>, h: &BoxHdr) -> Result<Option<u64>, ParseError> {
     let p = src.payload(h, 8)?;
-    let n = u64::from(be32(&p, 4).ok_or_else(|| short(h))?);
+    let n = u64::from(u32_be(&p, 4).ok_or_else(|| short(h))?);
     let v1 = full_box_version(&p) == 1;
     let size = if v1 { 20 } else { 12 };
     check_fits(h, 8, n, size, "edit list")?;
@@ -658,11 +637,11 @@ fn parse_elst<R: Read + Seek>(src: &mut Src<R>, h: &BoxHdr) -> Result<Option<u64
     let mut any = false;
     src.records(h.payload + 8, n, size as usize, h.end, |r| {
         let (d, t) = if v1 {
-            (be64(r, 0).unwrap_or(0), be64(r, 8).unwrap_or(0) as i64)
+            (u64_be(r, 0).unwrap_or(0), u64_be(r, 8).unwrap_or(0) as i64)
         } else {
             (
-                u64::from(be32(r, 0).unwrap_or(0)),
-                i64::from(be32(r, 4).unwrap_or(0) as i32),
+                u64::from(u32_be(r, 0).unwrap_or(0)),
+                i64::from(u32_be(r, 4).unwrap_or(0) as i32),
             )
         };
         if t != -1 {
@@ -673,10 +652,10 @@ fn parse_elst<R: Read + Seek>(src: &mut Src<R>, h: &BoxHdr) -> Result<Option<u64
     Ok((any && total > 0).then_some(total))
 }
 
-fn check_fits(h: &BoxHdr, head: u64, n: u64, size: u64, what: &str) -> Result<(), Mp4Error> {
+fn check_fits(h: &BoxHdr, head: u64, n: u64, size: u64, what: &str) -> Result<(), ParseError> {
     let need = n.saturating_mul(size).saturating_add(head);
     if need > h.payload_len() {
-        return Err(Mp4Error::Invalid(format!(
+        return Err(ParseError::Invalid(format!(
             "corrupt {what}: the {} box at byte {} declares {n} entries but only has room for {}",
             fourcc(&h.typ),
             h.start,
@@ -695,16 +674,16 @@ struct Tables {
 }
 
 impl Tables {
-    fn read<R: Read + Seek>(&self, src: &mut Src<R>, t: &mut Trak) -> Result<(), Mp4Error> {
+    fn read<R: Read + Seek>(&self, src: &mut Src<R>, t: &mut Trak) -> Result<(), ParseError> {
         if let Some(h) = self.stts {
             let p = src.payload(&h, 8)?;
-            let n = u64::from(be32(&p, 4).ok_or_else(|| short(&h))?);
+            let n = u64::from(u32_be(&p, 4).ok_or_else(|| short(&h))?);
             check_fits(&h, 8, n, 8, "time-to-sample table")?;
             let (mut cnt, mut dur) = (0u64, 0u64);
             let mut kinds = Durations::default();
             src.records(h.payload + 8, n, 8, h.end, |r| {
-                let c = u64::from(be32(r, 0).unwrap_or(0));
-                let d = be32(r, 4).unwrap_or(0);
+                let c = u64::from(u32_be(r, 0).unwrap_or(0));
+                let d = u32_be(r, 4).unwrap_or(0);
                 kinds.add(d, c);
                 cnt = cnt.saturating_add(c);
                 dur = dur.saturating_add(c.saturating_mul(u64::from(d)));
@@ -717,14 +696,14 @@ impl Tables {
         let mut sizes: Option<(BoxHdr, u64, u32, u8)> = None; // (box, count, const size, field bits)
         if let Some(h) = self.stsz {
             let p = src.payload(&h, 12)?;
-            let (Some(a), Some(n)) = (be32(&p, 4), be32(&p, 8)) else {
+            let (Some(a), Some(n)) = (u32_be(&p, 4), u32_be(&p, 8)) else {
                 return Err(short(&h));
             };
             let n = u64::from(n);
             if &h.typ == b"stz2" {
                 let bits = (a & 0xff) as u8;
                 if !matches!(bits, 4 | 8 | 16) {
-                    return Err(Mp4Error::Invalid(format!(
+                    return Err(ParseError::Invalid(format!(
                         "corrupt sample size table: the stz2 box at byte {} uses a field size of {bits} bits",
                         h.start
                     )));
@@ -743,7 +722,7 @@ impl Tables {
         // Last chunk: its offset and (when sizes are per sample) its byte size.
         if let Some(h) = self.stco {
             let p = src.payload(&h, 8)?;
-            let n = u64::from(be32(&p, 4).ok_or_else(|| short(&h))?);
+            let n = u64::from(u32_be(&p, 4).ok_or_else(|| short(&h))?);
             let wide = &h.typ == b"co64";
             let w = if wide { 8 } else { 4 };
             check_fits(&h, 8, n, w, "chunk offset table")?;
@@ -751,9 +730,9 @@ impl Tables {
                 let at = h.payload + 8 + (n - 1) * w;
                 let b = src.exact(at, w as usize, h.end, "chunk offset table")?;
                 let off = if wide {
-                    be64(&b, 0).unwrap_or(0)
+                    u64_be(&b, 0).unwrap_or(0)
                 } else {
-                    u64::from(be32(&b, 0).unwrap_or(0))
+                    u64::from(u32_be(&b, 0).unwrap_or(0))
                 };
                 let mut bytes = 1u64;
                 let spc = match self.stsc {
@@ -785,16 +764,16 @@ fn last_chunk_samples<R: Read + Seek>(
     src: &mut Src<R>,
     h: &BoxHdr,
     chunks: u64,
-) -> Result<Option<u64>, Mp4Error> {
+) -> Result<Option<u64>, ParseError> {
     let p = src.payload(h, 8)?;
-    let n = u64::from(be32(&p, 4).ok_or_else(|| short(h))?);
+    let n = u64::from(u32_be(&p, 4).ok_or_else(|| short(h))?);
     check_fits(h, 8, n, 12, "sample-to-chunk table")?;
     if n == 0 {
         return Ok(None);
     }
     let b = src.exact(h.payload + 8 + (n - 1) * 12, 12, h.end, "sample-to-chunk table")?;
-    let first = u64::from(be32(&b, 0).unwrap_or(0));
-    let spc = u64::from(be32(&b, 4).unwrap_or(0));
+    let first = u64::from(u32_be(&b, 0).unwrap_or(0));
+    let spc = u64::from(u32_be(&b, 4).unwrap_or(0));
     Ok((first >= 1 && first <= chunks).then_some(spc))
 }
 
@@ -805,7 +784,7 @@ fn sum_sizes<R: Read + Seek>(
     from: u64,
     n: u64,
     bits: u8,
-) -> Result<u64, Mp4Error> {
+) -> Result<u64, ParseError> {
     let mut total = 0u64;
     match bits {
         32 | 16 | 8 => {
@@ -813,8 +792,8 @@ fn sum_sizes<R: Read + Seek>(
             let at = h.payload + 12 + from.saturating_mul(w);
             src.records(at, n, w as usize, h.end, |r| {
                 let v = match r.len() {
-                    4 => u64::from(be32(r, 0).unwrap_or(0)),
-                    2 => u64::from(be16(r, 0).unwrap_or(0)),
+                    4 => u64::from(u32_be(r, 0).unwrap_or(0)),
+                    2 => u64::from(u16_be(r, 0).unwrap_or(0)),
                     _ => u64::from(r.first().copied().unwrap_or(0)),
                 };
                 total = total.saturating_add(v);
@@ -832,7 +811,7 @@ fn sum_sizes<R: Read + Seek>(
 fn slice_boxes(data: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
     let mut i = 0usize;
     std::iter::from_fn(move || {
-        let size = be32(data, i)? as usize;
+        let size = u32_be(data, i)? as usize;
         let t = data.get(i + 4..i + 8)?;
         let typ = [t[0], t[1], t[2], t[3]];
         let end = if size == 0 {
@@ -875,7 +854,7 @@ fn scan_ext(data: &[u8], ext: &mut Ext, depth: u8) {
                     ext.frma = Some([s[0], s[1], s[2], s[3]]);
                 }
             }
-            b"enda" => ext.little_endian = be16(p, 0).unwrap_or(0) != 0,
+            b"enda" => ext.little_endian = u16_be(p, 0).unwrap_or(0) != 0,
             b"pcmC" => {
                 if let (Some(&f), Some(&b)) = (p.get(4), p.get(5)) {
                     ext.pcmc = Some((f & 1 != 0, b));
@@ -976,7 +955,7 @@ fn aac_config(d: &[u8]) -> Option<(Option<u32>, u8)> {
 fn parse_stsd(p: &[u8], handler: Option<[u8; 4]>, timescale: u32) -> Entry {
     let mut e = Entry::default();
     let stsd_version = full_box_version(p);
-    let Some(size) = be32(p, 8) else {
+    let Some(size) = u32_be(p, 8) else {
         return e;
     };
     let Some(t) = p.get(12..16) else {
@@ -991,15 +970,15 @@ fn parse_stsd(p: &[u8], handler: Option<[u8; 4]>, timescale: u32) -> Entry {
     let mut lpcm: Option<(u32, u32)> = None;
     match handler.as_ref() {
         Some(b"vide") => {
-            e.width = be16(entry, 32).map(u32::from).filter(|&w| w > 0);
-            e.height = be16(entry, 34).map(u32::from).filter(|&h| h > 0);
+            e.width = u16_be(entry, 32).map(u32::from).filter(|&w| w > 0);
+            e.height = u16_be(entry, 34).map(u32::from).filter(|&h| h > 0);
             if let Some(x) = entry.get(86..) {
                 scan_ext(x, &mut ext, 0);
             }
         }
         Some(b"soun") => {
             let version = if stsd_version == 0 {
-                be16(entry, 16).unwrap_or(0)
+                u16_be(entry, 16).unwrap_or(0)
             } else {
                 0
             };
@@ -1009,18 +988,18 @@ fn parse_stsd(p: &[u8], handler: Option<[u8; 4]>, timescale: u32) -> Entry {
                 _ => 36,
             };
             if version == 2 {
-                let rate = be64(entry, 40).map(f64::from_bits).unwrap_or(0.0);
+                let rate = u64_be(entry, 40).map(f64::from_bits).unwrap_or(0.0);
                 if (1.0..4.0e9).contains(&rate) {
                     e.rate_field = rate.round() as u32;
                 }
-                e.channels = be32(entry, 48).and_then(|c| u16::try_from(c).ok());
-                let b = be32(entry, 56).unwrap_or(0);
+                e.channels = u32_be(entry, 48).and_then(|c| u16::try_from(c).ok());
+                let b = u32_be(entry, 56).unwrap_or(0);
                 bits = u16::try_from(b).unwrap_or(0);
-                lpcm = Some((be32(entry, 60).unwrap_or(0), b));
+                lpcm = Some((u32_be(entry, 60).unwrap_or(0), b));
             } else {
-                e.channels = be16(entry, 24);
-                bits = be16(entry, 26).unwrap_or(16);
-                e.rate_field = be32(entry, 32).unwrap_or(0) >> 16;
+                e.channels = u16_be(entry, 24);
+                bits = u16_be(entry, 26).unwrap_or(16);
+                e.rate_field = u32_be(entry, 32).unwrap_or(0) >> 16;
             }
             if let Some(x) = entry.get(ext_at..) {
                 scan_ext(x, &mut ext, 0);
@@ -1149,7 +1128,7 @@ fn codec_name(tag: &[u8; 4], ext: &Ext, bits: u16, lpcm: Option<(u32, u32)>) -> 
 // ---------------------------------------------------------------------------------------------
 // Fragments
 
-fn parse_moof<R: Read + Seek>(src: &mut Src<R>, moof: &BoxHdr, st: &mut State) -> Result<(), Mp4Error> {
+fn parse_moof<R: Read + Seek>(src: &mut Src<R>, moof: &BoxHdr, st: &mut State) -> Result<(), ParseError> {
     let mut pos = moof.payload;
     while let Some(traf) = next_child(src, &mut pos, moof)? {
         if &traf.typ != b"traf" {
@@ -1161,7 +1140,7 @@ fn parse_moof<R: Read + Seek>(src: &mut Src<R>, moof: &BoxHdr, st: &mut State) -
             match &h.typ {
                 b"tfhd" => {
                     let p = src.payload(&h, 40)?;
-                    let (Some(vf), Some(id)) = (be32(&p, 0), be32(&p, 4)) else {
+                    let (Some(vf), Some(id)) = (u32_be(&p, 0), u32_be(&p, 4)) else {
                         return Err(short(&h));
                     };
                     let mut i = 8usize;
@@ -1172,7 +1151,7 @@ fn parse_moof<R: Read + Seek>(src: &mut Src<R>, moof: &BoxHdr, st: &mut State) -
                         i += 4;
                     }
                     let dur = if vf & 0x8 != 0 {
-                        Some(be32(&p, i).ok_or_else(|| short(&h))?)
+                        Some(u32_be(&p, i).ok_or_else(|| short(&h))?)
                     } else {
                         None
                     };
@@ -1180,13 +1159,13 @@ fn parse_moof<R: Read + Seek>(src: &mut Src<R>, moof: &BoxHdr, st: &mut State) -
                 }
                 b"trun" => {
                     let Some((id, tf_dur)) = track else {
-                        return Err(Mp4Error::Invalid(format!(
+                        return Err(ParseError::Invalid(format!(
                             "corrupt fragment: the trun box at byte {} comes before its tfhd",
                             h.start
                         )));
                     };
                     let p = src.payload(&h, 8)?;
-                    let (Some(vf), Some(n)) = (be32(&p, 0), be32(&p, 4)) else {
+                    let (Some(vf), Some(n)) = (u32_be(&p, 0), u32_be(&p, 4)) else {
                         return Err(short(&h));
                     };
                     let n = u64::from(n);
@@ -1205,7 +1184,7 @@ fn parse_moof<R: Read + Seek>(src: &mut Src<R>, moof: &BoxHdr, st: &mut State) -
                         let mut sum = 0u64;
                         let mut kinds = Durations::default();
                         src.records(h.payload + head, n, rec as usize, h.end, |r| {
-                            let d = be32(r, 0).unwrap_or(0);
+                            let d = u32_be(r, 0).unwrap_or(0);
                             kinds.add(d, 1);
                             sum = sum.saturating_add(u64::from(d));
                         })?;
@@ -1233,21 +1212,21 @@ fn secs(ticks: u64, ts: u32) -> Option<f64> {
     (ticks > 0 && ts > 0).then(|| ticks as f64 / f64::from(ts))
 }
 
-fn finish(st: State, len: u64) -> Result<Mp4Info, Mp4Error> {
+fn finish(st: State, len: u64) -> Result<Mp4Info, ParseError> {
     let fragmented = st.has_mvex || st.has_moof;
     let mut tracks = Vec::with_capacity(st.traks.len());
     for t in st.traks {
         let id = t.track_id;
         match (t.stsz_samples, t.stts_samples) {
             (Some(a), Some(b)) if a != b => {
-                return Err(Mp4Error::Invalid(format!(
+                return Err(ParseError::Invalid(format!(
                     "track {id}: the sample size table lists {a} samples but the time-to-sample table lists {b}"
                 )));
             }
             _ => {}
         }
         if let Some(end) = t.data_end.filter(|&e| e > len) {
-            return Err(Mp4Error::Truncated(format!(
+            return Err(ParseError::Truncated(format!(
                 "track {id}: its sample data runs to byte {end} but the file is only {len} bytes long"
             )));
         }
@@ -1264,7 +1243,7 @@ fn finish(st: State, len: u64) -> Result<Mp4Info, Mp4Error> {
             durations.add(trex, f.need_trex);
         }
         if samples > 0 && t.timescale == 0 {
-            return Err(Mp4Error::Invalid(format!(
+            return Err(ParseError::Invalid(format!(
                 "track {id} has samples but a media timescale of 0"
             )));
         }
@@ -1337,11 +1316,11 @@ mod tests {
         crate::test_fixtures::fixture(&format!("video/{name}"))
     }
 
-    fn run(data: &[u8]) -> Result<Mp4Info, Mp4Error> {
+    fn run(data: &[u8]) -> Result<Mp4Info, ParseError> {
         probe(&mut Cursor::new(data), data.len() as u64)
     }
 
-    fn err_of(data: &[u8]) -> Mp4Error {
+    fn err_of(data: &[u8]) -> ParseError {
         match run(data) {
             Ok(i) => panic!("expected an error, got {i:?}"),
             Err(e) => e,
@@ -1350,14 +1329,14 @@ mod tests {
 
     fn truncated(data: &[u8], needle: &str) {
         match err_of(data) {
-            Mp4Error::Truncated(m) => assert!(m.contains(needle), "{m}"),
+            ParseError::Truncated(m) => assert!(m.contains(needle), "{m}"),
             e => panic!("expected Truncated({needle}), got {e:?}"),
         }
     }
 
     fn invalid(data: &[u8], needle: &str) {
         match err_of(data) {
-            Mp4Error::Invalid(m) => assert!(m.contains(needle), "{m}"),
+            ParseError::Invalid(m) => assert!(m.contains(needle), "{m}"),
             e => panic!("expected Invalid({needle}), got {e:?}"),
         }
     }
@@ -1782,7 +1761,7 @@ mod tests {
         // moof (5 samples x 512 ticks) each with a 1000-byte mdat
         let src = load("h264_frag_video.mp4");
         let moof = box_at(&src, b"moof");
-        let moof_len = u32::from_be_bytes([src[moof], src[moof + 1], src[moof + 2], src[moof + 3]]);
+        let moof_len = u32_be(&src, moof).unwrap();
         let moof_box = &src[moof..moof + moof_len as usize];
         let mut d = src[..moof].to_vec();
         let n = 20_000u64;
@@ -1850,9 +1829,9 @@ mod tests {
 
     #[test]
     fn errors_display() {
-        let e = Mp4Error::Truncated("x".into());
+        let e = ParseError::Truncated("x".into());
         assert_eq!(e.to_string(), "x");
-        let e: Mp4Error = io::Error::other("boom").into();
+        let e: ParseError = io::Error::other("boom").into();
         assert!(std::error::Error::source(&e).is_some());
     }
 }

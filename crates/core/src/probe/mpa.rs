@@ -19,8 +19,8 @@ const CONFIRM_FIRST: u32 = 3;
 /// Consecutive consistent frames needed to accept a frame found while resyncing.
 const CONFIRM_RESYNC: u32 = 2;
 
-/// Why a file could not be read: the probe module's shared error type.
-pub type MpaError = super::ParseError;
+use super::ParseError;
+use super::bytes::{id3v2_len, syncsafe, u32_be, u32_le};
 
 /// MPEG audio version of the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,24 +236,7 @@ struct Region {
     trailing_tag_bytes: u64,
 }
 
-fn syncsafe(b: &[u8]) -> Option<u64> {
-    if b.len() < 4 || b[..4].iter().any(|&x| x >= 0x80) {
-        return None;
-    }
-    Some(((b[0] as u64) << 21) | ((b[1] as u64) << 14) | ((b[2] as u64) << 7) | b[3] as u64)
-}
-
-/// Total length of an ID3v2 tag whose 10-byte header is `h`, if it is one.
-fn id3v2_len(h: &[u8]) -> Option<u64> {
-    if h.len() < 10 || &h[..3] != b"ID3" || h[3] == 0xFF || h[4] == 0xFF {
-        return None;
-    }
-    let size = syncsafe(&h[6..10])?;
-    let footer = if h[5] & 0x10 != 0 { 10 } else { 0 };
-    Some(10 + size + footer)
-}
-
-fn find_region<R: Read + Seek>(r: &mut R, len: u64) -> Result<Region, MpaError> {
+fn find_region<R: Read + Seek>(r: &mut R, len: u64) -> Result<Region, ParseError> {
     // leading ID3v2 tags (several may follow each other)
     let mut start = 0u64;
     let mut h = [0u8; 10];
@@ -264,7 +247,7 @@ fn find_region<R: Read + Seek>(r: &mut R, len: u64) -> Result<Region, MpaError> 
         };
         let tag_end = start.saturating_add(tag);
         if tag_end > len {
-            return Err(MpaError::Truncated(format!(
+            return Err(ParseError::Truncated(format!(
                 "the ID3v2 tag at byte {start} declares {tag} bytes but the file ends after {len}"
             )));
         }
@@ -287,8 +270,8 @@ fn find_region<R: Read + Seek>(r: &mut R, len: u64) -> Result<Region, MpaError> 
         if avail >= 32 {
             let got = read_at(r, end - 32, &mut tail)?;
             if got == 32 && &tail[..8] == b"APETAGEX" {
-                let size = u32::from_le_bytes([tail[12], tail[13], tail[14], tail[15]]) as u64;
-                let flags = u32::from_le_bytes([tail[20], tail[21], tail[22], tail[23]]);
+                let size = u64::from(u32_le(&tail, 12).unwrap_or(0));
+                let flags = u32_le(&tail, 20).unwrap_or(0);
                 let total = size + if flags & 0x8000_0000 != 0 { 32 } else { 0 };
                 if (32..=avail).contains(&total) {
                     end -= total;
@@ -419,8 +402,8 @@ fn scan<F: FrameHeader, R: Read + Seek>(
     limit: u64,
     reference: Option<&F>,
     n_confirm: u32,
-    mut on_reject: impl FnMut(&mut Window<R>, u64) -> Result<(), MpaError>,
-) -> Result<Option<(u64, F)>, MpaError> {
+    mut on_reject: impl FnMut(&mut Window<R>, u64) -> Result<(), ParseError>,
+) -> Result<Option<(u64, F)>, ParseError> {
     let mut pos = from;
     while let Some(p) = next_ff(w, pos, limit.min(w.end))? {
         match header_at::<F, R>(w, p)? {
@@ -442,22 +425,22 @@ fn no_first_frame<F: FrameHeader, R: Read + Seek>(
     w: &mut Window<R>,
     start: u64,
     what: &str,
-) -> Result<MpaError, MpaError> {
+) -> Result<ParseError, ParseError> {
     if start >= w.end {
-        return Ok(MpaError::Invalid(
+        return Ok(ParseError::Invalid(
             "the file holds no audio data after its tags".into(),
         ));
     }
     if let Some(h) = header_at::<F, R>(w, start)? {
         let len = h.frame_len();
         if start.saturating_add(len) > w.end {
-            return Ok(MpaError::Truncated(format!(
+            return Ok(ParseError::Truncated(format!(
                 "the first {what} frame (at byte {start}) needs {len} bytes but the file ends after {}",
                 w.end
             )));
         }
     }
-    Ok(MpaError::Invalid(format!(
+    Ok(ParseError::Invalid(format!(
         "no {what} frame found in the first {} bytes after the tags",
         w.end.saturating_sub(start).min(FIRST_FRAME_SEARCH)
     )))
@@ -483,7 +466,7 @@ fn walk<F: FrameHeader, R: Read + Seek>(
     reference: &F,
     what: &str,
     mut on_frame: impl FnMut(&F),
-) -> Result<Walk, MpaError> {
+) -> Result<Walk, ParseError> {
     let mut st = Walk {
         frames: 0,
         audio_bytes: 0,
@@ -608,7 +591,7 @@ impl FrameHeader for MpegHeader {
     const HEADER_LEN: usize = 4;
 
     fn parse(b: &[u8]) -> Option<Self> {
-        let raw = u32::from_be_bytes([*b.first()?, *b.get(1)?, *b.get(2)?, *b.get(3)?]);
+        let raw = u32_be(b, 0)?;
         let (version, layer, sample_rate) = mpeg_basics(raw)?;
         let br_idx = ((raw >> 12) & 0xF) as usize;
         if br_idx == 0 || br_idx == 15 {
@@ -666,11 +649,6 @@ struct VbrHeader {
     padding: Option<u32>,
 }
 
-fn be32(b: &[u8], at: usize) -> Option<u32> {
-    let s = b.get(at..at.checked_add(4)?)?;
-    Some(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
-}
-
 /// Xing/Info (with LAME tag) or VBRI header in the first frame `f`.
 fn parse_vbr_header(f: &[u8], h: &MpegHeader) -> Option<VbrHeader> {
     if h.layer != 3 {
@@ -692,11 +670,11 @@ fn parse_vbr_header(f: &[u8], h: &MpegHeader) -> Option<VbrHeader> {
             Some(b"Info") => VbrHeaderKind::Info,
             _ => continue,
         };
-        let flags = be32(f, off + 4)?;
+        let flags = u32_be(f, off + 4)?;
         let mut p = off + 8;
         let mut frames = None;
         if flags & 1 != 0 {
-            frames = Some(be32(f, p)? as u64);
+            frames = Some(u32_be(f, p)? as u64);
             p += 4;
         }
         if flags & 2 != 0 {
@@ -740,7 +718,7 @@ fn parse_vbr_header(f: &[u8], h: &MpegHeader) -> Option<VbrHeader> {
     if f.get(36..40) == Some(b"VBRI") {
         return Some(VbrHeader {
             kind: VbrHeaderKind::Vbri,
-            frames: be32(f, 36 + 14).map(u64::from),
+            frames: u32_be(f, 36 + 14).map(u64::from),
             encoder: None,
             delay: None,
             padding: None,
@@ -750,7 +728,7 @@ fn parse_vbr_header(f: &[u8], h: &MpegHeader) -> Option<VbrHeader> {
 }
 
 /// Walks an MPEG audio stream (MP1/MP2/MP3), reader at 0, `len` = file length in bytes.
-pub fn probe_mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Result<MpegAudioInfo, MpaError> {
+pub fn probe_mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Result<MpegAudioInfo, ParseError> {
     let region = find_region(r, len)?;
     let mut w = Window::new(r, region.end);
     let limit = region.start.saturating_add(FIRST_FRAME_SEARCH);
@@ -799,9 +777,9 @@ pub fn probe_mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Result<MpegAudio
             _ => String::new(),
         };
         if !msg.is_empty() {
-            return Err(MpaError::Truncated(msg));
+            return Err(ParseError::Truncated(msg));
         }
-        return Err(MpaError::Invalid("the file holds no MPEG audio frames".into()));
+        return Err(ParseError::Invalid("the file holds no MPEG audio frames".into()));
     }
     // Much junk after the last frame is trailing data (a warning, see the caller), not damage.
     let junk = if super::is_trailing_data(len, st.trailing) {
@@ -810,7 +788,7 @@ pub fn probe_mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Result<MpegAudio
         st.skipped
     };
     if junk > st.audio_bytes {
-        return Err(MpaError::Invalid(format!(
+        return Err(ParseError::Invalid(format!(
             "only {} of {} bytes are valid MPEG audio frames",
             st.audio_bytes,
             st.audio_bytes + st.skipped
@@ -894,24 +872,20 @@ fn kind_name(k: VbrHeaderKind) -> &'static str {
 /// Errors out if a free-format header at `p` is followed by two more identical headers at a
 /// constant distance (i.e. the stream really is free-format). At most `budget` candidates are
 /// examined, so hostile input cannot make the search slow.
-fn check_free_format<R: Read + Seek>(w: &mut Window<R>, p: u64, budget: &mut u32) -> Result<(), MpaError> {
+fn check_free_format<R: Read + Seek>(w: &mut Window<R>, p: u64, budget: &mut u32) -> Result<(), ParseError> {
     const MASK: u32 = !(1 << 9); // ignore the padding bit
     let b = w.get(p, 2 * 8192 + 8)?;
-    if b.len() < 4 {
+    let Some(raw) = u32_be(b, 0) else {
         return Ok(());
-    }
-    let raw = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    };
     if !is_free_format(raw) || *budget == 0 {
         return Ok(());
     }
     *budget -= 1;
-    let same = |at: usize| {
-        b.get(at..at + 4)
-            .is_some_and(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]) & MASK == raw & MASK)
-    };
+    let same = |at: usize| u32_be(b, at).is_some_and(|s| s & MASK == raw & MASK);
     for d in 16..=8192usize {
         if same(d) && (same(2 * d) || same(2 * d + 1) || same(2 * d - 1)) {
-            return Err(MpaError::Invalid("free-format bitrate is not supported".into()));
+            return Err(ParseError::Invalid("free-format bitrate is not supported".into()));
         }
     }
     Ok(())
@@ -979,7 +953,7 @@ impl FrameHeader for AdtsHeader {
 }
 
 /// Walks an ADTS AAC stream, reader at 0, `len` = file length in bytes.
-pub fn probe_adts<R: Read + Seek>(r: &mut R, len: u64) -> Result<AdtsInfo, MpaError> {
+pub fn probe_adts<R: Read + Seek>(r: &mut R, len: u64) -> Result<AdtsInfo, ParseError> {
     let region = find_region(r, len)?;
     let mut w = Window::new(r, region.end);
     let limit = region.start.saturating_add(FIRST_FRAME_SEARCH);
@@ -993,8 +967,8 @@ pub fn probe_adts<R: Read + Seek>(r: &mut R, len: u64) -> Result<AdtsInfo, MpaEr
     })?;
     if st.frames == 0 {
         return Err(match st.truncated {
-            Some(t) => MpaError::Truncated(t),
-            None => MpaError::Invalid("the file holds no ADTS frames".into()),
+            Some(t) => ParseError::Truncated(t),
+            None => ParseError::Invalid("the file holds no ADTS frames".into()),
         });
     }
     // Much junk after the last frame is trailing data (a warning, see the caller), not damage.
@@ -1004,7 +978,7 @@ pub fn probe_adts<R: Read + Seek>(r: &mut R, len: u64) -> Result<AdtsInfo, MpaEr
         st.skipped
     };
     if junk > st.audio_bytes {
-        return Err(MpaError::Invalid(format!(
+        return Err(ParseError::Invalid(format!(
             "only {} of {} bytes are valid ADTS frames",
             st.audio_bytes,
             st.audio_bytes + st.skipped
@@ -1041,11 +1015,11 @@ mod tests {
         crate::test_fixtures::fixture(&format!("mp3/{name}"))
     }
 
-    fn mp(data: &[u8]) -> Result<MpegAudioInfo, MpaError> {
+    fn mp(data: &[u8]) -> Result<MpegAudioInfo, ParseError> {
         probe_mpeg_audio(&mut Cursor::new(data), data.len() as u64)
     }
 
-    fn adts(data: &[u8]) -> Result<AdtsInfo, MpaError> {
+    fn adts(data: &[u8]) -> Result<AdtsInfo, ParseError> {
         probe_adts(&mut Cursor::new(data), data.len() as u64)
     }
 
@@ -1053,16 +1027,16 @@ mod tests {
         mp(&fixture(name)).unwrap()
     }
 
-    fn invalid_msg(r: Result<impl std::fmt::Debug, MpaError>) -> String {
+    fn invalid_msg(r: Result<impl std::fmt::Debug, ParseError>) -> String {
         match r {
-            Err(MpaError::Invalid(m)) => m,
+            Err(ParseError::Invalid(m)) => m,
             other => panic!("expected Invalid, got {other:?}"),
         }
     }
 
-    fn truncated_msg(r: Result<impl std::fmt::Debug, MpaError>) -> String {
+    fn truncated_msg(r: Result<impl std::fmt::Debug, ParseError>) -> String {
         match r {
-            Err(MpaError::Truncated(m)) => m,
+            Err(ParseError::Truncated(m)) => m,
             other => panic!("expected Truncated, got {other:?}"),
         }
     }

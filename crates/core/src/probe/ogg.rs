@@ -11,8 +11,8 @@ use std::io::{self, Read, Seek};
 
 use super::read_at;
 
-/// Why a file could not be read: the probe module's shared error type.
-pub type OggError = super::ParseError;
+use super::ParseError;
+use super::bytes::{duration, u16_be, u16_le, u32_le, u64_be, u64_le};
 
 /// What the audio streams of an Ogg file declare and really hold: the codec fields describe the
 /// first chain's audio stream; the length sums all chains.
@@ -176,12 +176,10 @@ fn parse_page(b: &[u8]) -> Parsed {
             have: b.len(),
         };
     }
-    let mut g = [0u8; 8];
-    g.copy_from_slice(&b[6..14]);
     Parsed::Page(Page {
         flags: b[5],
-        granule: u64::from_le_bytes(g),
-        serial: u32::from_le_bytes([b[14], b[15], b[16], b[17]]),
+        granule: u64_le(b, 6).unwrap_or(0),
+        serial: u32_le(b, 14).unwrap_or(0),
         segs: segs.to_vec(),
         header_len,
         total,
@@ -189,9 +187,7 @@ fn parse_page(b: &[u8]) -> Parsed {
 }
 
 fn crc_ok(page_bytes: &[u8]) -> bool {
-    page_bytes.len() >= 27
-        && page_crc(page_bytes)
-            == u32::from_le_bytes([page_bytes[22], page_bytes[23], page_bytes[24], page_bytes[25]])
+    page_bytes.len() >= 27 && page_crc(page_bytes) == u32_le(page_bytes, 22).unwrap_or(0)
 }
 
 /// Reads the whole page at `pos` (at most 65307 bytes), not past `len`.
@@ -232,22 +228,17 @@ struct Ident {
     header_packets: u64,
 }
 
-fn u32_le(b: &[u8], i: usize) -> u32 {
-    b.get(i..i + 4)
-        .map_or(0, |s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
-}
-
 /// Identifies a codec from the first packet of a stream. `Ok(None)` = not a known audio codec.
-fn identify(p: &[u8]) -> Result<Option<Ident>, OggError> {
+fn identify(p: &[u8]) -> Result<Option<Ident>, ParseError> {
     if p.starts_with(b"\x01vorbis") {
         if p.len() < 30 {
-            return Err(OggError::Invalid(
+            return Err(ParseError::Invalid(
                 "the Vorbis identification header is too short".into(),
             ));
         }
-        let (channels, rate) = (p[11], u32_le(p, 12));
-        if u32_le(p, 7) != 0 || channels == 0 || rate == 0 {
-            return Err(OggError::Invalid(format!(
+        let (channels, rate) = (p[11], u32_le(p, 12).unwrap_or(0));
+        if u32_le(p, 7).unwrap_or(0) != 0 || channels == 0 || rate == 0 {
+            return Err(ParseError::Invalid(format!(
                 "the Vorbis identification header is corrupt ({channels} channels, {rate} Hz)"
             )));
         }
@@ -262,40 +253,42 @@ fn identify(p: &[u8]) -> Result<Option<Ident>, OggError> {
     }
     if p.starts_with(b"OpusHead") {
         if p.len() < 19 {
-            return Err(OggError::Invalid("the OpusHead header is too short".into()));
+            return Err(ParseError::Invalid("the OpusHead header is too short".into()));
         }
         let channels = p[9];
         if p[8] >= 16 || channels == 0 {
-            return Err(OggError::Invalid(format!(
+            return Err(ParseError::Invalid(format!(
                 "the OpusHead header is corrupt (version {}, {channels} channels)",
                 p[8]
             )));
         }
-        let input = u32_le(p, 12);
+        let input = u32_le(p, 12).unwrap_or(0);
         return Ok(Some(Ident {
             codec: "opus",
             rate: 48_000,
             input_rate: (input > 0).then_some(input),
             channels,
-            pre_skip: u32::from(u16::from_le_bytes([p[10], p[11]])),
+            pre_skip: u32::from(u16_le(p, 10).unwrap_or(0)),
             header_packets: 2,
         }));
     }
     if p.starts_with(b"\x7fFLAC") {
         // 0x7F "FLAC" major minor u16(headers) "fLaC" block-header(4) STREAMINFO(34)
         if p.len() < 51 || &p[9..13] != b"fLaC" || p[13] & 0x7F != 0 {
-            return Err(OggError::Invalid("the Ogg FLAC mapping header is corrupt".into()));
+            return Err(ParseError::Invalid(
+                "the Ogg FLAC mapping header is corrupt".into(),
+            ));
         }
         let si = &p[17..51];
-        let x = u64::from_be_bytes([si[10], si[11], si[12], si[13], si[14], si[15], si[16], si[17]]);
+        let x = u64_be(si, 10).unwrap_or(0);
         let rate = (x >> 44) as u32;
         let channels = ((x >> 41) & 7) as u8 + 1;
         if rate == 0 {
-            return Err(OggError::Invalid(
+            return Err(ParseError::Invalid(
                 "the FLAC STREAMINFO declares a sample rate of 0".into(),
             ));
         }
-        let extra = u64::from(u16::from_be_bytes([p[7], p[8]]));
+        let extra = u64::from(u16_be(p, 7).unwrap_or(0));
         return Ok(Some(Ident {
             codec: "flac",
             rate,
@@ -307,12 +300,12 @@ fn identify(p: &[u8]) -> Result<Option<Ident>, OggError> {
     }
     if p.starts_with(b"Speex   ") {
         if p.len() < 80 {
-            return Err(OggError::Invalid("the Speex header is too short".into()));
+            return Err(ParseError::Invalid("the Speex header is too short".into()));
         }
-        let rate = u32_le(p, 36);
-        let channels = u8::try_from(u32_le(p, 48)).unwrap_or(0);
+        let rate = u32_le(p, 36).unwrap_or(0);
+        let channels = u8::try_from(u32_le(p, 48).unwrap_or(0)).unwrap_or(0);
         if rate == 0 || channels == 0 {
-            return Err(OggError::Invalid(format!(
+            return Err(ParseError::Invalid(format!(
                 "the Speex header is corrupt ({channels} channels, {rate} Hz)"
             )));
         }
@@ -322,7 +315,7 @@ fn identify(p: &[u8]) -> Result<Option<Ident>, OggError> {
             input_rate: None,
             channels,
             pre_skip: 0,
-            header_packets: 2 + u64::from(u32_le(p, 68)),
+            header_packets: 2 + u64::from(u32_le(p, 68).unwrap_or(0)),
         }));
     }
     Ok(None)
@@ -361,14 +354,6 @@ fn opus_packet_samples(p: &[u8]) -> Option<u64> {
     Some(frame * count)
 }
 
-fn duration(samples: u64, rate: u32) -> f64 {
-    if rate == 0 {
-        0.0
-    } else {
-        samples as f64 / f64::from(rate)
-    }
-}
-
 /// The last page of a stream as found at the end of the file.
 struct Tail {
     /// offset and EOS flag of the last complete, CRC-valid page of the stream
@@ -399,8 +384,7 @@ fn scan_tail(buf: &[u8], start: u64, serial: u32) -> Tail {
             Parsed::NotPage => {}
             Parsed::Short { need, have } => {
                 if t.last.is_none() && t.short.is_none() {
-                    let ok = buf.len() - i < 18
-                        || u32::from_le_bytes([buf[i + 14], buf[i + 15], buf[i + 16], buf[i + 17]]) == serial;
+                    let ok = buf.len() - i < 18 || u32_le(buf, i + 14) == Some(serial);
                     if ok {
                         t.short = Some((start + i as u64, need, have));
                     }
@@ -432,9 +416,9 @@ fn scan_tail(buf: &[u8], start: u64, serial: u32) -> Tail {
 
 /// Probes an Ogg file and measures its first Vorbis, Opus, FLAC or Speex stream. `len` is the file
 /// length; the reader may be at any position.
-pub fn probe_ogg<R: Read + Seek>(r: &mut R, len: u64) -> Result<OggInfo, OggError> {
+pub fn probe_ogg<R: Read + Seek>(r: &mut R, len: u64) -> Result<OggInfo, ParseError> {
     if len == 0 {
-        return Err(OggError::Invalid("the file is empty".into()));
+        return Err(ParseError::Invalid("the file is empty".into()));
     }
     let mut notes = Vec::new();
 
@@ -451,13 +435,13 @@ pub fn probe_ogg<R: Read + Seek>(r: &mut R, len: u64) -> Result<OggInfo, OggErro
                 if chosen.is_some() {
                     break;
                 }
-                return Err(OggError::Truncated(format!(
+                return Err(ParseError::Truncated(format!(
                     "the file ends inside the Ogg page at byte {pos}: the page needs {need} bytes but only {have} remain"
                 )));
             }
             Parsed::NotPage => {
                 if pos == 0 {
-                    return Err(OggError::Invalid(
+                    return Err(ParseError::Invalid(
                         "not an Ogg file (no OggS page at the start)".into(),
                     ));
                 }
@@ -468,7 +452,7 @@ pub fn probe_ogg<R: Read + Seek>(r: &mut R, len: u64) -> Result<OggInfo, OggErro
             break;
         }
         if !crc_ok(&bytes) {
-            return Err(OggError::Invalid(format!(
+            return Err(ParseError::Invalid(format!(
                 "the Ogg page at byte {pos} that starts a stream has a bad checksum"
             )));
         }
@@ -491,7 +475,7 @@ pub fn probe_ogg<R: Read + Seek>(r: &mut R, len: u64) -> Result<OggInfo, OggErro
         }
     }
     let Some((serial, id)) = chosen else {
-        return Err(OggError::Invalid(format!(
+        return Err(ParseError::Invalid(format!(
             "the Ogg file holds no Vorbis, Opus, FLAC or Speex stream (its first stream is {})",
             first_other.unwrap_or_else(|| "an unknown codec".into())
         )));
@@ -660,7 +644,7 @@ fn measure_chain<R: Read + Seek>(
     serial: u32,
     id: &Ident,
     notes: &mut Vec<String>,
-) -> Result<(u64, Option<String>), OggError> {
+) -> Result<(u64, Option<String>), ParseError> {
     // Opus: starting granule from the first audio page (RFC 7845 §4.3)
     let mut start_granule = 0u64;
     if id.codec == "opus" {
@@ -744,7 +728,7 @@ fn opus_start_granule<R: Read + Seek>(
     len: u64,
     serial: u32,
     header_packets: u64,
-) -> Result<Option<u64>, OggError> {
+) -> Result<Option<u64>, ParseError> {
     // the BOS page held packet 1
     let mut seen = 1u64;
     for _ in 0..MAX_HEADER_PAGES {
@@ -821,8 +805,8 @@ fn read_header<R: Read + Seek>(r: &mut R, pos: u64, end: u64) -> io::Result<Hdr>
     }
     Ok(Hdr::Page {
         flags: h[5],
-        granule: u64::from_le_bytes([h[6], h[7], h[8], h[9], h[10], h[11], h[12], h[13]]),
-        serial: u32_le(h, 14),
+        granule: u64_le(h, 6).unwrap_or(0),
+        serial: u32_le(h, 14).unwrap_or(0),
         total: total as u64,
     })
 }
@@ -853,7 +837,7 @@ fn resync<R: Read + Seek>(r: &mut R, from: u64, len: u64) -> io::Result<Option<u
 fn walk_chains<R: Read + Seek>(
     r: &mut R,
     len: u64,
-) -> Result<(Vec<Chain>, Vec<String>, Option<(u64, usize, usize)>, u64), OggError> {
+) -> Result<(Vec<Chain>, Vec<String>, Option<(u64, usize, usize)>, u64), ParseError> {
     let mut trailing = 0;
     let mut cut = None;
     let mut chains: Vec<Chain> = Vec::new();
@@ -941,7 +925,7 @@ fn identify_bos<R: Read + Seek>(
     len: u64,
     serial: u32,
     c: &mut Chain,
-) -> Result<(), OggError> {
+) -> Result<(), ParseError> {
     let (parsed, bytes) = read_page(r, pos, len)?;
     let Parsed::Page(page) = parsed else {
         return Ok(());
@@ -967,7 +951,7 @@ fn identify_bos<R: Read + Seek>(
 }
 
 /// Walks the pages of `[start, end)` (headers only, bounded) and checks the last page of `serial`.
-fn walk_forward<R: Read + Seek>(r: &mut R, start: u64, end: u64, serial: u32) -> Result<Tail, OggError> {
+fn walk_forward<R: Read + Seek>(r: &mut R, start: u64, end: u64, serial: u32) -> Result<Tail, ParseError> {
     let mut t = Tail {
         last: None,
         granule: None,
@@ -999,7 +983,7 @@ fn walk_forward<R: Read + Seek>(r: &mut R, start: u64, end: u64, serial: u32) ->
             }
             Hdr::Short(need, have) => {
                 let mut s = [0u8; 4];
-                if have < 18 || (read_at(r, pos + 14, &mut s)? == 4 && u32::from_le_bytes(s) == serial) {
+                if have < 18 || (read_at(r, pos + 14, &mut s)? == 4 && u32_le(&s, 0) == Some(serial)) {
                     t.short = Some((pos, need, have));
                 }
                 break;
@@ -1034,7 +1018,7 @@ mod tests {
         crate::test_fixtures::fixture(&format!("audio/{name}"))
     }
 
-    fn probe(b: &[u8]) -> Result<OggInfo, OggError> {
+    fn probe(b: &[u8]) -> Result<OggInfo, ParseError> {
         probe_ogg(&mut Cursor::new(b), b.len() as u64)
     }
 
@@ -1123,9 +1107,9 @@ mod tests {
         check_cuts(&load("vorbis.ogg"), &VORBIS_PAGES, 58, 0);
         assert!(matches!(
             probe(&load("opus.opus")[..20]),
-            Err(OggError::Truncated(_))
+            Err(ParseError::Truncated(_))
         ));
-        assert!(matches!(probe(b"Og"), Err(OggError::Truncated(_))));
+        assert!(matches!(probe(b"Og"), Err(ParseError::Truncated(_))));
     }
 
     /// Rewrites every granule position >= `from` by adding `delta`, and fixes the checksums.
@@ -1160,12 +1144,12 @@ mod tests {
 
     #[test]
     fn damaged() {
-        assert!(matches!(probe(&[]), Err(OggError::Invalid(_))));
-        assert!(matches!(probe(b"RIFF....WAVEfmt "), Err(OggError::Invalid(_))));
+        assert!(matches!(probe(&[]), Err(ParseError::Invalid(_))));
+        assert!(matches!(probe(b"RIFF....WAVEfmt "), Err(ParseError::Invalid(_))));
         // a bad checksum on the identification page
         let mut b = load("opus.opus");
         b[40] ^= 0x10;
-        assert!(matches!(probe(&b), Err(OggError::Invalid(_))));
+        assert!(matches!(probe(&b), Err(ParseError::Invalid(_))));
         // a bad checksum on the last page: the page before is used, and it lacks EOS
         let mut b = load("opus.opus");
         b[1070] ^= 0x10;
@@ -1199,7 +1183,7 @@ mod tests {
         b[37] = 0;
         let c = page_crc(&b[..47]);
         b[22..26].copy_from_slice(&c.to_le_bytes());
-        assert!(matches!(probe(&b), Err(OggError::Invalid(_))));
+        assert!(matches!(probe(&b), Err(ParseError::Invalid(_))));
     }
 
     #[test]

@@ -9,8 +9,8 @@ use super::read_at;
 /// Upper bound on the number of chunks walked before giving up (guards against hostile files).
 const MAX_CHUNKS: usize = 100_000;
 
-/// Why a file could not be read: the probe module's shared error type.
-pub type RiffError = super::ParseError;
+use super::ParseError;
+use super::bytes::{Endian, duration, fourcc, u16_be, u16_le, u32_be, u32_le, u64_be, u64_le};
 
 /// What a WAV or AIFF file declares and what it really holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,50 +48,8 @@ pub struct PcmInfo {
 // ---------------------------------------------------------------------------------------------
 // small helpers
 
-fn u16_at(b: &[u8], i: usize, be: bool) -> u16 {
-    match b.get(i..i + 2) {
-        Some(s) if be => u16::from_be_bytes([s[0], s[1]]),
-        Some(s) => u16::from_le_bytes([s[0], s[1]]),
-        None => 0,
-    }
-}
-
-fn u32_at(b: &[u8], i: usize, be: bool) -> u32 {
-    match b.get(i..i + 4) {
-        Some(s) if be => u32::from_be_bytes([s[0], s[1], s[2], s[3]]),
-        Some(s) => u32::from_le_bytes([s[0], s[1], s[2], s[3]]),
-        None => 0,
-    }
-}
-
-fn u64_le_at(b: &[u8], i: usize) -> u64 {
-    let lo = u64::from(u32_at(b, i, false));
-    let hi = u64::from(u32_at(b, i + 4, false));
-    lo | (hi << 32)
-}
-
-fn fourcc(id: &[u8]) -> String {
-    id.iter()
-        .map(|&c| {
-            if (0x20..0x7f).contains(&c) {
-                char::from(c)
-            } else {
-                '?'
-            }
-        })
-        .collect()
-}
-
 fn plausible_id(id: &[u8]) -> bool {
     id.len() == 4 && id.iter().all(|&c| (0x20..0x7f).contains(&c))
-}
-
-fn duration(frames: u64, rate: u32) -> f64 {
-    if rate == 0 {
-        0.0
-    } else {
-        frames as f64 / f64::from(rate)
-    }
 }
 
 /// Frames held in `bytes` bytes of packets of `packet_bytes` bytes carrying `packet_frames`
@@ -138,7 +96,7 @@ fn next_chunk<R: Read + Seek>(r: &mut R, pos: u64, len: u64, be: bool, odd_prev:
     if n == 8 && plausible_id(&h[0..4]) {
         return Ok(Walk::Chunk(ChunkHdr {
             id: [h[0], h[1], h[2], h[3]],
-            size: u32_at(&h, 4, be),
+            size: Endian::big_if(be).u32(&h, 4).unwrap_or(0),
             payload: pos + 8,
         }));
     }
@@ -147,7 +105,7 @@ fn next_chunk<R: Read + Seek>(r: &mut R, pos: u64, len: u64, be: bool, odd_prev:
         if read_at(r, pos - 1, &mut h2)? == 8 && plausible_id(&h2[0..4]) {
             return Ok(Walk::Chunk(ChunkHdr {
                 id: [h2[0], h2[1], h2[2], h2[3]],
-                size: u32_at(&h2, 4, be),
+                size: Endian::big_if(be).u32(&h2, 4).unwrap_or(0),
                 payload: pos + 7,
             }));
         }
@@ -182,52 +140,56 @@ const GUID_TAIL: [u8; 14] = [
     0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71,
 ];
 
-fn parse_fmt(b: &[u8], be: bool) -> Result<WavFmt, RiffError> {
+fn parse_fmt(b: &[u8], be: bool) -> Result<WavFmt, ParseError> {
     if b.len() < 16 {
-        return Err(RiffError::Invalid(format!(
+        return Err(ParseError::Invalid(format!(
             "the fmt chunk is {} bytes long, too short for a wave format header",
             b.len()
         )));
     }
     let mut f = WavFmt {
-        tag: u16_at(b, 0, be),
-        channels: u16_at(b, 2, be),
-        rate: u32_at(b, 4, be),
-        byte_rate: u32_at(b, 8, be),
-        block_align: u16_at(b, 12, be),
-        bits: u16_at(b, 14, be),
+        tag: Endian::big_if(be).u16(b, 0).unwrap_or(0),
+        channels: Endian::big_if(be).u16(b, 2).unwrap_or(0),
+        rate: Endian::big_if(be).u32(b, 4).unwrap_or(0),
+        byte_rate: Endian::big_if(be).u32(b, 8).unwrap_or(0),
+        block_align: Endian::big_if(be).u16(b, 12).unwrap_or(0),
+        bits: Endian::big_if(be).u16(b, 14).unwrap_or(0),
         samples_per_block: 0,
         unknown_guid: None,
     };
-    let cb_size = if b.len() >= 18 { u16_at(b, 16, be) } else { 0 };
+    let cb_size = if b.len() >= 18 {
+        Endian::big_if(be).u16(b, 16).unwrap_or(0)
+    } else {
+        0
+    };
     if f.tag == 0xFFFE {
         if cb_size < 22 || b.len() < 40 {
-            return Err(RiffError::Invalid(
+            return Err(ParseError::Invalid(
                 "the fmt chunk uses WAVE_FORMAT_EXTENSIBLE but is too short to hold the sub-format".into(),
             ));
         }
         let g = &b[24..40];
         if g[2..16] == GUID_TAIL {
-            f.tag = u16_at(g, 0, be);
+            f.tag = Endian::big_if(be).u16(g, 0).unwrap_or(0);
         } else {
             let guid = format!(
                 "{:08x}-{:04x}-{:04x}-{}-{}",
-                u32_at(g, 0, false),
-                u16_at(g, 4, false),
-                u16_at(g, 6, false),
+                u32_le(g, 0).unwrap_or(0),
+                u16_le(g, 4).unwrap_or(0),
+                u16_le(g, 6).unwrap_or(0),
                 g[8..10].iter().map(|x| format!("{x:02x}")).collect::<String>(),
                 g[10..16].iter().map(|x| format!("{x:02x}")).collect::<String>()
             );
             f.unknown_guid = Some(guid);
         }
     } else if cb_size >= 2 && b.len() >= 20 && matches!(f.tag, 0x0002 | 0x0011 | 0x0031) {
-        f.samples_per_block = u16_at(b, 18, be);
+        f.samples_per_block = Endian::big_if(be).u16(b, 18).unwrap_or(0);
     }
     if f.channels == 0 {
-        return Err(RiffError::Invalid("the fmt chunk declares 0 channels".into()));
+        return Err(ParseError::Invalid("the fmt chunk declares 0 channels".into()));
     }
     if f.rate == 0 {
-        return Err(RiffError::Invalid(
+        return Err(ParseError::Invalid(
             "the fmt chunk declares a sample rate of 0".into(),
         ));
     }
@@ -302,7 +264,7 @@ fn wav_codec(f: &WavFmt, be: bool) -> (String, u64, u64) {
 
 /// Probes a WAV file (RIFF/WAVE, RIFX big-endian, RF64/BW64 with `ds64`). `len` is the file
 /// length; the reader may be at any position.
-pub fn probe_wav<R: Read + Seek>(r: &mut R, len: u64) -> Result<PcmInfo, RiffError> {
+pub fn probe_wav<R: Read + Seek>(r: &mut R, len: u64) -> Result<PcmInfo, ParseError> {
     let mut hdr = [0u8; 12];
     let n = read_at(r, 0, &mut hdr)?.min(usize::try_from(len).unwrap_or(usize::MAX));
     let magic_ok = |m: &[u8]| {
@@ -311,31 +273,31 @@ pub fn probe_wav<R: Read + Seek>(r: &mut R, len: u64) -> Result<PcmInfo, RiffErr
             .any(|k| k.starts_with(&m[..m.len().min(4)]))
     };
     if n == 0 {
-        return Err(RiffError::Invalid("the file is empty".into()));
+        return Err(ParseError::Invalid("the file is empty".into()));
     }
     if n < 12 {
         let p = &hdr[..n];
         if magic_ok(p) && (n <= 8 || b"WAVE".starts_with(&p[8..])) {
-            return Err(RiffError::Truncated(format!(
+            return Err(ParseError::Truncated(format!(
                 "the file ends after {n} bytes, inside the 12-byte RIFF header"
             )));
         }
-        return Err(RiffError::Invalid("not a WAV file (no RIFF header)".into()));
+        return Err(ParseError::Invalid("not a WAV file (no RIFF header)".into()));
     }
     let kind = match &hdr[0..4] {
         b"RIFF" => WavKind::Riff,
         b"RIFX" => WavKind::Rifx,
         b"RF64" | b"BW64" => WavKind::Rf64,
-        _ => return Err(RiffError::Invalid("not a WAV file (no RIFF header)".into())),
+        _ => return Err(ParseError::Invalid("not a WAV file (no RIFF header)".into())),
     };
     if &hdr[8..12] != b"WAVE" {
-        return Err(RiffError::Invalid(format!(
+        return Err(ParseError::Invalid(format!(
             "the RIFF file is of type '{}', not WAVE",
             fourcc(&hdr[8..12])
         )));
     }
     let be = kind == WavKind::Rifx;
-    let riff_size32 = u32_at(&hdr, 4, be);
+    let riff_size32 = Endian::big_if(be).u32(&hdr, 4).unwrap_or(0);
     let mut notes = Vec::new();
 
     let mut fmt: Option<WavFmt> = None;
@@ -369,16 +331,18 @@ pub fn probe_wav<R: Read + Seek>(r: &mut R, len: u64) -> Result<PcmInfo, RiffErr
         match &c.id {
             b"ds64" if kind == WavKind::Rf64 => {
                 if avail < 16 || size < 16 {
-                    return Err(RiffError::Truncated("the file ends inside the ds64 chunk".into()));
+                    return Err(ParseError::Truncated(
+                        "the file ends inside the ds64 chunk".into(),
+                    ));
                 }
                 let mut b = [0u8; 16];
                 read_at(r, c.payload, &mut b)?;
-                ds64 = Some((u64_le_at(&b, 0), u64_le_at(&b, 8)));
+                ds64 = Some((u64_le(&b, 0).unwrap_or(0), u64_le(&b, 8).unwrap_or(0)));
             }
             b"fmt " if fmt.is_none() => {
                 let want = size.min(64);
                 if avail < want {
-                    return Err(RiffError::Truncated(format!(
+                    return Err(ParseError::Truncated(format!(
                         "the fmt chunk declares {size} bytes but the file ends after {avail} of them"
                     )));
                 }
@@ -390,7 +354,7 @@ pub fn probe_wav<R: Read + Seek>(r: &mut R, len: u64) -> Result<PcmInfo, RiffErr
             b"fact" if avail >= 4 && size >= 4 => {
                 let mut b = [0u8; 4];
                 read_at(r, c.payload, &mut b)?;
-                fact = Some(u32_at(&b, 0, be));
+                fact = Some(Endian::big_if(be).u32(&b, 0).unwrap_or(0));
             }
             b"data" if data.is_none() => {
                 let declared = if c.size == 0xFFFF_FFFF {
@@ -441,33 +405,33 @@ pub fn probe_wav<R: Read + Seek>(r: &mut R, len: u64) -> Result<PcmInfo, RiffErr
     let riff_short = kind != WavKind::Rf64 && riff_size32 != 0xFFFF_FFFF && u64::from(riff_size32) + 8 > len;
     let Some(f) = fmt else {
         return Err(match cut_inside {
-            Some((id, at)) => RiffError::Truncated(format!(
+            Some((id, at)) => ParseError::Truncated(format!(
                 "the file ends inside the '{id}' chunk at offset {at}, before any fmt chunk"
             )),
             None if data.is_some() => {
-                RiffError::Invalid("the WAV file has no fmt chunk before its sample data".into())
+                ParseError::Invalid("the WAV file has no fmt chunk before its sample data".into())
             }
-            None if riff_short => RiffError::Truncated(format!(
+            None if riff_short => ParseError::Truncated(format!(
                 "the RIFF header declares {} bytes but the file ends after {len}, before any fmt chunk",
                 u64::from(riff_size32) + 8
             )),
-            None => RiffError::Invalid("the WAV file has no fmt chunk".into()),
+            None => ParseError::Invalid("the WAV file has no fmt chunk".into()),
         });
     };
     let Some((data_offset, declared_bytes)) = data else {
         return Err(match cut_inside {
-            Some((id, at)) => RiffError::Truncated(format!(
+            Some((id, at)) => ParseError::Truncated(format!(
                 "the file ends inside the '{id}' chunk at offset {at}, before any data chunk"
             )),
-            None if riff_short => RiffError::Truncated(format!(
+            None if riff_short => ParseError::Truncated(format!(
                 "the RIFF header declares {} bytes but the file ends after {len}, before any data chunk",
                 u64::from(riff_size32) + 8
             )),
-            None => RiffError::Invalid("the WAV file has no data chunk".into()),
+            None => ParseError::Invalid("the WAV file has no data chunk".into()),
         });
     };
     if f.block_align == 0 && (f.tag == 1 || f.tag == 3 || f.tag == 6 || f.tag == 7) {
-        return Err(RiffError::Invalid(
+        return Err(ParseError::Invalid(
             "the fmt chunk declares a block size of 0".into(),
         ));
     }
@@ -599,7 +563,7 @@ fn empty_chunk_followed<R: Read + Seek>(r: &mut R, payload: u64, len: u64, be: b
     if read_at(r, payload, &mut h)? < 8 || !plausible_id(&h[0..4]) {
         return Ok(false);
     }
-    let size = u64::from(u32_at(&h, 4, be));
+    let size = u64::from(Endian::big_if(be).u32(&h, 4).unwrap_or(0));
     Ok(payload + 8 + size <= len)
 }
 
@@ -609,12 +573,12 @@ fn empty_chunk_followed<R: Read + Seek>(r: &mut R, payload: u64, len: u64, be: b
 /// Converts an IEEE 754 80-bit extended float (big-endian) to the nearest u32, exactly for
 /// integral values. Returns `None` for negative, zero, non-finite or out-of-range values.
 fn ext80_to_u32(b: &[u8; 10]) -> Option<u32> {
-    let se = u16::from_be_bytes([b[0], b[1]]);
+    let se = u16_be(b, 0)?;
     if se & 0x8000 != 0 {
         return None;
     }
     let exp = i32::from(se & 0x7FFF);
-    let mant = u64::from_be_bytes([b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9]]);
+    let mant = u64_be(b, 2)?;
     if exp == 0x7FFF || mant == 0 {
         return None;
     }
@@ -641,37 +605,37 @@ fn ext80_to_u32(b: &[u8; 10]) -> Option<u32> {
 
 /// Probes an AIFF or AIFC file (FORM, COMM, SSND). `len` is the file length; the reader may be at
 /// any position.
-pub fn probe_aiff<R: Read + Seek>(r: &mut R, len: u64) -> Result<PcmInfo, RiffError> {
+pub fn probe_aiff<R: Read + Seek>(r: &mut R, len: u64) -> Result<PcmInfo, ParseError> {
     let mut hdr = [0u8; 12];
     let n = read_at(r, 0, &mut hdr)?.min(usize::try_from(len).unwrap_or(usize::MAX));
     if n == 0 {
-        return Err(RiffError::Invalid("the file is empty".into()));
+        return Err(ParseError::Invalid("the file is empty".into()));
     }
     if n < 12 {
         let p = &hdr[..n];
         if b"FORM".starts_with(&p[..n.min(4)])
             && (n <= 8 || b"AIFF".starts_with(&p[8..]) || b"AIFC".starts_with(&p[8..]))
         {
-            return Err(RiffError::Truncated(format!(
+            return Err(ParseError::Truncated(format!(
                 "the file ends after {n} bytes, inside the 12-byte FORM header"
             )));
         }
-        return Err(RiffError::Invalid("not an AIFF file (no FORM header)".into()));
+        return Err(ParseError::Invalid("not an AIFF file (no FORM header)".into()));
     }
     if &hdr[0..4] != b"FORM" {
-        return Err(RiffError::Invalid("not an AIFF file (no FORM header)".into()));
+        return Err(ParseError::Invalid("not an AIFF file (no FORM header)".into()));
     }
     let aifc = match &hdr[8..12] {
         b"AIFF" => false,
         b"AIFC" => true,
         t => {
-            return Err(RiffError::Invalid(format!(
+            return Err(ParseError::Invalid(format!(
                 "the FORM file is of type '{}', not AIFF or AIFC",
                 fourcc(t)
             )));
         }
     };
-    let form_end = u64::from(u32_at(&hdr, 4, true)) + 8;
+    let form_end = u64::from(u32_be(&hdr, 4).unwrap_or(0)) + 8;
     let mut notes = Vec::new();
 
     // (channels, frames, bits, rate, compression)
@@ -701,24 +665,24 @@ pub fn probe_aiff<R: Read + Seek>(r: &mut R, len: u64) -> Result<PcmInfo, RiffEr
             b"COMM" if comm.is_none() => {
                 let need = if aifc { 22 } else { 18 };
                 if size < need {
-                    return Err(RiffError::Invalid(format!(
+                    return Err(ParseError::Invalid(format!(
                         "the COMM chunk is {size} bytes long, too short for its {need}-byte header"
                     )));
                 }
                 if avail < need {
-                    return Err(RiffError::Truncated(format!(
+                    return Err(ParseError::Truncated(format!(
                         "the COMM chunk declares {size} bytes but the file ends after {avail} of them"
                     )));
                 }
                 let mut b = [0u8; 22];
                 read_at(r, c.payload, &mut b)?;
-                let channels = u16_at(&b, 0, true);
-                let frames = u32_at(&b, 2, true);
-                let bits = u16_at(&b, 6, true);
+                let channels = u16_be(&b, 0).unwrap_or(0);
+                let frames = u32_be(&b, 2).unwrap_or(0);
+                let bits = u16_be(&b, 6).unwrap_or(0);
                 let mut e = [0u8; 10];
                 e.copy_from_slice(&b[8..18]);
                 let rate = ext80_to_u32(&e).ok_or_else(|| {
-                    RiffError::Invalid("the COMM chunk declares an impossible sample rate".into())
+                    ParseError::Invalid("the COMM chunk declares an impossible sample rate".into())
                 })?;
                 let comp = if aifc {
                     [b[18], b[19], b[20], b[21]]
@@ -726,24 +690,24 @@ pub fn probe_aiff<R: Read + Seek>(r: &mut R, len: u64) -> Result<PcmInfo, RiffEr
                     *b"NONE"
                 };
                 if channels == 0 {
-                    return Err(RiffError::Invalid("the COMM chunk declares 0 channels".into()));
+                    return Err(ParseError::Invalid("the COMM chunk declares 0 channels".into()));
                 }
                 comm = Some((channels, frames, bits, rate, comp));
             }
             b"SSND" if ssnd.is_none() => {
                 if size < 8 {
-                    return Err(RiffError::Invalid(format!(
+                    return Err(ParseError::Invalid(format!(
                         "the SSND chunk is {size} bytes long, too short for its 8-byte header"
                     )));
                 }
                 if avail < 8 {
-                    return Err(RiffError::Truncated(
+                    return Err(ParseError::Truncated(
                         "the file ends inside the SSND chunk header".into(),
                     ));
                 }
                 let mut b = [0u8; 8];
                 read_at(r, c.payload, &mut b)?;
-                let offset = u64::from(u32_at(&b, 0, true));
+                let offset = u64::from(u32_be(&b, 0).unwrap_or(0));
                 let start = c.payload + 8 + offset;
                 ssnd = Some((start, (size - 8).saturating_sub(offset)));
             }
@@ -762,21 +726,21 @@ pub fn probe_aiff<R: Read + Seek>(r: &mut R, len: u64) -> Result<PcmInfo, RiffEr
 
     let Some((channels, comm_frames, bits, rate, comp)) = comm else {
         return Err(match cut_inside {
-            Some((id, at)) => RiffError::Truncated(format!(
+            Some((id, at)) => ParseError::Truncated(format!(
                 "the file ends inside the '{id}' chunk at offset {at}, before any COMM chunk"
             )),
             None if ssnd.is_some() => {
-                RiffError::Invalid("the AIFF file has no COMM chunk before its samples".into())
+                ParseError::Invalid("the AIFF file has no COMM chunk before its samples".into())
             }
-            None if form_end > len => RiffError::Truncated(format!(
+            None if form_end > len => ParseError::Truncated(format!(
                 "the FORM header declares {form_end} bytes but the file ends after {len}, before any COMM chunk"
             )),
-            None => RiffError::Invalid("the AIFF file has no COMM chunk".into()),
+            None => ParseError::Invalid("the AIFF file has no COMM chunk".into()),
         });
     };
     let (codec, pkt_bytes, pkt_frames, bits) = aiff_codec(&comp, bits, channels);
     if pkt_frames == 1 && (bits == 0 || bits > 64) {
-        return Err(RiffError::Invalid(format!(
+        return Err(ParseError::Invalid(format!(
             "the COMM chunk declares {bits} bits per sample"
         )));
     }
@@ -800,13 +764,13 @@ pub fn probe_aiff<R: Read + Seek>(r: &mut R, len: u64) -> Result<PcmInfo, RiffEr
             });
         }
         return Err(match cut_inside {
-            Some((id, at)) => RiffError::Truncated(format!(
+            Some((id, at)) => ParseError::Truncated(format!(
                 "the file ends inside the '{id}' chunk at offset {at}, before any SSND chunk"
             )),
-            None if form_end > len => RiffError::Truncated(format!(
+            None if form_end > len => ParseError::Truncated(format!(
                 "the FORM header declares {form_end} bytes but the file ends after {len}, before any SSND chunk"
             )),
-            None => RiffError::Invalid("the AIFF file has no SSND chunk".into()),
+            None => ParseError::Invalid("the AIFF file has no SSND chunk".into()),
         });
     };
 
@@ -915,11 +879,11 @@ mod tests {
         crate::test_fixtures::fixture(&format!("audio/{name}"))
     }
 
-    fn wav(b: &[u8]) -> Result<PcmInfo, RiffError> {
+    fn wav(b: &[u8]) -> Result<PcmInfo, ParseError> {
         probe_wav(&mut Cursor::new(b), b.len() as u64)
     }
 
-    fn aiff(b: &[u8]) -> Result<PcmInfo, RiffError> {
+    fn aiff(b: &[u8]) -> Result<PcmInfo, ParseError> {
         probe_aiff(&mut Cursor::new(b), b.len() as u64)
     }
 
@@ -1072,34 +1036,34 @@ mod tests {
         // inside the headers
         for cut in [1usize, 4, 11, 12, 13, 20, 35, 36, 40, 43] {
             match wav(&b[..cut]) {
-                Err(RiffError::Truncated(_)) => {}
+                Err(ParseError::Truncated(_)) => {}
                 other => panic!("cut {cut}: {other:?}"),
             }
         }
-        assert!(matches!(wav(&[]), Err(RiffError::Invalid(_))));
+        assert!(matches!(wav(&[]), Err(ParseError::Invalid(_))));
     }
 
     #[test]
     fn wav_invalid() {
         assert!(matches!(
             wav(b"not a wav file at all"),
-            Err(RiffError::Invalid(_))
+            Err(ParseError::Invalid(_))
         ));
         assert!(matches!(
             wav(b"RIFF\x04\x00\x00\x00AVI "),
-            Err(RiffError::Invalid(_))
+            Err(ParseError::Invalid(_))
         ));
         let b = load("wav_s16le.wav");
         // no data chunk
         let mut n = b[..36].to_vec();
         n[4..8].copy_from_slice(&28u32.to_le_bytes());
         let e = wav(&n).unwrap_err();
-        assert!(matches!(e, RiffError::Invalid(_)));
+        assert!(matches!(e, ParseError::Invalid(_)));
         assert_eq!(e.to_string(), "the WAV file has no data chunk");
         // no fmt chunk
         let mut n = b.clone();
         n[12..16].copy_from_slice(b"junk");
-        assert!(matches!(wav(&n), Err(RiffError::Invalid(_))));
+        assert!(matches!(wav(&n), Err(ParseError::Invalid(_))));
         // 0 channels / 0 rate / 0 block align
         for (at, v) in [(22usize, 0u8), (24, 0), (32, 0)] {
             let mut n = b.clone();
@@ -1109,12 +1073,12 @@ mod tests {
                 n[26] = 0;
                 n[27] = 0;
             }
-            assert!(matches!(wav(&n), Err(RiffError::Invalid(_))), "{at}");
+            assert!(matches!(wav(&n), Err(ParseError::Invalid(_))), "{at}");
         }
         // absurd fmt size
         let mut n = b.clone();
         n[16..20].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
-        assert!(matches!(wav(&n), Err(RiffError::Truncated(_))));
+        assert!(matches!(wav(&n), Err(ParseError::Truncated(_))));
         // absurd data size: reported as truncated, frames from what is present
         let mut n = b.clone();
         n[40..44].copy_from_slice(&0x7FFF_FFF0u32.to_le_bytes());
@@ -1224,20 +1188,23 @@ mod tests {
             i.truncated.as_deref(),
             Some("the SSND chunk declares 16000 bytes of samples but the file ends after 8000 of them")
         );
-        assert!(matches!(aiff(&[]), Err(RiffError::Invalid(_))));
+        assert!(matches!(aiff(&[]), Err(ParseError::Invalid(_))));
         for cut in [3usize, 12, 20, 37, 38, 40, 50] {
             match aiff(&b[..cut]) {
-                Err(RiffError::Truncated(_)) => {}
+                Err(ParseError::Truncated(_)) => {}
                 other => panic!("cut {cut}: {other:?}"),
             }
         }
-        assert!(matches!(aiff(&b[..20]), Err(RiffError::Truncated(_))));
-        assert!(matches!(aiff(b"FORM\0\0\0\x04WAVE"), Err(RiffError::Invalid(_))));
-        assert!(matches!(aiff(&load("wav_s16le.wav")), Err(RiffError::Invalid(_))));
-        assert!(matches!(wav(&b), Err(RiffError::Invalid(_))));
+        assert!(matches!(aiff(&b[..20]), Err(ParseError::Truncated(_))));
+        assert!(matches!(aiff(b"FORM\0\0\0\x04WAVE"), Err(ParseError::Invalid(_))));
+        assert!(matches!(
+            aiff(&load("wav_s16le.wav")),
+            Err(ParseError::Invalid(_))
+        ));
+        assert!(matches!(wav(&b), Err(ParseError::Invalid(_))));
     }
 
-    fn sweep(b: &[u8], f: fn(&[u8]) -> Result<PcmInfo, RiffError>) {
+    fn sweep(b: &[u8], f: fn(&[u8]) -> Result<PcmInfo, ParseError>) {
         for cut in 0..=b.len() {
             let _ = f(&b[..cut]);
         }
