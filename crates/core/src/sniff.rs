@@ -1,6 +1,6 @@
 //! What a file really is, from its first bytes, and what its extension promises.
 
-use crate::probe::imghdr::ImageFormat;
+use crate::probe::image::ImageFormat;
 use crate::report::MediaKind;
 
 /// A container format recognised from content.
@@ -236,7 +236,7 @@ pub fn sniff(head: &[u8]) -> Option<Container> {
         return Some(Container::Matroska);
     }
     // Images by the image prober's own signatures (a BMP also needs its DIB header in view).
-    match crate::probe::imghdr::sniff_image(head) {
+    match crate::probe::image::sniff_image(head) {
         Some(ImageFormat::Bmp) if head.len() < 26 => {}
         Some(f) => return Some(Container::from(f)),
         None => {}

@@ -15,11 +15,11 @@ mod bytes;
 mod crc;
 pub mod decode;
 pub mod flac;
-pub mod imghdr;
+pub mod image;
 pub mod mp4;
-pub mod mpa;
+pub mod mpeg_audio;
 pub mod ogg;
-pub mod riff;
+pub mod wav_aiff;
 
 /// The readings of a probed stimulus.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -349,8 +349,8 @@ fn read_container<R: Read + Seek>(
         | Container::Bmp
         | Container::WebP
         | Container::Tiff => Ok(image(r, len)),
-        Container::Wav => Ok(pcm(riff::probe_wav(r, len), len, "wav")),
-        Container::Aiff => Ok(pcm(riff::probe_aiff(r, len), len, "aiff")),
+        Container::Wav => Ok(pcm(wav_aiff::probe_wav(r, len), len, "wav")),
+        Container::Aiff => Ok(pcm(wav_aiff::probe_aiff(r, len), len, "aiff")),
         Container::Flac => Ok(flac(r, len)),
         Container::Ogg => Ok(ogg(r, len)),
         Container::MpegAudio => Ok(mpeg_audio(r, len)),
@@ -424,7 +424,7 @@ pub enum ParseError {
 
 fn image<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
     let mut trailing = None;
-    let result = imghdr::probe_image(r, len).map(|info| {
+    let result = image::probe_image(r, len).map(|info| {
         trailing = Some(info.trailing_bytes);
         let reading = Reading {
             format: info.format.name().to_string(),
@@ -454,7 +454,7 @@ fn audio_reading(format: &str, codec: &str, duration_s: f64, sample_rate: u32, c
     }
 }
 
-fn pcm(result: Result<riff::PcmInfo, ParseError>, len: u64, format: &str) -> Probe {
+fn pcm(result: Result<wav_aiff::PcmInfo, ParseError>, len: u64, format: &str) -> Probe {
     let trailing = result.as_ref().ok().map(|info| info.trailing_bytes);
     let result = result.map(|info| {
         let reading = audio_reading(
@@ -581,7 +581,7 @@ fn with_trailing(mut probe: Probe, len: u64, trailing: Option<u64>, what: &str) 
 fn mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
     let (mut skipped, mut trailing) = (0, 0);
     let mut corrupt = None;
-    let result = mpa::probe_mpeg_audio(r, len).map(|info| {
+    let result = mpeg_audio::probe_mpeg_audio(r, len).map(|info| {
         (skipped, trailing) = (info.skipped_bytes, info.trailing_junk_bytes);
         corrupt = info.corrupt.clone();
         let name = match info.layer {
@@ -617,7 +617,7 @@ fn mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
 
 fn adts<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
     let (mut skipped, mut trailing) = (0, 0);
-    let result = mpa::probe_adts(r, len).map(|info| {
+    let result = mpeg_audio::probe_adts(r, len).map(|info| {
         (skipped, trailing) = (info.skipped_bytes, info.trailing_junk_bytes);
         let reading = Reading {
             format: "aac".to_string(),
