@@ -1,6 +1,5 @@
 //! What a file really is, from its first bytes, and what its extension promises.
 
-use crate::probe::image::ImageFormat;
 use crate::report::MediaKind;
 
 /// A container format recognised from content.
@@ -237,8 +236,8 @@ pub fn sniff(head: &[u8]) -> Option<Container> {
     }
     // Images by the image prober's own signatures (a BMP also needs its DIB header in view).
     match crate::probe::image::sniff_image(head) {
-        Some(ImageFormat::Bmp) if head.len() < 26 => {}
-        Some(f) => return Some(Container::from(f)),
+        Some(Container::Bmp) if head.len() < 26 => {}
+        Some(f) => return Some(f),
         None => {}
     }
     if let [0xff, b1, ..] = head {
@@ -251,19 +250,6 @@ pub fn sniff(head: &[u8]) -> Option<Container> {
         }
     }
     None
-}
-
-impl From<ImageFormat> for Container {
-    fn from(f: ImageFormat) -> Container {
-        match f {
-            ImageFormat::Png => Container::Png,
-            ImageFormat::Jpeg => Container::Jpeg,
-            ImageFormat::Gif => Container::Gif,
-            ImageFormat::Bmp => Container::Bmp,
-            ImageFormat::WebP => Container::WebP,
-            ImageFormat::Tiff => Container::Tiff,
-        }
-    }
 }
 
 #[cfg(test)]

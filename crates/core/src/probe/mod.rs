@@ -422,13 +422,19 @@ pub enum ParseError {
     Io(#[from] io::Error),
 }
 
+/// The format (and codec) name of an image in the report: its container's name in lower case
+/// (`png`, `jpeg`, `gif`, `bmp`, `webp`, `tiff`).
+fn image_format_name(c: Container) -> String {
+    c.name().to_ascii_lowercase()
+}
+
 fn image<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
     let mut trailing = None;
     let result = image::probe_image(r, len).map(|info| {
         trailing = Some(info.trailing_bytes);
         let reading = Reading {
-            format: info.format.name().to_string(),
-            codec: Some(info.format.name().to_string()),
+            format: image_format_name(info.format),
+            codec: Some(image_format_name(info.format)),
             width: Some(info.width),
             height: Some(info.height),
             ..Reading::default()
@@ -832,6 +838,22 @@ mod tests {
             "{}",
             p.findings[0].message
         );
+    }
+
+    #[test]
+    fn image_format_names_are_the_reports_lower_case_names() {
+        let names: Vec<String> = [
+            Container::Png,
+            Container::Jpeg,
+            Container::Gif,
+            Container::Bmp,
+            Container::WebP,
+            Container::Tiff,
+        ]
+        .into_iter()
+        .map(image_format_name)
+        .collect();
+        assert_eq!(names, ["png", "jpeg", "gif", "bmp", "webp", "tiff"]);
     }
 
     #[test]

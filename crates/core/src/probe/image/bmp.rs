@@ -64,8 +64,8 @@ pub(super) fn probe_bmp<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInf
     if !bpp_ok {
         return invalid(format!("the BMP header gives {bpp} bits per pixel"));
     }
-    let d = check_dims(ImageFormat::Bmp, w.unsigned_abs(), hgt.unsigned_abs())?;
-    let mut out = info(ImageFormat::Bmp, d);
+    let d = check_dims(Container::Bmp, w.unsigned_abs(), hgt.unsigned_abs())?;
+    let mut out = info(Container::Bmp, d);
     if data_off < 14 + u64::from(dib) {
         return invalid(format!(
             "the BMP pixel data offset ({data_off}) points inside the headers"

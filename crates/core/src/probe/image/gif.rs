@@ -7,11 +7,11 @@ pub(super) fn probe_gif<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInf
     let mut h = [0u8; 13];
     src.read_full(0, &mut h, "GIF header (logical screen descriptor)")?;
     let d = check_dims(
-        ImageFormat::Gif,
+        Container::Gif,
         u16_le(&h, 6).need("GIF header")?.into(),
         u16_le(&h, 8).need("GIF header")?.into(),
     )?;
-    let mut out = info(ImageFormat::Gif, d);
+    let mut out = info(Container::Gif, d);
     // The trailer 0x3B follows the 0x00 terminator of the last block (or, in a file without any
     // image, the global colour table); trailing zero padding is tolerated.
     let flags = h[10];

@@ -114,7 +114,7 @@ pub(super) fn probe_jpeg<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageIn
                     "the JPEG frame header gives a height of 0 (defined later by a DNL marker), which is not supported (width {wid})"
                 ));
             }
-            dims = Some(check_dims(ImageFormat::Jpeg, wid.into(), hgt.into())?);
+            dims = Some(check_dims(Container::Jpeg, wid.into(), hgt.into())?);
         }
         if seg_end > len {
             cut = Some(format!(
@@ -140,7 +140,7 @@ pub(super) fn probe_jpeg<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageIn
             None => invalid("no JPEG frame header (SOF) found in the first segments"),
         };
     };
-    let mut out = info(ImageFormat::Jpeg, d);
+    let mut out = info(Container::Jpeg, d);
     if let Some(c) = cut {
         out.truncated = Some(c);
         return Ok(out);

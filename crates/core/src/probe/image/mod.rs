@@ -2,7 +2,6 @@
 //! headers plus cheap truncation checks (chunk walks, end markers in the last bytes). Pixel data is
 //! never read, nothing is allocated from size fields, and hostile input never panics.
 
-use std::fmt;
 use std::io::{self, Read, Seek, SeekFrom};
 
 /// Upper bound on the number of chunks/segments walked in one file (PNG, JPEG, WebP).
@@ -19,59 +18,11 @@ const MAX_TIFF_VALUES: u64 = 1 << 20;
 /// How many bytes at the end of a JPEG/GIF file are searched for the end marker.
 const TAIL_WINDOW: u64 = 64;
 
-/// An image file format recognised by [`sniff_image`] and [`probe_image`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ImageFormat {
-    /// PNG, including animated PNG (APNG).
-    Png,
-    /// JPEG (JFIF/EXIF), baseline, extended, progressive or lossless.
-    Jpeg,
-    /// GIF87a or GIF89a.
-    Gif,
-    /// Windows or OS/2 bitmap.
-    Bmp,
-    /// WebP (lossy, lossless or extended/animated).
-    WebP,
-    /// TIFF, little- or big-endian, classic or BigTIFF.
-    Tiff,
-}
-
-impl ImageFormat {
-    /// Short lower-case name: "png", "jpeg", "gif", "bmp", "webp" or "tiff".
-    pub fn name(&self) -> &'static str {
-        match self {
-            ImageFormat::Png => "png",
-            ImageFormat::Jpeg => "jpeg",
-            ImageFormat::Gif => "gif",
-            ImageFormat::Bmp => "bmp",
-            ImageFormat::WebP => "webp",
-            ImageFormat::Tiff => "tiff",
-        }
-    }
-
-    fn label(&self) -> &'static str {
-        match self {
-            ImageFormat::Png => "PNG",
-            ImageFormat::Jpeg => "JPEG",
-            ImageFormat::Gif => "GIF",
-            ImageFormat::Bmp => "BMP",
-            ImageFormat::WebP => "WebP",
-            ImageFormat::Tiff => "TIFF",
-        }
-    }
-}
-
-impl fmt::Display for ImageFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
 /// What [`probe_image`] found out about an image from its headers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageInfo {
     /// The file format.
-    pub format: ImageFormat,
+    pub format: Container,
     /// Width in pixels (the canvas width for animations), always > 0.
     pub width: u32,
     /// Height in pixels (absolute value for top-down BMPs), always > 0.
@@ -88,6 +39,7 @@ pub struct ImageInfo {
 }
 
 use super::ParseError;
+use crate::sniff::Container;
 
 mod bmp;
 mod gif;
@@ -116,14 +68,14 @@ fn truncated<T>(msg: impl Into<String>) -> Result<T> {
 
 /// Signature patterns (`None` = any byte) used for sniffing and for recognising a file that ends
 /// inside its signature.
-const SIGNATURES: &[(ImageFormat, &[Option<u8>])] = {
+const SIGNATURES: &[(Container, &[Option<u8>])] = {
     const fn b(c: u8) -> Option<u8> {
         Some(c)
     }
     const X: Option<u8> = None;
     &[
         (
-            ImageFormat::Png,
+            Container::Png,
             &[
                 b(0x89),
                 b(b'P'),
@@ -135,18 +87,18 @@ const SIGNATURES: &[(ImageFormat, &[Option<u8>])] = {
                 b(0x0a),
             ],
         ),
-        (ImageFormat::Jpeg, &[b(0xff), b(0xd8), b(0xff)]),
+        (Container::Jpeg, &[b(0xff), b(0xd8), b(0xff)]),
         (
-            ImageFormat::Gif,
+            Container::Gif,
             &[b(b'G'), b(b'I'), b(b'F'), b(b'8'), b(b'7'), b(b'a')],
         ),
         (
-            ImageFormat::Gif,
+            Container::Gif,
             &[b(b'G'), b(b'I'), b(b'F'), b(b'8'), b(b'9'), b(b'a')],
         ),
-        (ImageFormat::Bmp, &[b(b'B'), b(b'M')]),
+        (Container::Bmp, &[b(b'B'), b(b'M')]),
         (
-            ImageFormat::WebP,
+            Container::WebP,
             &[
                 b(b'R'),
                 b(b'I'),
@@ -162,10 +114,10 @@ const SIGNATURES: &[(ImageFormat, &[Option<u8>])] = {
                 b(b'P'),
             ],
         ),
-        (ImageFormat::Tiff, &[b(b'I'), b(b'I'), b(42), b(0)]),
-        (ImageFormat::Tiff, &[b(b'M'), b(b'M'), b(0), b(42)]),
-        (ImageFormat::Tiff, &[b(b'I'), b(b'I'), b(43), b(0)]),
-        (ImageFormat::Tiff, &[b(b'M'), b(b'M'), b(0), b(43)]),
+        (Container::Tiff, &[b(b'I'), b(b'I'), b(42), b(0)]),
+        (Container::Tiff, &[b(b'M'), b(b'M'), b(0), b(42)]),
+        (Container::Tiff, &[b(b'I'), b(b'I'), b(43), b(0)]),
+        (Container::Tiff, &[b(b'M'), b(b'M'), b(0), b(43)]),
     ]
 };
 
@@ -175,13 +127,13 @@ fn matches(head: &[u8], pat: &[Option<u8>]) -> bool {
 
 /// Recognises the image format from the first bytes of a file (at most 32 are looked at; 12 are
 /// enough for every format). Returns `None` when no supported signature matches completely.
-pub fn sniff_image(head: &[u8]) -> Option<ImageFormat> {
+pub fn sniff_image(head: &[u8]) -> Option<Container> {
     let head = &head[..head.len().min(32)];
     let fmt = SIGNATURES
         .iter()
         .find(|(_, pat)| head.len() >= pat.len() && matches(head, pat))
         .map(|(f, _)| *f)?;
-    if fmt == ImageFormat::Bmp && head.len() >= 18 {
+    if fmt == Container::Bmp && head.len() >= 18 {
         // "BM" alone is weak: also require a known DIB header size when it is available.
         let dib = u32_le(head, 14)?;
         if !(dib == 12 || (16..=4096).contains(&dib)) {
@@ -212,19 +164,20 @@ pub fn probe_image<R: Read + Seek>(r: &mut R, len: u64) -> Result<ImageInfo> {
             {
                 return truncated(format!(
                     "the file ends after {n} bytes, inside the {} signature",
-                    f.label()
+                    f.name()
                 ));
             }
             return invalid("the file does not start with a PNG, JPEG, GIF, BMP, WebP or TIFF signature");
         }
     };
     match fmt {
-        ImageFormat::Png => probe_png(&mut src),
-        ImageFormat::Jpeg => probe_jpeg(&mut src),
-        ImageFormat::Gif => probe_gif(&mut src),
-        ImageFormat::Bmp => probe_bmp(&mut src),
-        ImageFormat::WebP => probe_webp(&mut src),
-        ImageFormat::Tiff => probe_tiff(&mut src),
+        Container::Png => probe_png(&mut src),
+        Container::Jpeg => probe_jpeg(&mut src),
+        Container::Gif => probe_gif(&mut src),
+        Container::Bmp => probe_bmp(&mut src),
+        Container::WebP => probe_webp(&mut src),
+        Container::Tiff => probe_tiff(&mut src),
+        other => invalid(format!("{} is not an image format", other.name())),
     }
 }
 
@@ -284,23 +237,23 @@ impl<R: Read + Seek> Src<'_, R> {
     }
 }
 
-fn check_dims(fmt: ImageFormat, width: u64, height: u64) -> Result<(u32, u32)> {
+fn check_dims(fmt: Container, width: u64, height: u64) -> Result<(u32, u32)> {
     if width == 0 || height == 0 {
         return invalid(format!(
             "the {} header gives a size of {width}x{height} pixels",
-            fmt.label()
+            fmt.name()
         ));
     }
     match (u32::try_from(width), u32::try_from(height)) {
         (Ok(w), Ok(h)) => Ok((w, h)),
         _ => invalid(format!(
             "the {} header gives an impossible size of {width}x{height} pixels",
-            fmt.label()
+            fmt.name()
         )),
     }
 }
 
-fn info(format: ImageFormat, (width, height): (u32, u32)) -> ImageInfo {
+fn info(format: Container, (width, height): (u32, u32)) -> ImageInfo {
     ImageInfo {
         format,
         width,
@@ -330,7 +283,7 @@ mod tests {
 
     /// Asserts format, 33x17 (ffprobe: width=33 height=17 for every ffmpeg-made fixture), frames
     /// and no truncation.
-    fn check_ok(name: &str, fmt: ImageFormat, w: u32, h: u32, frames: Option<u32>) {
+    fn check_ok(name: &str, fmt: Container, w: u32, h: u32, frames: Option<u32>) {
         let i = probe_file(name);
         assert_eq!(
             i,
@@ -346,7 +299,7 @@ mod tests {
         );
     }
 
-    fn truncated_msg(name: &str, fmt: ImageFormat, w: u32, h: u32) -> String {
+    fn truncated_msg(name: &str, fmt: Container, w: u32, h: u32) -> String {
         let i = probe_file(name);
         assert_eq!((i.format, i.width, i.height), (fmt, w, h), "{name}");
         i.truncated
@@ -355,7 +308,7 @@ mod tests {
 
     #[test]
     fn good_fixtures() {
-        use ImageFormat::*;
+        use Container::*;
         // Sizes: ffprobe -show_entries stream=width,height reports 33x17 for all of these
         // (16x12 for be.tif). ffprobe cannot decode animated WebP ("image data not found");
         // anim.webp was written with -frames:v 3 and holds 3 ANMF chunks (python chunk walk).
@@ -380,7 +333,7 @@ mod tests {
 
     #[test]
     fn truncated_fixtures() {
-        use ImageFormat::*;
+        use Container::*;
         let m = truncated_msg("trunc.png", Png, 33, 17);
         assert_eq!(
             m,
@@ -571,18 +524,16 @@ mod tests {
 
     #[test]
     fn sniffing() {
-        assert_eq!(sniff_image(&load("png.png")), Some(ImageFormat::Png));
-        assert_eq!(sniff_image(&load("exif.jpg")), Some(ImageFormat::Jpeg));
-        assert_eq!(sniff_image(&load("gif.gif")), Some(ImageFormat::Gif));
-        assert_eq!(sniff_image(&load("core.bmp")), Some(ImageFormat::Bmp));
-        assert_eq!(sniff_image(&load("anim.webp")), Some(ImageFormat::WebP));
-        assert_eq!(sniff_image(&load("be.tif")), Some(ImageFormat::Tiff));
-        assert_eq!(sniff_image(&load("tiff.tif")), Some(ImageFormat::Tiff));
+        assert_eq!(sniff_image(&load("png.png")), Some(Container::Png));
+        assert_eq!(sniff_image(&load("exif.jpg")), Some(Container::Jpeg));
+        assert_eq!(sniff_image(&load("gif.gif")), Some(Container::Gif));
+        assert_eq!(sniff_image(&load("core.bmp")), Some(Container::Bmp));
+        assert_eq!(sniff_image(&load("anim.webp")), Some(Container::WebP));
+        assert_eq!(sniff_image(&load("be.tif")), Some(Container::Tiff));
+        assert_eq!(sniff_image(&load("tiff.tif")), Some(Container::Tiff));
         assert_eq!(sniff_image(b"RIFF\0\0\0\0WAVEfmt "), None);
         assert_eq!(sniff_image(b"\x89PN"), None);
         assert_eq!(sniff_image(b""), None);
-        assert_eq!(ImageFormat::WebP.name(), "webp");
-        assert_eq!(ImageFormat::Jpeg.to_string(), "jpeg");
     }
 
     fn is_trunc(r: &Result<ImageInfo>) -> bool {
@@ -807,7 +758,7 @@ mod tests {
         b.extend_from_slice(&[5, 0, 0, 0, 0, 0, 0, 0]);
         b.extend_from_slice(&0u64.to_le_bytes());
         let i = probe_bytes(&b).unwrap();
-        assert_eq!((i.format, i.width, i.height), (ImageFormat::Tiff, 70000, 5));
+        assert_eq!((i.format, i.width, i.height), (Container::Tiff, 70000, 5));
         assert_eq!(i.truncated, None);
         // 8-byte next-IFD offset past the end; cut inside it
         let n = b.len();

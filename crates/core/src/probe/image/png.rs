@@ -22,10 +22,7 @@ pub(super) fn probe_png<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInf
             "the PNG header gives an impossible size of {w}x{hh} pixels"
         ));
     }
-    let mut out = info(
-        ImageFormat::Png,
-        check_dims(ImageFormat::Png, w.into(), hh.into())?,
-    );
+    let mut out = info(Container::Png, check_dims(Container::Png, w.into(), hh.into())?);
 
     let mut pos: u64 = 33;
     let mut last = String::from("IHDR");

@@ -490,7 +490,7 @@ pub(super) fn probe_tiff<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageIn
         }
         return invalid("the first TIFF image directory has no ImageWidth or ImageLength tag");
     };
-    let mut out = info(ImageFormat::Tiff, check_dims(ImageFormat::Tiff, w, hh)?);
+    let mut out = info(Container::Tiff, check_dims(Container::Tiff, w, hh)?);
     out.truncated = check_tiff_chain(src, t, hdr_len as u64, ifd, first)?;
     Ok(out)
 }

@@ -66,7 +66,7 @@ pub(super) fn probe_webp<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageIn
             (u64::from(w) + 1, u64::from(hh) + 1)
         }
     };
-    let mut out = info(ImageFormat::WebP, check_dims(ImageFormat::WebP, w, hgt)?);
+    let mut out = info(Container::WebP, check_dims(Container::WebP, w, hgt)?);
     if riff_end > len {
         out.truncated = Some(format!(
             "the RIFF header declares {riff_end} bytes but the file ends after {len}"
