@@ -7,6 +7,8 @@
 
 use std::io::{self, Read, Seek, SeekFrom};
 
+use serde::{Deserialize, Serialize};
+
 use crate::jsonfiles;
 use crate::report::{Code, MediaKind, Severity};
 use crate::sniff::{self, Container, ExtensionKind};
@@ -21,28 +23,32 @@ pub mod mpeg_audio;
 pub mod ogg;
 pub mod wav_aiff;
 
-/// The readings of a probed stimulus.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// The readings of a probed stimulus, as the report shows them (embedded in
+/// [`crate::report::Stimulus`]; the field order is the JSON order).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Reading {
-    /// Format name (`wav`, `mp3`, `png`, `mp4`, ...).
+    /// The container format read from the bytes (from the extension for URLs): `wav`, `mp3`, `png`, `mp4`, ...
     pub format: String,
-    /// Codec name, ffprobe-style.
+    /// The codec, ffprobe-style (`pcm_s16le`, `mp3`, `h264`, ...), when known.
     pub codec: Option<String>,
-    /// Duration in seconds of what the file holds.
+    /// File size in bytes (unknown for URLs; set by the checker, not by the probers).
+    pub bytes: Option<u64>,
+    /// Duration in seconds of what the file really holds.
     pub duration_s: Option<f64>,
-    /// Audio sample rate.
+    /// Audio sample rate in Hz (of the first audio track for video).
     pub sample_rate: Option<u32>,
-    /// Audio channels.
+    /// Audio channel count.
     pub channels: Option<u32>,
-    /// Picture width.
+    /// Picture width in pixels.
     pub width: Option<u32>,
-    /// Picture height.
+    /// Picture height in pixels.
     pub height: Option<u32>,
-    /// Nominal frame rate: the timescale over the most common frame duration.
+    /// Nominal video frame rate (ffprobe's r_frame_rate for constant-rate video): the timescale
+    /// over the most common frame duration.
     pub fps: Option<f64>,
-    /// Fragmented MP4.
+    /// Video only: whether the MP4 is fragmented (`moof` boxes).
     pub fragmented: Option<bool>,
-    /// Video with an audio track.
+    /// Video only: whether it has an audio track.
     pub has_audio: Option<bool>,
 }
 
@@ -693,6 +699,7 @@ fn iso_bmff<R: Read + Seek>(r: &mut R, len: u64, expected: Option<MediaKind>) ->
         fps: video.and_then(|v| v.fps),
         fragmented: video.map(|_| info.fragmented),
         has_audio: video.map(|_| audio.is_some()),
+        ..Reading::default()
     };
     with_trailing(
         outcome(media, Ok((reading, None)), truncated),
