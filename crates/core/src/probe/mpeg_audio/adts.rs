@@ -81,21 +81,9 @@ pub fn probe_adts<R: Read + Seek>(r: &mut R, len: u64) -> Result<AdtsInfo, Parse
             None => ParseError::Invalid("the file holds no ADTS frames".into()),
         });
     }
-    // Much junk after the last frame is trailing data (a warning, see the caller), not damage.
-    let junk = if crate::probe::is_trailing_data(len, st.trailing) {
-        st.skipped - st.trailing
-    } else {
-        st.skipped
-    };
-    if junk > st.audio_bytes {
-        return Err(ParseError::Invalid(format!(
-            "only {} of {} bytes are valid ADTS frames",
-            st.audio_bytes,
-            st.audio_bytes + st.skipped
-        )));
-    }
+    st.check_mostly_frames(len, "ADTS")?;
     let samples = blocks * 1024;
-    let seconds = samples as f64 / first.sample_rate as f64;
+    let seconds = duration(samples, first.sample_rate);
     Ok(AdtsInfo {
         sample_rate: first.sample_rate,
         channels: if first.channels == 7 { 8 } else { first.channels },

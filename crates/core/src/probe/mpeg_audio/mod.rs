@@ -29,7 +29,7 @@ mod walk;
 pub use adts::probe_adts;
 pub use mp3::probe_mpeg_audio;
 
-use super::bytes::{id3v2_len, syncsafe, u32_be, u32_le};
+use super::bytes::{duration, id3v2_len, syncsafe, u32_be, u32_le};
 use tags::*;
 use walk::*;
 

@@ -244,7 +244,7 @@ pub fn probe_mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Result<MpegAudio
     )?;
     let reference = first_audio.unwrap_or(first);
     let header_frames = vbr_header.as_ref().and_then(|v| v.frames);
-    let mut truncated = st.truncated;
+    let mut truncated = st.truncated.clone();
     if st.frames == 0 {
         let msg = match (&truncated, header_frames) {
             (Some(t), _) => t.clone(),
@@ -259,19 +259,7 @@ pub fn probe_mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Result<MpegAudio
         }
         return Err(ParseError::Invalid("the file holds no MPEG audio frames".into()));
     }
-    // Much junk after the last frame is trailing data (a warning, see the caller), not damage.
-    let junk = if crate::probe::is_trailing_data(len, st.trailing) {
-        st.skipped - st.trailing
-    } else {
-        st.skipped
-    };
-    if junk > st.audio_bytes {
-        return Err(ParseError::Invalid(format!(
-            "only {} of {} bytes are valid MPEG audio frames",
-            st.audio_bytes,
-            st.audio_bytes + st.skipped
-        )));
-    }
+    st.check_mostly_frames(len, "MPEG audio")?;
     // VBRI counts are not consistently defined (with or without the VBRI frame): allow one off
     let slack = match vbr_header.as_ref().map(|v| v.kind) {
         Some(VbrHeaderKind::Vbri) => 1,
@@ -310,7 +298,7 @@ pub fn probe_mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Result<MpegAudio
     };
     let samples = total.min(stream_end).saturating_sub(delay.unwrap_or(0) as u64);
     let sample_rate = reference.sample_rate;
-    let raw_seconds = total as f64 / sample_rate as f64;
+    let raw_seconds = duration(total, sample_rate);
     Ok(MpegAudioInfo {
         layer: reference.layer,
         version: reference.version,
@@ -321,7 +309,7 @@ pub fn probe_mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Result<MpegAudio
         encoder_delay: delay,
         encoder_padding: padding,
         samples,
-        duration_s: samples as f64 / sample_rate as f64,
+        duration_s: duration(samples, sample_rate),
         header_kind: vbr_header.as_ref().map(|v| v.kind),
         header_frames,
         encoder: vbr_header.and_then(|v| v.encoder),

@@ -219,6 +219,27 @@ pub(super) struct Walk {
     pub(super) truncated: Option<String>,
 }
 
+impl Walk {
+    /// Fails when the bytes that are not frames outweigh the frames: then the file is not this
+    /// format, or mostly damage. Much junk after the last frame is trailing data (a warning, see
+    /// the caller), not damage, and does not count.
+    pub(super) fn check_mostly_frames(&self, len: u64, what: &str) -> Result<(), ParseError> {
+        let junk = if crate::probe::is_trailing_data(len, self.trailing) {
+            self.skipped - self.trailing
+        } else {
+            self.skipped
+        };
+        if junk > self.audio_bytes {
+            return Err(ParseError::Invalid(format!(
+                "only {} of {} bytes are valid {what} frames",
+                self.audio_bytes,
+                self.audio_bytes + self.skipped
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Walks frames from `pos` to the end of the region, resyncing over garbage.
 pub(super) fn walk<F: FrameHeader, R: Read + Seek>(
     w: &mut Window<R>,

@@ -239,21 +239,13 @@ pub fn probe_aiff<R: Read + Seek>(r: &mut R, len: u64) -> Result<PcmInfo, ParseE
             declared
         }
     };
-    if form_end > len && truncated.is_none() {
-        truncated = Some(format!(
-            "the FORM header declares {form_end} bytes but the file ends after {len}"
-        ));
-    } else if form_end < len {
-        notes.push(format!(
-            "{} bytes of trailing data follow the {form_end} bytes the FORM header declares",
-            len - form_end
-        ));
-    }
-    if let (None, Some((id, at))) = (&truncated, cut_inside) {
-        truncated = Some(format!(
-            "the file ends inside the '{id}' chunk at offset {at}, after the sample data"
-        ));
-    }
+    let ends = Ends {
+        len,
+        declared: Some(form_end),
+        header: "FORM",
+        to_end: false,
+    };
+    ends.check(&mut truncated, &mut notes, cut_inside);
     Ok(PcmInfo {
         codec,
         sample_rate: rate,

@@ -54,6 +54,49 @@ pub struct PcmInfo {
 // ---------------------------------------------------------------------------------------------
 // small helpers
 
+/// Where a file ends against what its outer header (RIFF or FORM) declares.
+struct Ends {
+    /// The file length.
+    len: u64,
+    /// The end the outer header declares, if it declares one.
+    declared: Option<u64>,
+    /// `RIFF` or `FORM`, for messages.
+    header: &'static str,
+    /// The header's size is a streaming placeholder: ending early is not a cut.
+    to_end: bool,
+}
+
+impl Ends {
+    /// A file shorter than its header declares is cut short (unless already found cut); a
+    /// longer one holds trailing data (a note). A file that ends inside a chunk after the
+    /// sample data (`cut_inside`: its id and offset) is cut short too.
+    fn check(
+        &self,
+        truncated: &mut Option<String>,
+        notes: &mut Vec<String>,
+        cut_inside: Option<(String, u64)>,
+    ) {
+        let (len, header) = (self.len, self.header);
+        if let Some(end) = self.declared {
+            if end > len && truncated.is_none() && !self.to_end {
+                *truncated = Some(format!(
+                    "the {header} header declares {end} bytes but the file ends after {len}"
+                ));
+            } else if end < len {
+                notes.push(format!(
+                    "{} bytes of trailing data follow the {end} bytes the {header} header declares",
+                    len - end
+                ));
+            }
+        }
+        if let (None, Some((id, at))) = (&*truncated, cut_inside) {
+            *truncated = Some(format!(
+                "the file ends inside the '{id}' chunk at offset {at}, after the sample data"
+            ));
+        }
+    }
+}
+
 fn plausible_id(id: &[u8]) -> bool {
     id.len() == 4 && id.iter().all(|&c| (0x20..0x7f).contains(&c))
 }

@@ -409,23 +409,13 @@ pub fn probe_wav<R: Read + Seek>(r: &mut R, len: u64) -> Result<PcmInfo, ParseEr
         }
         _ => Some(u64::from(riff_size32) + 8),
     };
-    if let Some(re) = riff_end {
-        if re > len && truncated.is_none() && !to_end {
-            truncated = Some(format!(
-                "the RIFF header declares {re} bytes but the file ends after {len}"
-            ));
-        } else if re < len {
-            notes.push(format!(
-                "{} bytes of trailing data follow the {re} bytes the RIFF header declares",
-                len - re
-            ));
-        }
-    }
-    if let (None, Some((id, at))) = (&truncated, cut_inside) {
-        truncated = Some(format!(
-            "the file ends inside the '{id}' chunk at offset {at}, after the sample data"
-        ));
-    }
+    let ends = Ends {
+        len,
+        declared: riff_end,
+        header: "RIFF",
+        to_end,
+    };
+    ends.check(&mut truncated, &mut notes, cut_inside);
 
     Ok(PcmInfo {
         codec,
