@@ -1,12 +1,6 @@
 //! Native FLAC (`fLaC`) probe: reads STREAMINFO and, without decoding, finds the last complete
 //! audio frame near the end of the file (frame header CRC-8 and frame CRC-16 checked) to report
 //! how many samples the file really holds, so a truncated file is detected and measured.
-//!
-//! A healthy file's final frame closes (its CRC-16 footer) exactly at the end of the file, or
-//! before a trailing ID3v1 tag or zero padding. A final frame that does not is cut short and its
-//! samples are not counted. A frame header is only trusted as the last one when its own CRC-16
-//! closes at the end, or when the previous frame's CRC-16 closes exactly where it starts, so a
-//! false sync code inside the final frame is not mistaken for it.
 
 use std::io::{Read, Seek};
 
@@ -339,6 +333,12 @@ fn resolve(buf: &[u8], cands: &[Cand], min_len: usize, at_start: Option<usize>) 
 
 /// Probes a native FLAC file (optionally preceded by an ID3v2 tag). `len` is the file length;
 /// the reader may be at any position.
+///
+/// A healthy file's final frame closes (its CRC-16 footer) exactly at the end of the file, or
+/// before a trailing ID3v1 tag or zero padding. A final frame that does not is cut short and its
+/// samples are not counted. A frame header is only trusted as the last one when its own CRC-16
+/// closes at the end, or when the previous frame's CRC-16 closes exactly where it starts, so a
+/// false sync code inside the final frame is not mistaken for it.
 pub fn probe_flac<R: Read + Seek>(r: &mut R, len: u64) -> Result<FlacInfo, ParseError> {
     if len == 0 {
         return Err(ParseError::Invalid("the file is empty".into()));

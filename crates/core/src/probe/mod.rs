@@ -1,9 +1,6 @@
 //! Probing one stimulus: what its bytes really are, its readings (codec, duration, size, ...)
 //! and whether it is whole. One submodule per container family; this module sniffs the
 //! content, compares it with the extension and dispatches.
-//!
-//! Probing never panics on purpose and never trusts a size field for an allocation; the caller
-//! still runs it under `catch_unwind` so that a bug in a parser costs one finding, not the run.
 
 use std::io::{self, Read, Seek, SeekFrom};
 
@@ -108,6 +105,9 @@ pub fn from_extension(extension: &str) -> Probe {
 }
 
 /// Probes a file's content, given its lower-case extension (see [`crate::sniff::EXTENSIONS`]).
+///
+/// Probing never panics on purpose and never trusts a size field for an allocation; the caller
+/// still runs it under `catch_unwind` so that a bug in a parser costs one finding, not the run.
 pub fn probe<R: Read + Seek>(r: &mut R, len: u64, extension: &str) -> Probe {
     match probe_inner(r, len, extension) {
         Ok(p) => p,

@@ -206,6 +206,11 @@ pub(super) fn opus_start_granule<R: Read + Seek>(
     Ok(None)
 }
 
+/// Chained files (logical streams one after another, as `cat a.ogg b.ogg` makes) are split
+/// into their links by this bounded walk over the page headers (not the payloads); each link's
+/// audio stream is measured within its own byte range and the durations are summed. Links that
+/// differ in codec, sample rate or channel count are reported in `OggInfo::chain_mismatch`.
+///
 /// Walks the page headers of the whole file (bounded) and splits it into chains: a new chain
 /// starts at a BOS page that follows non-BOS pages. Identifies the audio stream of every chain
 /// (chain 0 is identified by the caller). Returns the chains, notes about skipped damage, and

@@ -1,11 +1,6 @@
-//! Ogg probe for Vorbis, Opus, FLAC and Speex: identifies the first audio logical stream from its
-//! identification header and measures it from the granule position of its last CRC-checked page,
-//! found by scanning the tail of the file, so a file cut short is detected and measured.
-//!
-//! Chained files (logical streams one after another, as `cat a.ogg b.ogg` makes) are split into
-//! their links by a bounded forward walk over the page headers (not the payloads); each link's
-//! audio stream is measured within its own byte range and the durations are summed. Links that
-//! differ in codec, sample rate or channel count are reported in [`OggInfo::chain_mismatch`].
+//! Ogg probe for Vorbis, Opus, FLAC and Speex: identifies the first audio stream from its
+//! identification header and measures it from the granule position of its last CRC-checked
+//! page; chained files are measured link by link (see [`OggInfo::chain_mismatch`]).
 
 use std::io::{self, Read, Seek};
 
