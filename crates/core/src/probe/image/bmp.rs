@@ -1,7 +1,12 @@
 //! BMP: the file and DIB headers (Windows and OS/2) for size and depth, and whether the pixel
 //! array the headers promise is all there.
 
-use super::*;
+use std::io::{Read, Seek};
+
+use crate::probe::bytes::{Need, u16_le, u32_le};
+use crate::sniff::Container;
+
+use super::{ImageInfo, Result, Src, check_dims, info, invalid, truncated};
 
 pub(super) fn probe_bmp<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
     let len = src.len;

@@ -1,6 +1,11 @@
 //! GIF: the logical screen descriptor for the size, then a walk over the blocks to the trailer.
 
-use super::*;
+use std::io::{Read, Seek};
+
+use crate::probe::bytes::{Need, u16_le};
+use crate::sniff::Container;
+
+use super::{ImageInfo, Result, Src, TAIL_WINDOW, check_dims, info};
 
 pub(super) fn probe_gif<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
     let len = src.len;

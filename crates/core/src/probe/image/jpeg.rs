@@ -1,7 +1,12 @@
 //! JPEG: a walk over the marker segments to the frame header (SOFn) for the size, then the
 //! end-of-image marker searched near the end of the file.
 
-use super::*;
+use std::io::{Read, Seek};
+
+use crate::probe::bytes::{Need, u16_be};
+use crate::sniff::Container;
+
+use super::{ImageInfo, MAX_CHUNKS, Result, Src, check_dims, info, invalid, truncated};
 
 fn jpeg_marker_name(m: u8) -> String {
     match m {

@@ -2,7 +2,25 @@
 //! headers plus cheap truncation checks (chunk walks, end markers in the last bytes). Pixel data is
 //! never read, nothing is allocated from size fields, and hostile input never panics.
 
+mod bmp;
+mod gif;
+mod jpeg;
+mod png;
+mod tiff;
+mod webp;
+
 use std::io::{self, Read, Seek, SeekFrom};
+
+use super::ParseError;
+use super::bytes::u32_le;
+use crate::sniff::Container;
+
+use bmp::probe_bmp;
+use gif::probe_gif;
+use jpeg::probe_jpeg;
+use png::probe_png;
+use tiff::probe_tiff;
+use webp::probe_webp;
 
 /// Upper bound on the number of chunks/segments walked in one file (PNG, JPEG, WebP).
 const MAX_CHUNKS: u32 = 100_000;
@@ -37,24 +55,6 @@ pub struct ImageInfo {
     /// size), for the formats whose end is known from their structure; 0 otherwise.
     pub trailing_bytes: u64,
 }
-
-use super::ParseError;
-use crate::sniff::Container;
-
-mod bmp;
-mod gif;
-mod jpeg;
-mod png;
-mod tiff;
-mod webp;
-
-use super::bytes::{Endian, Need, fourcc, u16_be, u16_le, u24_le, u32_be, u32_le};
-use bmp::probe_bmp;
-use gif::probe_gif;
-use jpeg::probe_jpeg;
-use png::probe_png;
-use tiff::probe_tiff;
-use webp::probe_webp;
 
 type Result<T> = std::result::Result<T, ParseError>;
 

@@ -1,7 +1,12 @@
 //! PNG and APNG: the IHDR header (checked by its CRC), then a walk over the chunks to IEND,
 //! counting animation frames (acTL).
 
-use super::*;
+use std::io::{Read, Seek};
+
+use crate::probe::bytes::{Need, fourcc, u32_be};
+use crate::sniff::Container;
+
+use super::{ImageInfo, MAX_CHUNKS, Result, Src, check_dims, info, invalid};
 
 pub(super) fn probe_png<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
     let len = src.len;

@@ -1,7 +1,15 @@
 //! TIFF and BigTIFF: the image directories (IFDs), their chain, and whether the strips or tiles
 //! they point to lie inside the file.
 
-use super::*;
+use std::io::{Read, Seek};
+
+use crate::probe::bytes::{Endian, Need};
+use crate::sniff::Container;
+
+use super::{
+    ImageInfo, MAX_IFD_ENTRIES, MAX_IFDS, MAX_STRIPS, MAX_TIFF_VALUES, Result, Src, check_dims, info,
+    invalid, truncated,
+};
 
 #[derive(Clone, Copy)]
 struct Tiff {

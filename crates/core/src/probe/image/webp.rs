@@ -1,7 +1,12 @@
 //! WebP: the VP8, VP8L or VP8X header for the size, then a walk over the RIFF chunks counting
 //! animation frames (ANMF).
 
-use super::*;
+use std::io::{Read, Seek};
+
+use crate::probe::bytes::{Need, fourcc, u16_le, u24_le, u32_le};
+use crate::sniff::Container;
+
+use super::{ImageInfo, MAX_CHUNKS, Result, Src, check_dims, info, invalid, truncated};
 
 pub(super) fn probe_webp<R: Read + Seek>(src: &mut Src<'_, R>) -> Result<ImageInfo> {
     let len = src.len;

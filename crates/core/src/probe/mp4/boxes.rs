@@ -1,7 +1,12 @@
 //! Box reading: a windowed reader over the file and the box headers (32- and 64-bit sizes,
 //! boxes that run to the end of the file), checked against their parents.
 
-use super::*;
+use std::io::{self, Read, Seek, SeekFrom};
+
+use crate::probe::ParseError;
+use crate::probe::bytes::{fourcc, u32_be, u64_be};
+
+use super::WINDOW;
 
 /// Windowed reader over absolute file positions; never reads at or past a caller-given limit.
 pub(super) struct Src<'a, R> {

@@ -1,7 +1,9 @@
 //! Codec naming from the sample description (`stsd`): ffprobe-style names from the sample entry
 //! tag and its configuration boxes (`esds`, `avcC`, ...), with sample rate and channels.
 
-use super::*;
+use crate::probe::bytes::{fourcc, u16_be, u32_be, u64_be};
+
+use super::{Entry, full_box_version};
 
 /// Iterates the boxes packed in `data`, stopping at the first malformed one.
 pub(super) fn slice_boxes(data: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {

@@ -1,7 +1,14 @@
 //! Fragmented MP4: movie fragments (`moof`/`traf`/`trun`) add samples and duration to the
 //! tracks declared in `moov`.
 
-use super::*;
+use std::io::{Read, Seek};
+
+use crate::probe::ParseError;
+use crate::probe::bytes::u32_be;
+
+use super::boxes::{BoxHdr, Src, next_child};
+use super::tables::check_fits;
+use super::{Durations, State, short};
 
 pub(super) fn parse_moof<R: Read + Seek>(
     src: &mut Src<R>,

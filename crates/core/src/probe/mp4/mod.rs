@@ -2,8 +2,20 @@
 //! only metadata boxes (never `mdat` payloads, at most 64 KiB at a time) and reports the brand,
 //! tracks, codecs, exact durations and sample counts. It never panics on hostile input.
 
+mod boxes;
+mod codec;
+mod fragments;
+mod tables;
+
 use std::collections::BTreeMap;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{Read, Seek};
+
+use super::ParseError;
+use super::bytes::{fourcc, u32_be, u64_be};
+
+use boxes::{BoxHdr, Src, top_header};
+use fragments::parse_moof;
+use tables::parse_moov;
 
 /// Largest amount of bytes read from the file in one go (and the largest buffer kept).
 const WINDOW: usize = 64 * 1024;
@@ -13,19 +25,6 @@ const STSD_CAP: usize = 64 * 1024;
 const LAST_CHUNK_SAMPLES_CAP: u64 = 1 << 20;
 /// Largest number of distinct sample durations counted per track (for the nominal frame rate).
 const DURATION_KINDS_CAP: usize = 32;
-
-use super::ParseError;
-
-mod boxes;
-mod codec;
-mod fragments;
-mod tables;
-
-use super::bytes::{fourcc, u16_be, u32_be, u64_be};
-use boxes::*;
-use codec::*;
-use fragments::*;
-use tables::*;
 
 /// Kind of a track, from its media handler (`hdlr`) type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -399,6 +398,7 @@ fn finish(st: State, len: u64) -> Result<Mp4Info, ParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io;
     use std::io::Cursor;
 
     fn load(name: &str) -> Vec<u8> {

@@ -1,7 +1,16 @@
 //! The movie box and its tracks: `moov`/`trak`/`mdia` walk, edit lists and the sample tables
 //! (`stts`, `stsz`, `stsc`, `stco`) that give exact durations and the data each track needs.
 
-use super::*;
+use std::io::{Read, Seek};
+
+use crate::probe::ParseError;
+use crate::probe::bytes::{fourcc, u16_be, u32_be, u64_be};
+
+use super::boxes::{BoxHdr, Src, next_child};
+use super::codec::parse_stsd;
+use super::{
+    Durations, LAST_CHUNK_SAMPLES_CAP, STSD_CAP, State, Trak, full_box_version, header_times, short,
+};
 
 pub(super) fn parse_moov<R: Read + Seek>(
     src: &mut Src<R>,

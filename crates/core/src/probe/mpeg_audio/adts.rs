@@ -1,6 +1,13 @@
 //! ADTS (AAC in raw frames, `.aac`): frame headers and the stream's profile, rate and channels.
 
-use super::*;
+use std::io::{Read, Seek};
+
+use crate::probe::ParseError;
+use crate::probe::bytes::duration;
+
+use super::tags::find_region;
+use super::walk::{FrameHeader, Window, no_first_frame, scan, walk};
+use super::{AdtsInfo, CONFIRM_FIRST, FIRST_FRAME_SEARCH};
 
 // ADTS
 

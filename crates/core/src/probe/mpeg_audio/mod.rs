@@ -2,9 +2,13 @@
 //! header to the end of the file without decoding: exact frame and sample counts of what the file holds
 //! (also for VBR without Xing/VBRI), with header claims, truncation and garbage reported next to them.
 
-use std::io::{self, Read, Seek, SeekFrom};
+mod adts;
+mod mp3;
+mod tags;
+mod walk;
 
-use super::read_at;
+pub use adts::probe_adts;
+pub use mp3::probe_mpeg_audio;
 
 /// Size of the read buffer managed over the reader.
 const BUF_CAP: usize = 64 * 1024;
@@ -18,20 +22,6 @@ const FIRST_FRAME_SEARCH: u64 = 1 << 20;
 const CONFIRM_FIRST: u32 = 3;
 /// Consecutive consistent frames needed to accept a frame found while resyncing.
 const CONFIRM_RESYNC: u32 = 2;
-
-use super::ParseError;
-
-mod adts;
-mod mp3;
-mod tags;
-mod walk;
-
-pub use adts::probe_adts;
-pub use mp3::probe_mpeg_audio;
-
-use super::bytes::{duration, id3v2_len, syncsafe, u32_be, u32_le};
-use tags::*;
-use walk::*;
 
 /// MPEG audio version of the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,6 +147,7 @@ pub struct AdtsInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::ParseError;
     use std::io::Cursor;
 
     fn fixture(name: &str) -> Vec<u8> {

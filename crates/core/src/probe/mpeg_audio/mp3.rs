@@ -1,7 +1,14 @@
 //! MPEG-1/2/2.5 layers I-III (MP1, MP2, MP3): frame headers, the Xing/Info (with LAME) and VBRI
 //! headers and what they claim against what the frames hold.
 
-use super::*;
+use std::io::{Read, Seek};
+
+use crate::probe::ParseError;
+use crate::probe::bytes::{duration, u32_be};
+
+use super::tags::find_region;
+use super::walk::{FrameHeader, Window, no_first_frame, scan, walk};
+use super::{CONFIRM_FIRST, FIRST_FRAME_SEARCH, MpegAudioInfo, MpegVersion, VbrHeaderKind};
 
 // MPEG audio
 

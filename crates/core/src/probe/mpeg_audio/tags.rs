@@ -1,7 +1,10 @@
 //! Tags around the audio: leading ID3v2 tags, trailing ID3v1, APEv2 and Lyrics3 tags, so that
 //! the frame walk covers only the audio between them.
 
-use super::*;
+use std::io::{Read, Seek};
+
+use crate::probe::bytes::{id3v2_len, syncsafe, u32_le};
+use crate::probe::{ParseError, read_at};
 
 pub(super) struct Region {
     pub(super) start: u64,

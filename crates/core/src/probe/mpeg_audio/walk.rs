@@ -1,7 +1,11 @@
 //! The frame walk shared by MPEG audio and ADTS: a buffered window over the reader, finding the
 //! first frame (confirmed by the next ones), resyncing over garbage and counting every frame.
 
-use super::*;
+use std::io::{self, Read, Seek, SeekFrom};
+
+use crate::probe::ParseError;
+
+use super::{BUF_CAP, CONFIRM_RESYNC, FIRST_FRAME_SEARCH, KEEP_BACK, MAX_GET};
 
 pub(super) struct Window<'a, R> {
     pub(super) r: &'a mut R,

@@ -1,7 +1,14 @@
 //! Measuring a stream: the last page of a logical stream found in the tail of the file, and the
 //! forward walk that splits a chained file into its links.
 
-use super::*;
+use std::io::{Read, Seek};
+
+use crate::probe::bytes::u32_le;
+use crate::probe::{ParseError, read_at};
+
+use super::codec::{Ident, identify, opus_packet_samples, stream_name};
+use super::page::{Hdr, Parsed, crc_ok, parse_page, read_header, read_page, resync};
+use super::{MAX_CHAINS, MAX_HEADER_PAGES, MAX_PAGES, MAX_TAIL};
 
 /// The last page of a stream as found at the end of the file.
 pub(super) struct Tail {

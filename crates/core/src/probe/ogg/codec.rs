@@ -1,7 +1,8 @@
 //! Codec identification from the first packet of a logical stream (Vorbis, Opus, FLAC, Speex)
 //! and the Opus packet sample count.
 
-use super::*;
+use crate::probe::ParseError;
+use crate::probe::bytes::{u16_be, u16_le, u32_le, u64_be};
 
 /// Codec identified from an identification header.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,20 +2,18 @@
 //! identification header and measures it from the granule position of its last CRC-checked
 //! page; chained files are measured link by link (see [`OggInfo::chain_mismatch`]).
 
-use std::io::{self, Read, Seek};
-
-use super::read_at;
-
-use super::ParseError;
-
 mod chains;
 mod codec;
 mod page;
 
-use super::bytes::{duration, u16_be, u16_le, u32_le, u64_be, u64_le};
-use chains::*;
-use codec::*;
-use page::*;
+use std::io::{Read, Seek};
+
+use super::ParseError;
+use super::bytes::duration;
+
+use chains::{Chain, measure_chain, walk_chains};
+use codec::{Ident, identify, stream_name};
+use page::{Parsed, crc_ok, read_page};
 
 /// What the audio streams of an Ogg file declare and really hold: the codec fields describe the
 /// first chain's audio stream; the length sums all chains.
@@ -66,8 +64,6 @@ const MAX_CHAINS: usize = 100_000;
 const RESYNC: u64 = 192 * 1024;
 /// Upper bound on pages walked forwards while looking for the first audio page.
 const MAX_HEADER_PAGES: usize = 4096;
-
-static CRC: [u32; 256] = super::crc::msb_table(0x04C1_1DB7, 32);
 
 /// Probes an Ogg file and measures its first Vorbis, Opus, FLAC or Speex stream. `len` is the file
 /// length; the reader may be at any position.
@@ -278,6 +274,8 @@ fn mismatch(shapes: &[(&'static str, u32, u8)]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::codec::opus_packet_samples;
+    use super::page::{page_crc, parse_page};
     use super::*;
     use std::io::Cursor;
 

@@ -1,7 +1,14 @@
 //! Ogg pages: the header, the CRC check, reading one page or only its header, and resyncing to
 //! the next capture pattern after damage.
 
-use super::*;
+use std::io::{self, Read, Seek};
+
+use crate::probe::bytes::{u32_le, u64_le};
+use crate::probe::read_at;
+
+use super::RESYNC;
+
+static CRC: [u32; 256] = crate::probe::crc::msb_table(0x04C1_1DB7, 32);
 
 /// Ogg page CRC-32 over a whole page, with the checksum field (bytes 22..26) taken as zero.
 pub(super) fn page_crc(page: &[u8]) -> u32 {

@@ -1,7 +1,12 @@
 //! AIFF and AIFF-C: the `COMM` chunk (with its 80-bit float sample rate and AIFC compression
 //! type) and the frames the `SSND` chunk really holds.
 
-use super::*;
+use std::io::{Read, Seek};
+
+use crate::probe::bytes::{duration, fourcc, u16_be, u32_be, u64_be};
+use crate::probe::{ParseError, read_at};
+
+use super::{Ends, MAX_CHUNKS, PcmInfo, Walk, frames_in, next_chunk};
 
 /// Converts an IEEE 754 80-bit extended float (big-endian) to the nearest u32, exactly for
 /// integral values. Returns `None` for negative, zero, non-finite or out-of-range values.

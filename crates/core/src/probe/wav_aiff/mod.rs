@@ -2,21 +2,19 @@
 //! codec parameters together with the number of sample frames the file really holds, so a file cut
 //! short (whose header still declares the full length) is detected and measured to the frame.
 
-use std::io::{self, Read, Seek};
-
-use super::read_at;
-
-/// Upper bound on the number of chunks walked before giving up (guards against hostile files).
-const MAX_CHUNKS: usize = 100_000;
-
-use super::ParseError;
-
 mod aiff;
 mod wav;
 
-use super::bytes::{Endian, duration, fourcc, u16_be, u16_le, u32_be, u32_le, u64_be, u64_le};
+use std::io::{self, Read, Seek};
+
+use super::bytes::Endian;
+use super::read_at;
+
 pub use aiff::probe_aiff;
 pub use wav::probe_wav;
+
+/// Upper bound on the number of chunks walked before giving up (guards against hostile files).
+const MAX_CHUNKS: usize = 100_000;
 
 /// What a WAV or AIFF file declares and what it really holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -165,6 +163,7 @@ fn next_chunk<R: Read + Seek>(r: &mut R, pos: u64, len: u64, be: bool, odd_prev:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::ParseError;
     use std::io::Cursor;
 
     fn load(name: &str) -> Vec<u8> {

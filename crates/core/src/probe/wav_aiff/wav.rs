@@ -1,7 +1,12 @@
 //! WAV in its RIFF, RIFX, RF64 and BW64 forms: the `fmt ` chunk (with WAVE_FORMAT_EXTENSIBLE),
 //! `ds64` sizes for files over 4 GiB, `fact`, and the frames the `data` chunk really holds.
 
-use super::*;
+use std::io::{self, Read, Seek};
+
+use crate::probe::bytes::{Endian, duration, fourcc, u16_le, u32_le, u64_le};
+use crate::probe::{ParseError, read_at};
+
+use super::{Ends, MAX_CHUNKS, PcmInfo, Walk, frames_in, next_chunk, plausible_id};
 
 #[derive(Clone, Copy, PartialEq)]
 pub(super) enum WavKind {
