@@ -24,15 +24,6 @@ use webp::probe_webp;
 
 /// Upper bound on the number of chunks/segments walked in one file (PNG, JPEG, WebP).
 const MAX_CHUNKS: u32 = 100_000;
-/// Upper bound on the number of TIFF directory entries read.
-const MAX_IFD_ENTRIES: u64 = 4096;
-/// Upper bound on the number of TIFF strip/tile offsets checked (plus the last one).
-const MAX_STRIPS: u64 = 8192;
-/// Upper bound on the number of TIFF image directories (pages) walked.
-const MAX_IFDS: usize = 1000;
-/// Upper bound on the directory entries and strip/tile values read over a whole TIFF IFD chain
-/// (one more directory may be finished after it is reached).
-const MAX_TIFF_VALUES: u64 = 1 << 20;
 /// How many bytes at the end of a JPEG/GIF file are searched for the end marker.
 const TAIL_WINDOW: u64 = 64;
 

@@ -6,10 +6,17 @@ use std::io::{Read, Seek};
 use crate::probe::bytes::{Endian, Need};
 use crate::sniff::Container;
 
-use super::{
-    ImageInfo, MAX_IFD_ENTRIES, MAX_IFDS, MAX_STRIPS, MAX_TIFF_VALUES, Result, Src, check_dims, info,
-    invalid, truncated,
-};
+use super::{ImageInfo, Result, Src, check_dims, info, invalid, truncated};
+
+/// Upper bound on the number of TIFF directory entries read.
+const MAX_IFD_ENTRIES: u64 = 4096;
+/// Upper bound on the number of TIFF strip/tile offsets checked (plus the last one).
+const MAX_STRIPS: u64 = 8192;
+/// Upper bound on the number of TIFF image directories (pages) walked.
+const MAX_IFDS: usize = 1000;
+/// Upper bound on the directory entries and strip/tile values read over a whole TIFF IFD chain
+/// (one more directory may be finished after it is reached).
+const MAX_TIFF_VALUES: u64 = 1 << 20;
 
 #[derive(Clone, Copy)]
 struct Tiff {
