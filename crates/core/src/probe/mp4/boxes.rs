@@ -123,7 +123,7 @@ impl BoxHdr {
     }
 }
 
-pub(super) fn printable(t: &[u8; 4]) -> bool {
+fn printable(t: &[u8; 4]) -> bool {
     t.iter().all(|&c| (0x20..=0x7e).contains(&c) || c == 0xa9)
 }
 

@@ -6,7 +6,7 @@ use crate::probe::bytes::{fourcc, u16_be, u32_be, u64_be};
 use super::{Entry, full_box_version};
 
 /// Iterates the boxes packed in `data`, stopping at the first malformed one.
-pub(super) fn slice_boxes(data: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
+fn slice_boxes(data: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
     let mut i = 0usize;
     std::iter::from_fn(move || {
         let size = u32_be(data, i)? as usize;
@@ -37,7 +37,7 @@ pub(super) struct Ext {
     pub(super) pcmc: Option<(bool, u8)>,
 }
 
-pub(super) fn scan_ext(data: &[u8], ext: &mut Ext, depth: u8) {
+fn scan_ext(data: &[u8], ext: &mut Ext, depth: u8) {
     for (typ, p) in slice_boxes(data) {
         match &typ {
             b"esds" if ext.oti.is_none() => {
@@ -65,7 +65,7 @@ pub(super) fn scan_ext(data: &[u8], ext: &mut Ext, depth: u8) {
 
 /// objectTypeIndication and DecoderSpecificInfo bytes from an esds payload
 /// (ES_Descriptor > DecoderConfigDescriptor > DecoderSpecificInfo).
-pub(super) fn esds_config(p: &[u8]) -> Option<(u8, Option<&[u8]>)> {
+fn esds_config(p: &[u8]) -> Option<(u8, Option<&[u8]>)> {
     pub(super) fn desc(p: &[u8], mut i: usize) -> Option<(u8, usize, usize)> {
         let tag = *p.get(i)?;
         i += 1;
@@ -112,7 +112,7 @@ pub(super) fn esds_config(p: &[u8]) -> Option<(u8, Option<&[u8]>)> {
 }
 
 /// (output sample rate, channelConfiguration) from an AAC AudioSpecificConfig.
-pub(super) fn aac_config(d: &[u8]) -> Option<(Option<u32>, u8)> {
+fn aac_config(d: &[u8]) -> Option<(Option<u32>, u8)> {
     const RATES: [u32; 13] = [
         96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350,
     ];
@@ -231,7 +231,7 @@ pub(super) fn parse_stsd(p: &[u8], handler: Option<[u8; 4]>, timescale: u32) -> 
 }
 
 /// Audio sample rate: the sample entry field, unless it is 0 or cannot be right.
-pub(super) fn pick_rate(field: u32, timescale: u32) -> Option<u32> {
+fn pick_rate(field: u32, timescale: u32) -> Option<u32> {
     let r = if field == 0
         || (field != timescale && timescale > 65535)
         || (timescale != 0 && u64::from(field) * 2 == u64::from(timescale))
@@ -243,7 +243,7 @@ pub(super) fn pick_rate(field: u32, timescale: u32) -> Option<u32> {
     (r > 0).then_some(r)
 }
 
-pub(super) fn pcm_name(kind: &str, bits: u32, le: bool) -> String {
+fn pcm_name(kind: &str, bits: u32, le: bool) -> String {
     if bits <= 8 {
         return format!("pcm_{kind}8");
     }

@@ -61,7 +61,7 @@ pub(super) fn parse_moov<R: Read + Seek>(
     Ok(())
 }
 
-pub(super) fn parse_trak<R: Read + Seek>(src: &mut Src<R>, trak: &BoxHdr) -> Result<Trak, ParseError> {
+fn parse_trak<R: Read + Seek>(src: &mut Src<R>, trak: &BoxHdr) -> Result<Trak, ParseError> {
     let mut t = Trak::default();
     let mut stsd = None;
     let mut tables = Tables::default();
@@ -135,7 +135,7 @@ pub(super) fn parse_trak<R: Read + Seek>(src: &mut Src<R>, trak: &BoxHdr) -> Res
 }
 
 /// Sum of the non-empty edit segment durations (movie timescale), None when there is none.
-pub(super) fn parse_elst<R: Read + Seek>(src: &mut Src<R>, h: &BoxHdr) -> Result<Option<u64>, ParseError> {
+fn parse_elst<R: Read + Seek>(src: &mut Src<R>, h: &BoxHdr) -> Result<Option<u64>, ParseError> {
     let p = src.payload(h, 8)?;
     let n = u64::from(u32_be(&p, 4).ok_or_else(|| short(h))?);
     let v1 = full_box_version(&p) == 1;
@@ -174,7 +174,7 @@ pub(super) fn check_fits(h: &BoxHdr, head: u64, n: u64, size: u64, what: &str) -
 }
 
 #[derive(Default)]
-pub(super) struct Tables {
+struct Tables {
     pub(super) stts: Option<BoxHdr>,
     pub(super) stsz: Option<BoxHdr>,
     pub(super) stsc: Option<BoxHdr>,
@@ -268,7 +268,7 @@ impl Tables {
 }
 
 /// samples_per_chunk of the stsc entry covering the last of `chunks` chunks.
-pub(super) fn last_chunk_samples<R: Read + Seek>(
+fn last_chunk_samples<R: Read + Seek>(
     src: &mut Src<R>,
     h: &BoxHdr,
     chunks: u64,
@@ -286,7 +286,7 @@ pub(super) fn last_chunk_samples<R: Read + Seek>(
 }
 
 /// Sum of the sizes of samples `from .. from + n` in an stsz (bits 32) or stz2 table.
-pub(super) fn sum_sizes<R: Read + Seek>(
+fn sum_sizes<R: Read + Seek>(
     src: &mut Src<R>,
     h: &BoxHdr,
     from: u64,

@@ -11,12 +11,12 @@ use super::{AdtsInfo, CONFIRM_FIRST, FIRST_FRAME_SEARCH};
 
 // ADTS
 
-pub(super) const ADTS_RATES: [u32; 13] = [
+const ADTS_RATES: [u32; 13] = [
     96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350,
 ];
 
 #[derive(Debug, Clone, Copy)]
-pub(super) struct AdtsHeader {
+struct AdtsHeader {
     pub(super) key: [u8; 2],
     pub(super) mpeg4: bool,
     pub(super) profile: u8,

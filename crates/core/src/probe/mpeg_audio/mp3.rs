@@ -12,19 +12,19 @@ use super::{CONFIRM_FIRST, FIRST_FRAME_SEARCH, MpegAudioInfo, MpegVersion, VbrHe
 
 // MPEG audio
 
-pub(super) const BITRATES_V1: [[u16; 14]; 3] = [
+const BITRATES_V1: [[u16; 14]; 3] = [
     [32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448],
     [32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384],
     [32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],
 ];
-pub(super) const BITRATES_V2: [[u16; 14]; 2] = [
+const BITRATES_V2: [[u16; 14]; 2] = [
     [32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256],
     [8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
 ];
-pub(super) const SAME_STREAM_MASK: u32 = 0xFFE0_0000 | (3 << 19) | (3 << 17) | (3 << 10);
+const SAME_STREAM_MASK: u32 = 0xFFE0_0000 | (3 << 19) | (3 << 17) | (3 << 10);
 
 #[derive(Debug, Clone, Copy)]
-pub(super) struct MpegHeader {
+struct MpegHeader {
     pub(super) raw: u32,
     pub(super) version: MpegVersion,
     pub(super) layer: u8,
@@ -37,7 +37,7 @@ pub(super) struct MpegHeader {
 }
 
 /// Version, layer and sample rate of a header with a valid sync, or None.
-pub(super) fn mpeg_basics(raw: u32) -> Option<(MpegVersion, u8, u32)> {
+fn mpeg_basics(raw: u32) -> Option<(MpegVersion, u8, u32)> {
     if raw & 0xFFE0_0000 != 0xFFE0_0000 || raw & 3 == 2 {
         return None;
     }
@@ -68,7 +68,7 @@ pub(super) fn mpeg_basics(raw: u32) -> Option<(MpegVersion, u8, u32)> {
 }
 
 /// True for a header that is valid except for its free-format (0) bitrate index.
-pub(super) fn is_free_format(raw: u32) -> bool {
+fn is_free_format(raw: u32) -> bool {
     mpeg_basics(raw).is_some() && (raw >> 12) & 0xF == 0
 }
 
@@ -126,7 +126,7 @@ impl FrameHeader for MpegHeader {
     }
 }
 
-pub(super) struct VbrHeader {
+struct VbrHeader {
     pub(super) kind: VbrHeaderKind,
     pub(super) frames: Option<u64>,
     pub(super) encoder: Option<String>,
@@ -135,7 +135,7 @@ pub(super) struct VbrHeader {
 }
 
 /// Xing/Info (with LAME tag) or VBRI header in the first frame `f`.
-pub(super) fn parse_vbr_header(f: &[u8], h: &MpegHeader) -> Option<VbrHeader> {
+fn parse_vbr_header(f: &[u8], h: &MpegHeader) -> Option<VbrHeader> {
     if h.layer != 3 {
         return None;
     }
@@ -334,7 +334,7 @@ pub fn probe_mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Result<MpegAudio
     })
 }
 
-pub(super) fn kind_name(k: VbrHeaderKind) -> &'static str {
+fn kind_name(k: VbrHeaderKind) -> &'static str {
     match k {
         VbrHeaderKind::Xing => "Xing",
         VbrHeaderKind::Info => "Info",
@@ -345,11 +345,7 @@ pub(super) fn kind_name(k: VbrHeaderKind) -> &'static str {
 /// Errors out if a free-format header at `p` is followed by two more identical headers at a
 /// constant distance (i.e. the stream really is free-format). At most `budget` candidates are
 /// examined, so hostile input cannot make the search slow.
-pub(super) fn check_free_format<R: Read + Seek>(
-    w: &mut Window<R>,
-    p: u64,
-    budget: &mut u32,
-) -> Result<(), ParseError> {
+fn check_free_format<R: Read + Seek>(w: &mut Window<R>, p: u64, budget: &mut u32) -> Result<(), ParseError> {
     const MASK: u32 = !(1 << 9); // ignore the padding bit
     let b = w.get(p, 2 * 8192 + 8)?;
     let Some(raw) = u32_be(b, 0) else {

@@ -98,10 +98,7 @@ pub(super) trait FrameHeader: Copy {
     fn partial_sync(b: &[u8]) -> bool;
 }
 
-pub(super) fn header_at<F: FrameHeader, R: Read + Seek>(
-    w: &mut Window<R>,
-    pos: u64,
-) -> io::Result<Option<F>> {
+fn header_at<F: FrameHeader, R: Read + Seek>(w: &mut Window<R>, pos: u64) -> io::Result<Option<F>> {
     let b = w.get(pos, F::HEADER_LEN)?;
     Ok(if b.len() == F::HEADER_LEN {
         F::parse(b)
@@ -112,12 +109,7 @@ pub(super) fn header_at<F: FrameHeader, R: Read + Seek>(
 
 /// True if `h` at `pos` is followed by `n - 1` further consistent frames (or the region ends
 /// exactly after a complete frame, or a later frame runs past the end).
-pub(super) fn confirm<F: FrameHeader, R: Read + Seek>(
-    w: &mut Window<R>,
-    pos: u64,
-    h: &F,
-    n: u32,
-) -> io::Result<bool> {
+fn confirm<F: FrameHeader, R: Read + Seek>(w: &mut Window<R>, pos: u64, h: &F, n: u32) -> io::Result<bool> {
     let mut p = pos;
     let mut cur = *h;
     for i in 0..n {
@@ -140,11 +132,7 @@ pub(super) fn confirm<F: FrameHeader, R: Read + Seek>(
 }
 
 /// Position of the next 0xFF byte in `[pos, limit)`.
-pub(super) fn next_ff<R: Read + Seek>(
-    w: &mut Window<R>,
-    mut pos: u64,
-    limit: u64,
-) -> io::Result<Option<u64>> {
+fn next_ff<R: Read + Seek>(w: &mut Window<R>, mut pos: u64, limit: u64) -> io::Result<Option<u64>> {
     while pos < limit {
         let b = w.get(pos, 4096)?;
         if b.is_empty() {

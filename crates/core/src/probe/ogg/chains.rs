@@ -11,7 +11,7 @@ use super::page::{Hdr, Parsed, crc_ok, parse_page, read_header, read_page, resyn
 use super::{MAX_CHAINS, MAX_HEADER_PAGES, MAX_PAGES, MAX_TAIL};
 
 /// The last page of a stream as found at the end of the file.
-pub(super) struct Tail {
+struct Tail {
     /// offset and EOS flag of the last complete, CRC-valid page of the stream
     pub(super) last: Option<(u64, bool)>,
     /// offset and granule of the last such page that has a granule position
@@ -23,7 +23,7 @@ pub(super) struct Tail {
 }
 
 /// Scans `[start, len)` (already read into `buf`) backwards for pages of `serial`.
-pub(super) fn scan_tail(buf: &[u8], start: u64, serial: u32) -> Tail {
+fn scan_tail(buf: &[u8], start: u64, serial: u32) -> Tail {
     let mut t = Tail {
         last: None,
         granule: None,
@@ -171,7 +171,7 @@ pub(super) fn measure_chain<R: Read + Seek>(
 /// Finds the first page of `serial` that completes an audio packet and derives the granule
 /// position the stream starts at: its granule minus the duration of the packets ending on it.
 /// `None` when it cannot be determined cheaply (damaged page, continued packet, ...).
-pub(super) fn opus_start_granule<R: Read + Seek>(
+fn opus_start_granule<R: Read + Seek>(
     r: &mut R,
     mut pos: u64,
     len: u64,
@@ -309,7 +309,7 @@ pub(super) fn walk_chains<R: Read + Seek>(
 }
 
 /// Reads the BOS page at `pos` and records the stream it starts in `c`.
-pub(super) fn identify_bos<R: Read + Seek>(
+fn identify_bos<R: Read + Seek>(
     r: &mut R,
     pos: u64,
     len: u64,
@@ -341,12 +341,7 @@ pub(super) fn identify_bos<R: Read + Seek>(
 }
 
 /// Walks the pages of `[start, end)` (headers only, bounded) and checks the last page of `serial`.
-pub(super) fn walk_forward<R: Read + Seek>(
-    r: &mut R,
-    start: u64,
-    end: u64,
-    serial: u32,
-) -> Result<Tail, ParseError> {
+fn walk_forward<R: Read + Seek>(r: &mut R, start: u64, end: u64, serial: u32) -> Result<Tail, ParseError> {
     let mut t = Tail {
         last: None,
         granule: None,

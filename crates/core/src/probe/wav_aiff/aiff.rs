@@ -10,7 +10,7 @@ use super::{Ends, MAX_CHUNKS, PcmInfo, Walk, frames_in, next_chunk};
 
 /// Converts an IEEE 754 80-bit extended float (big-endian) to the nearest u32, exactly for
 /// integral values. Returns `None` for negative, zero, non-finite or out-of-range values.
-pub(super) fn ext80_to_u32(b: &[u8; 10]) -> Option<u32> {
+fn ext80_to_u32(b: &[u8; 10]) -> Option<u32> {
     let se = u16_be(b, 0)?;
     if se & 0x8000 != 0 {
         return None;
@@ -269,7 +269,7 @@ pub fn probe_aiff<R: Read + Seek>(r: &mut R, len: u64) -> Result<PcmInfo, ParseE
 }
 
 /// (codec, packet bytes, frames per packet, bits per sample) for an AIFC compression type.
-pub(super) fn aiff_codec(comp: &[u8; 4], bits: u16, channels: u16) -> (String, u64, u64, u16) {
+fn aiff_codec(comp: &[u8; 4], bits: u16, channels: u16) -> (String, u64, u64, u16) {
     let ch = u64::from(channels);
     let pcm = |le: bool, bits: u16| {
         let bytes = u64::from(bits).div_ceil(8);

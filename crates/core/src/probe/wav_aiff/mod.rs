@@ -117,14 +117,14 @@ fn frames_in(bytes: u64, packet_bytes: u64, packet_frames: u64, whole: bool) -> 
 // ---------------------------------------------------------------------------------------------
 // chunk walking shared by WAV and AIFF
 
-struct ChunkHdr {
+pub(super) struct ChunkHdr {
     id: [u8; 4],
     size: u32,
     /// offset of the payload
     payload: u64,
 }
 
-enum Walk {
+pub(super) enum Walk {
     Chunk(ChunkHdr),
     /// clean end of file (or of the declared container)
     End,

@@ -9,13 +9,13 @@ use crate::probe::{ParseError, read_at};
 use super::{Ends, MAX_CHUNKS, PcmInfo, Walk, frames_in, next_chunk, plausible_id};
 
 #[derive(Clone, Copy, PartialEq)]
-pub(super) enum WavKind {
+enum WavKind {
     Riff,
     Rifx,
     Rf64,
 }
 
-pub(super) struct WavFmt {
+struct WavFmt {
     pub(super) tag: u16,
     pub(super) channels: u16,
     pub(super) rate: u32,
@@ -28,11 +28,11 @@ pub(super) struct WavFmt {
 }
 
 /// KSDATAFORMAT_SUBTYPE_* GUIDs share this tail after the 16-bit format code.
-pub(super) const GUID_TAIL: [u8; 14] = [
+const GUID_TAIL: [u8; 14] = [
     0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71,
 ];
 
-pub(super) fn parse_fmt(b: &[u8], be: bool) -> Result<WavFmt, ParseError> {
+fn parse_fmt(b: &[u8], be: bool) -> Result<WavFmt, ParseError> {
     if b.len() < 16 {
         return Err(ParseError::Invalid(format!(
             "the fmt chunk is {} bytes long, too short for a wave format header",
@@ -89,7 +89,7 @@ pub(super) fn parse_fmt(b: &[u8], be: bool) -> Result<WavFmt, ParseError> {
 }
 
 /// (codec name, packet bytes, frames per packet); packet bytes 0 = unknown layout.
-pub(super) fn wav_codec(f: &WavFmt, be: bool) -> (String, u64, u64) {
+fn wav_codec(f: &WavFmt, be: bool) -> (String, u64, u64) {
     let e = if be { "be" } else { "le" };
     let ba = u64::from(f.block_align);
     if let Some(g) = &f.unknown_guid {
@@ -440,12 +440,7 @@ pub fn probe_wav<R: Read + Seek>(r: &mut R, len: u64) -> Result<PcmInfo, ParseEr
 }
 
 /// A zero-sized data chunk is genuine if a plausible chunk header follows it.
-pub(super) fn empty_chunk_followed<R: Read + Seek>(
-    r: &mut R,
-    payload: u64,
-    len: u64,
-    be: bool,
-) -> io::Result<bool> {
+fn empty_chunk_followed<R: Read + Seek>(r: &mut R, payload: u64, len: u64, be: bool) -> io::Result<bool> {
     let mut h = [0u8; 8];
     if read_at(r, payload, &mut h)? < 8 || !plausible_id(&h[0..4]) {
         return Ok(false);
