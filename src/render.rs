@@ -221,28 +221,29 @@ fn long_listing(out: &mut impl Write, report: &Report, style: &Style) -> io::Res
 }
 
 fn long_row(s: &Stimulus) -> [String; 5] {
-    let codec = match &s.codec {
-        Some(c) if *c != s.format => format!("{}/{c}", s.format),
-        _ => s.format.clone(),
+    let codec = match &s.reading.codec {
+        Some(c) if *c != s.reading.format => format!("{}/{c}", s.reading.format),
+        _ => s.reading.format.clone(),
     };
     let duration = s
+        .reading
         .duration_s
         .map(|d| format!("{d:.2} s"))
         .unwrap_or_else(|| "-".into());
     let mut detail = Vec::new();
-    if let Some(rate) = s.sample_rate {
+    if let Some(rate) = s.reading.sample_rate {
         detail.push(format!("{rate} Hz"));
     }
-    if let Some(ch) = s.channels {
+    if let Some(ch) = s.reading.channels {
         detail.push(format!("{ch} ch"));
     }
-    if let (Some(w), Some(h)) = (s.width, s.height) {
+    if let (Some(w), Some(h)) = (s.reading.width, s.reading.height) {
         detail.push(format!("{w}x{h}"));
     }
-    if let Some(fps) = s.fps {
+    if let Some(fps) = s.reading.fps {
         detail.push(format!("{fps:.2} fps"));
     }
-    let size = s.bytes.map(human_bytes).unwrap_or_else(|| "-".into());
+    let size = s.reading.bytes.map(human_bytes).unwrap_or_else(|| "-".into());
     [
         escape(&s.path).into_owned(),
         escape(&codec).into_owned(),

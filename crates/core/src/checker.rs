@@ -136,33 +136,24 @@ fn stimulus(scan: &Scan, c: &Candidate, place: &str, opts: &CheckOptions) -> (St
     } else {
         Role::Condition
     };
-    let reading = probe.reading.unwrap_or_default();
+    let mut reading = probe.reading.unwrap_or_default();
     let url = match &entry.origin {
         Origin::Url { url, .. } => Some(url.clone()),
         _ => None,
     };
-    let format = if reading.format.is_empty() {
-        c.extension.clone()
-    } else {
-        reading.format
-    };
+    if reading.format.is_empty() {
+        reading.format = c.extension.clone();
+    }
+    reading.bytes = bytes;
+    reading.duration_s = reading.duration_s.map(crate::report::round_seconds);
+    reading.fps = reading.fps.map(|f| (f * 1000.0).round() / 1000.0);
     let stimulus = Stimulus {
         path: c.path.clone(),
         group: c.group.clone(),
         condition: c.condition.clone(),
         role,
         media: probe.media.unwrap_or(MediaKind::Audio),
-        format,
-        codec: reading.codec,
-        bytes,
-        duration_s: reading.duration_s.map(crate::report::round_seconds),
-        sample_rate: reading.sample_rate,
-        channels: reading.channels,
-        width: reading.width,
-        height: reading.height,
-        fps: reading.fps.map(|f| (f * 1000.0).round() / 1000.0),
-        fragmented: reading.fragmented,
-        has_audio: reading.has_audio,
+        reading,
         url,
     };
     let line = entry.line();

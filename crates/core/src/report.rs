@@ -6,6 +6,8 @@
 
 use serde::Serialize;
 
+use crate::probe::Reading;
+
 /// What kind of input a report describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -82,28 +84,10 @@ pub struct Stimulus {
     pub role: Role,
     /// Audio, image, video, API request or embedded stimulus.
     pub media: MediaKind,
-    /// The container format read from the bytes (from the extension for URLs): `wav`, `mp3`, `png`, `mp4`, ...
-    pub format: String,
-    /// The codec, ffprobe-style (`pcm_s16le`, `mp3`, `h264`, ...), when known.
-    pub codec: Option<String>,
-    /// File size in bytes (unknown for URLs).
-    pub bytes: Option<u64>,
-    /// Duration in seconds of what the file really holds.
-    pub duration_s: Option<f64>,
-    /// Audio sample rate in Hz (of the first audio track for video).
-    pub sample_rate: Option<u32>,
-    /// Audio channel count.
-    pub channels: Option<u32>,
-    /// Picture width in pixels.
-    pub width: Option<u32>,
-    /// Picture height in pixels.
-    pub height: Option<u32>,
-    /// Nominal video frame rate (ffprobe's r_frame_rate for constant-rate video).
-    pub fps: Option<f64>,
-    /// Video only: whether the MP4 is fragmented (`moof` boxes).
-    pub fragmented: Option<bool>,
-    /// Video only: whether it has an audio track.
-    pub has_audio: Option<bool>,
+    /// What the probe read from the file: format, codec, size, duration, rate, channels,
+    /// picture size, frame rate. Flattened: its fields are the record's own in JSON.
+    #[serde(flatten)]
+    pub reading: Reading,
     /// The URL, for URL lists.
     pub url: Option<String>,
 }
@@ -232,8 +216,8 @@ impl Report {
         let stimuli = groups.iter().map(|g| g.stimuli.len()).sum();
         let all = || groups.iter().flat_map(|g| g.stimuli.iter());
         // Summed in sorted order so the total is the same bytes on every run.
-        let duration_s = round_seconds(all().filter_map(|s| s.duration_s).fold(0.0, |a, b| a + b));
-        let bytes = all().filter_map(|s| s.bytes).sum();
+        let duration_s = round_seconds(all().filter_map(|s| s.reading.duration_s).fold(0.0, |a, b| a + b));
+        let bytes = all().filter_map(|s| s.reading.bytes).sum();
         let errors = issues.iter().filter(|i| i.severity == Severity::Error).count();
         let warnings = issues.len() - errors;
         Report {

@@ -148,8 +148,9 @@ fn consistency(group: &Group, opts: &CheckOptions, locate: &dyn Fn(&str) -> Stri
     let audio = |s: &Stimulus| s.media == MediaKind::Audio || s.media == MediaKind::Video;
     // Opus always decodes at 48 kHz whatever it was made from, so it is left out of the comparison.
     let rate = |s: &Stimulus| {
-        s.sample_rate
-            .filter(|_| audio(s) && s.codec.as_deref() != Some("opus"))
+        s.reading
+            .sample_rate
+            .filter(|_| audio(s) && s.reading.codec.as_deref() != Some("opus"))
     };
     if let Some(list) = spread(group, |s| rate(s).map(|r| format!("{r} Hz"))) {
         issues.push(Issue::warning(
@@ -159,7 +160,7 @@ fn consistency(group: &Group, opts: &CheckOptions, locate: &dyn Fn(&str) -> Stri
         ));
     }
     if let Some(list) = spread(group, |s| {
-        s.channels.filter(|_| audio(s)).map(|c| format!("{c} ch"))
+        s.reading.channels.filter(|_| audio(s)).map(|c| format!("{c} ch"))
     }) {
         issues.push(Issue::warning(
             Code::MixedChannels,
@@ -167,7 +168,7 @@ fn consistency(group: &Group, opts: &CheckOptions, locate: &dyn Fn(&str) -> Stri
             format!("different channel counts in one source ({list}). Convert them to the same layout"),
         ));
     }
-    if let Some(list) = spread(group, |s| match (s.media, s.width, s.height) {
+    if let Some(list) = spread(group, |s| match (s.media, s.reading.width, s.reading.height) {
         (MediaKind::Image, Some(w), Some(h)) => Some(format!("{w}x{h}")),
         _ => None,
     }) {
@@ -181,7 +182,7 @@ fn consistency(group: &Group, opts: &CheckOptions, locate: &dyn Fn(&str) -> Stri
         .stimuli
         .iter()
         .filter(|s| matches!(s.media, MediaKind::Audio | MediaKind::Video))
-        .filter_map(|s| Some((s.condition.as_str(), s.duration_s?)))
+        .filter_map(|s| Some((s.condition.as_str(), s.reading.duration_s?)))
         .collect();
     let shortest = timed.iter().min_by(|a, b| a.1.total_cmp(&b.1));
     let longest = timed.iter().max_by(|a, b| a.1.total_cmp(&b.1));
@@ -386,12 +387,12 @@ fn experiment_rules(
         let mut not_mp4: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         let mut not_fragmented = Vec::new();
         for s in all().filter(|s| s.media == MediaKind::Video) {
-            if !matches!(s.format.as_str(), "mp4" | "m4v") {
+            if !matches!(s.reading.format.as_str(), "mp4" | "m4v") {
                 not_mp4
-                    .entry(s.format.as_str())
+                    .entry(s.reading.format.as_str())
                     .or_default()
                     .push(locate(&s.path));
-            } else if s.url.is_some() && s.fragmented == Some(false) {
+            } else if s.url.is_some() && s.reading.fragmented == Some(false) {
                 not_fragmented.push(locate(&s.path));
             }
         }
@@ -526,6 +527,7 @@ fn experiment_rules(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::Reading;
 
     fn stim(group: &str, condition: &str, media: MediaKind, role: Role) -> Stimulus {
         Stimulus {
@@ -534,17 +536,11 @@ mod tests {
             condition: condition.to_string(),
             role,
             media,
-            format: "x".to_string(),
-            codec: None,
-            bytes: Some(1),
-            duration_s: None,
-            sample_rate: None,
-            channels: None,
-            width: None,
-            height: None,
-            fps: None,
-            fragmented: None,
-            has_audio: None,
+            reading: Reading {
+                format: "x".to_string(),
+                bytes: Some(1),
+                ..Reading::default()
+            },
             url: None,
         }
     }

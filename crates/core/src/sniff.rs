@@ -1,6 +1,5 @@
 //! What a file really is, from its first bytes, and what its extension promises.
 
-use crate::probe::imghdr::ImageFormat;
 use crate::report::MediaKind;
 
 /// A container format recognised from content.
@@ -236,9 +235,9 @@ pub fn sniff(head: &[u8]) -> Option<Container> {
         return Some(Container::Matroska);
     }
     // Images by the image prober's own signatures (a BMP also needs its DIB header in view).
-    match crate::probe::imghdr::sniff_image(head) {
-        Some(ImageFormat::Bmp) if head.len() < 26 => {}
-        Some(f) => return Some(Container::from(f)),
+    match crate::probe::image::sniff_image(head) {
+        Some(Container::Bmp) if head.len() < 26 => {}
+        Some(f) => return Some(f),
         None => {}
     }
     if let [0xff, b1, ..] = head {
@@ -251,31 +250,6 @@ pub fn sniff(head: &[u8]) -> Option<Container> {
         }
     }
     None
-}
-
-impl From<ImageFormat> for Container {
-    fn from(f: ImageFormat) -> Container {
-        match f {
-            ImageFormat::Png => Container::Png,
-            ImageFormat::Jpeg => Container::Jpeg,
-            ImageFormat::Gif => Container::Gif,
-            ImageFormat::Bmp => Container::Bmp,
-            ImageFormat::WebP => Container::WebP,
-            ImageFormat::Tiff => Container::Tiff,
-        }
-    }
-}
-
-/// The size of an ID3v2 tag at the start of `head` (header and footer included), if there is one.
-pub fn id3v2_len(head: &[u8]) -> Option<u64> {
-    if head.len() < 10 || &head[..3] != b"ID3" {
-        return None;
-    }
-    let size = head[6..10]
-        .iter()
-        .try_fold(0u64, |acc, &b| (b < 0x80).then_some(acc << 7 | u64::from(b)))?;
-    let footer = if head[5] & 0x10 != 0 { 10 } else { 0 };
-    Some(10 + size + footer)
 }
 
 #[cfg(test)]
@@ -291,12 +265,5 @@ mod tests {
         assert_eq!(sniff(&[0xff, 0xf1, 0x50, 0x80]), Some(Container::Adts));
         assert_eq!(sniff(b"hello world"), None);
         assert_eq!(sniff(b""), None);
-    }
-
-    #[test]
-    fn id3_size_is_syncsafe() {
-        assert_eq!(id3v2_len(b"ID3\x04\0\0\0\0\x02\x01rest"), Some(10 + 257));
-        assert_eq!(id3v2_len(b"ID3\x04\0\x10\0\0\0\x01"), Some(21));
-        assert_eq!(id3v2_len(b"ID3\x04\0\0\x80\0\0\0"), None);
     }
 }

@@ -130,7 +130,7 @@ fn pack_round_trip_matches_sources_manifest_and_check() {
         let source_name = s.stimulus.path.replace("caf\u{e9}", "cafe\u{301}");
         assert_eq!(bytes, &fs::read(input.join(&source_name)).unwrap());
         assert_eq!(s.sha256.as_deref(), Some(sha_hex(bytes).as_str()));
-        assert_eq!(s.stimulus.bytes, Some(bytes.len() as u64));
+        assert_eq!(s.stimulus.reading.bytes, Some(bytes.len() as u64));
         seen += 1;
     }
     assert_eq!(seen, 5);
@@ -518,7 +518,7 @@ fn compress_deflates_pcm_audio_only() {
         .stimuli()
         .find(|s| s.stimulus.path == "s1/a.wav")
         .unwrap();
-    assert_eq!(a.stimulus.bytes, Some(wav.len() as u64));
+    assert_eq!(a.stimulus.reading.bytes, Some(wav.len() as u64));
     assert_eq!(a.sha256.as_deref(), Some(sha_hex(&wav).as_str()));
     python_testzip(&out);
 }
@@ -553,7 +553,7 @@ fn zip64_for_an_entry_over_4_gib() {
         .stimuli()
         .find(|s| s.stimulus.path == "s1/big.png")
         .unwrap();
-    assert_eq!(big_entry.stimulus.bytes, Some(size));
+    assert_eq!(big_entry.stimulus.reading.bytes, Some(size));
     let archive = zip::ZipArchive::new(File::open(&out).unwrap()).unwrap();
     let mut archive = archive;
     assert_eq!(archive.by_name("s1/big.png").unwrap().size(), size);

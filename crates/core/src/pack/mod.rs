@@ -445,8 +445,8 @@ fn nfc(s: &str) -> String {
 
 /// Uncompressed PCM audio, the only media that deflate shrinks noticeably.
 fn is_pcm(s: &Stimulus) -> bool {
-    matches!(s.format.as_str(), "wav" | "aiff" | "aifc")
-        && s.codec.as_deref().is_none_or(|c| c.starts_with("pcm_"))
+    matches!(s.reading.format.as_str(), "wav" | "aiff" | "aifc")
+        && s.reading.codec.as_deref().is_none_or(|c| c.starts_with("pcm_"))
 }
 
 /// Sizes and times of the files as the check saw them.

@@ -303,8 +303,7 @@ fn note_error(report: &mut DecodeReport, msg: String) {
 fn seconds(time_base: Option<TimeBase>, ts: i64, report: &DecodeReport) -> f64 {
     match time_base.and_then(|tb| tb.calc_time(Timestamp::new(ts))) {
         Some(t) => t.as_secs_f64().max(0.0),
-        None if report.sample_rate > 0 => report.frames as f64 / f64::from(report.sample_rate),
-        None => 0.0,
+        None => super::bytes::duration(report.frames, report.sample_rate),
     }
 }
 

@@ -1,19 +1,13 @@
 //! Native FLAC (`fLaC`) probe: reads STREAMINFO and, without decoding, finds the last complete
 //! audio frame near the end of the file (frame header CRC-8 and frame CRC-16 checked) to report
 //! how many samples the file really holds, so a truncated file is detected and measured.
-//!
-//! A healthy file's final frame closes (its CRC-16 footer) exactly at the end of the file, or
-//! before a trailing ID3v1 tag or zero padding. A final frame that does not is cut short and its
-//! samples are not counted. A frame header is only trusted as the last one when its own CRC-16
-//! closes at the end, or when the previous frame's CRC-16 closes exactly where it starts, so a
-//! false sync code inside the final frame is not mistaken for it.
 
 use std::io::{Read, Seek};
 
 use super::read_at;
 
-/// Why a file could not be read: the probe module's shared error type.
-pub type FlacError = super::ParseError;
+use super::ParseError;
+use super::bytes::{Need, duration, u16_be, u24_be, u64_be};
 
 /// What a FLAC file declares and what it really holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,21 +63,22 @@ struct StreamInfo {
     total: u64,
 }
 
-fn parse_streaminfo(b: &[u8; 34]) -> Result<StreamInfo, FlacError> {
-    let max_block = u32::from(u16::from_be_bytes([b[2], b[3]]));
-    let min_frame = u32::from_be_bytes([0, b[4], b[5], b[6]]);
-    let x = u64::from_be_bytes([b[10], b[11], b[12], b[13], b[14], b[15], b[16], b[17]]);
+fn parse_streaminfo(b: &[u8; 34]) -> Result<StreamInfo, ParseError> {
+    let what = "FLAC STREAMINFO block";
+    let max_block = u32::from(u16_be(b, 2).need(what)?);
+    let min_frame = u24_be(b, 4).need(what)?;
+    let x = u64_be(b, 10).need(what)?;
     let rate = (x >> 44) as u32;
     let channels = ((x >> 41) & 0x7) as u8 + 1;
     let bits = ((x >> 36) & 0x1F) as u8 + 1;
     let total = x & 0xF_FFFF_FFFF;
     if rate == 0 {
-        return Err(FlacError::Invalid(
+        return Err(ParseError::Invalid(
             "STREAMINFO declares a sample rate of 0".into(),
         ));
     }
     if bits < 4 {
-        return Err(FlacError::Invalid(format!(
+        return Err(ParseError::Invalid(format!(
             "STREAMINFO declares {bits} bits per sample"
         )));
     }
@@ -155,7 +150,7 @@ fn parse_frame_header(b: &[u8]) -> Option<FrameHdr> {
             x
         }
         7 => {
-            let x = u32::from(u16::from_be_bytes([*b.get(p)?, *b.get(p + 1)?])) + 1;
+            let x = u32::from(u16_be(b, p)?) + 1;
             p += 2;
             x
         }
@@ -180,12 +175,12 @@ fn parse_frame_header(b: &[u8]) -> Option<FrameHdr> {
             Some(x)
         }
         13 => {
-            let x = u32::from(u16::from_be_bytes([*b.get(p)?, *b.get(p + 1)?]));
+            let x = u32::from(u16_be(b, p)?);
             p += 2;
             Some(x)
         }
         _ => {
-            let x = u32::from(u16::from_be_bytes([*b.get(p)?, *b.get(p + 1)?])) * 10;
+            let x = u32::from(u16_be(b, p)?) * 10;
             p += 2;
             Some(x)
         }
@@ -336,31 +331,29 @@ fn resolve(buf: &[u8], cands: &[Cand], min_len: usize, at_start: Option<usize>) 
     None
 }
 
-fn duration(samples: u64, rate: u32) -> f64 {
-    if rate == 0 {
-        0.0
-    } else {
-        samples as f64 / f64::from(rate)
-    }
-}
-
 /// Probes a native FLAC file (optionally preceded by an ID3v2 tag). `len` is the file length;
 /// the reader may be at any position.
-pub fn probe_flac<R: Read + Seek>(r: &mut R, len: u64) -> Result<FlacInfo, FlacError> {
+///
+/// A healthy file's final frame closes (its CRC-16 footer) exactly at the end of the file, or
+/// before a trailing ID3v1 tag or zero padding. A final frame that does not is cut short and its
+/// samples are not counted. A frame header is only trusted as the last one when its own CRC-16
+/// closes at the end, or when the previous frame's CRC-16 closes exactly where it starts, so a
+/// false sync code inside the final frame is not mistaken for it.
+pub fn probe_flac<R: Read + Seek>(r: &mut R, len: u64) -> Result<FlacInfo, ParseError> {
     if len == 0 {
-        return Err(FlacError::Invalid("the file is empty".into()));
+        return Err(ParseError::Invalid("the file is empty".into()));
     }
     let mut head = [0u8; 10];
     let n = read_at(r, 0, &mut head)?.min(usize::try_from(len).unwrap_or(usize::MAX));
     let mut start = 0u64;
     if n >= 3 && &head[0..3] == b"ID3" {
         if n < 10 {
-            return Err(FlacError::Truncated(
+            return Err(ParseError::Truncated(
                 "the file ends inside the ID3v2 tag header".into(),
             ));
         }
         if head[6..10].iter().any(|&c| c & 0x80 != 0) {
-            return Err(FlacError::Invalid("the ID3v2 tag size is corrupt".into()));
+            return Err(ParseError::Invalid("the ID3v2 tag size is corrupt".into()));
         }
         let size = head[6..10].iter().fold(0u64, |a, &c| (a << 7) | u64::from(c));
         let footer = if head[5] & 0x10 != 0 { 10 } else { 0 };
@@ -371,19 +364,19 @@ pub fn probe_flac<R: Read + Seek>(r: &mut R, len: u64) -> Result<FlacInfo, FlacE
     let k = k.min(usize::try_from(len.saturating_sub(start)).unwrap_or(usize::MAX));
     if k < 4 {
         if start > 0 && start >= len {
-            return Err(FlacError::Truncated(format!(
+            return Err(ParseError::Truncated(format!(
                 "the ID3v2 tag declares {start} bytes but the file ends after {len}"
             )));
         }
         if b"fLaC".starts_with(&magic[..k]) {
-            return Err(FlacError::Truncated(format!(
+            return Err(ParseError::Truncated(format!(
                 "the file ends after {len} bytes, inside the fLaC marker"
             )));
         }
-        return Err(FlacError::Invalid("not a FLAC file (no fLaC marker)".into()));
+        return Err(ParseError::Invalid("not a FLAC file (no fLaC marker)".into()));
     }
     if &magic != b"fLaC" {
-        return Err(FlacError::Invalid("not a FLAC file (no fLaC marker)".into()));
+        return Err(ParseError::Invalid("not a FLAC file (no fLaC marker)".into()));
     }
 
     // metadata blocks
@@ -396,7 +389,7 @@ pub fn probe_flac<R: Read + Seek>(r: &mut R, len: u64) -> Result<FlacInfo, FlacE
         let got = read_at(r, pos, &mut h)?;
         if pos.saturating_add(4) > len || got < 4 {
             if si.is_none() {
-                return Err(FlacError::Truncated(
+                return Err(ParseError::Truncated(
                     "the file ends inside the STREAMINFO block header".into(),
                 ));
             }
@@ -405,32 +398,32 @@ pub fn probe_flac<R: Read + Seek>(r: &mut R, len: u64) -> Result<FlacInfo, FlacE
         }
         let last = h[0] & 0x80 != 0;
         let kind = h[0] & 0x7F;
-        let size = u64::from(u32::from_be_bytes([0, h[1], h[2], h[3]]));
+        let size = u64::from(u24_be(&h, 1).need("FLAC metadata block header")?);
         let payload = pos + 4;
         if si.is_none() {
             if kind != 0 {
-                return Err(FlacError::Invalid(
+                return Err(ParseError::Invalid(
                     "the first metadata block is not STREAMINFO".into(),
                 ));
             }
             if size < 34 {
-                return Err(FlacError::Invalid(format!(
+                return Err(ParseError::Invalid(format!(
                     "the STREAMINFO block is {size} bytes long instead of 34"
                 )));
             }
             let mut b = [0u8; 34];
             if payload + 34 > len || read_at(r, payload, &mut b)? < 34 {
-                return Err(FlacError::Truncated(format!(
+                return Err(ParseError::Truncated(format!(
                     "the file ends after {len} bytes, inside the STREAMINFO block"
                 )));
             }
             si = Some(parse_streaminfo(&b)?);
         } else if kind == 0 {
-            return Err(FlacError::Invalid(
+            return Err(ParseError::Invalid(
                 "the file has a second STREAMINFO block".into(),
             ));
         } else if kind == 127 {
-            return Err(FlacError::Invalid(
+            return Err(ParseError::Invalid(
                 "a metadata block has the invalid type 127".into(),
             ));
         }
@@ -449,7 +442,7 @@ pub fn probe_flac<R: Read + Seek>(r: &mut R, len: u64) -> Result<FlacInfo, FlacE
         }
     }
     let Some(si) = si else {
-        return Err(FlacError::Invalid("the file has no STREAMINFO block".into()));
+        return Err(ParseError::Invalid("the file has no STREAMINFO block".into()));
     };
     let declared = si.total;
     let mut notes = Vec::new();
@@ -553,12 +546,12 @@ pub fn probe_flac<R: Read + Seek>(r: &mut R, len: u64) -> Result<FlacInfo, FlacE
         if tail_zeros {
             // Megabytes of zeros after the audio (a failed copy, a pre-allocated file): say so,
             // rather than blame the frames.
-            return Err(FlacError::Invalid(format!(
+            return Err(ParseError::Invalid(format!(
                 "the last {searched} bytes of the file are all zeros, so its last audio frame (and \
                  its true length) cannot be found; remove the trailing zeros"
             )));
         }
-        return Err(FlacError::Invalid(format!(
+        return Err(ParseError::Invalid(format!(
             "no valid audio frame header was found in the last {searched} bytes of the file"
         )));
     };
@@ -572,7 +565,7 @@ pub fn probe_flac<R: Read + Seek>(r: &mut R, len: u64) -> Result<FlacInfo, FlacE
         first_sample,
     }) = cands.get(k)
     else {
-        return Err(FlacError::Invalid("internal error: no frame candidate".into()));
+        return Err(ParseError::Invalid("internal error: no frame candidate".into()));
     };
     let fpos = ws.saturating_add(at as u64);
     let frame_end = first_sample.saturating_add(u64::from(h.block_size));
@@ -643,7 +636,7 @@ mod tests {
         crate::test_fixtures::fixture(&format!("audio/{name}"))
     }
 
-    fn probe(b: &[u8]) -> Result<FlacInfo, FlacError> {
+    fn probe(b: &[u8]) -> Result<FlacInfo, ParseError> {
         probe_flac(&mut Cursor::new(b), b.len() as u64)
     }
 
@@ -780,27 +773,27 @@ mod tests {
     #[test]
     fn damaged() {
         let b = load("flac_s16.flac");
-        assert!(matches!(probe(&[]), Err(FlacError::Invalid(_))));
-        assert!(matches!(probe(b"fLa"), Err(FlacError::Truncated(_))));
-        assert!(matches!(probe(b"ID3\x04\x00"), Err(FlacError::Truncated(_))));
+        assert!(matches!(probe(&[]), Err(ParseError::Invalid(_))));
+        assert!(matches!(probe(b"fLa"), Err(ParseError::Truncated(_))));
+        assert!(matches!(probe(b"ID3\x04\x00"), Err(ParseError::Truncated(_))));
         assert!(matches!(
             probe(b"ID3\x04\x00\x00\x00\x00\x7f\x7f"),
-            Err(FlacError::Truncated(_))
+            Err(ParseError::Truncated(_))
         ));
-        assert!(matches!(probe(b"RIFF1234WAVEfmt "), Err(FlacError::Invalid(_))));
+        assert!(matches!(probe(b"RIFF1234WAVEfmt "), Err(ParseError::Invalid(_))));
         for cut in [4usize, 7, 8, 20, 41] {
-            assert!(matches!(probe(&b[..cut]), Err(FlacError::Truncated(_))), "{cut}");
+            assert!(matches!(probe(&b[..cut]), Err(ParseError::Truncated(_))), "{cut}");
         }
         // sample rate 0
         let mut t = b.clone();
         t[18] = 0;
         t[19] = 0;
         t[20] &= 0x0F;
-        assert!(matches!(probe(&t), Err(FlacError::Invalid(_))));
+        assert!(matches!(probe(&t), Err(ParseError::Invalid(_))));
         // first block is not STREAMINFO
         let mut t = b.clone();
         t[4] = 1;
-        assert!(matches!(probe(&t), Err(FlacError::Invalid(_))));
+        assert!(matches!(probe(&t), Err(ParseError::Invalid(_))));
         // absurd padding size: the file "ends inside the metadata"
         let mut t = b.clone();
         t[61..64].copy_from_slice(&[0xFF, 0xFF, 0xFF]);
@@ -811,7 +804,7 @@ mod tests {
         let mut t = b.clone();
         t[FRAMES[0]..].fill(0);
         let e = probe(&t).unwrap_err();
-        assert!(matches!(e, FlacError::Invalid(_)), "{e}");
+        assert!(matches!(e, ParseError::Invalid(_)), "{e}");
         // the CRC-8 protects the last frame header: damage it and the previous frame is used
         let mut t = b.clone();
         t[FRAMES[15] + 4] ^= 0x01;

@@ -1,47 +1,51 @@
 //! Probing one stimulus: what its bytes really are, its readings (codec, duration, size, ...)
 //! and whether it is whole. One submodule per container family; this module sniffs the
 //! content, compares it with the extension and dispatches.
-//!
-//! Probing never panics on purpose and never trusts a size field for an allocation; the caller
-//! still runs it under `catch_unwind` so that a bug in a parser costs one finding, not the run.
 
 use std::io::{self, Read, Seek, SeekFrom};
+
+use serde::{Deserialize, Serialize};
 
 use crate::jsonfiles;
 use crate::report::{Code, MediaKind, Severity};
 use crate::sniff::{self, Container, ExtensionKind};
 
+mod bytes;
 mod crc;
 pub mod decode;
 pub mod flac;
-pub mod imghdr;
+pub mod image;
 pub mod mp4;
-pub mod mpa;
+pub mod mpeg_audio;
 pub mod ogg;
-pub mod riff;
+pub mod wav_aiff;
 
-/// The readings of a probed stimulus.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// The readings of a probed stimulus, as the report shows them (embedded in
+/// [`crate::report::Stimulus`]; the field order is the JSON order).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Reading {
-    /// Format name (`wav`, `mp3`, `png`, `mp4`, ...).
+    /// The container format read from the bytes (from the extension for URLs): `wav`, `mp3`, `png`, `mp4`, ...
     pub format: String,
-    /// Codec name, ffprobe-style.
+    /// The codec, ffprobe-style (`pcm_s16le`, `mp3`, `h264`, ...), when known.
     pub codec: Option<String>,
-    /// Duration in seconds of what the file holds.
+    /// File size in bytes (unknown for URLs; set by the checker, not by the probers).
+    pub bytes: Option<u64>,
+    /// Duration in seconds of what the file really holds.
     pub duration_s: Option<f64>,
-    /// Audio sample rate.
+    /// Audio sample rate in Hz (of the first audio track for video).
     pub sample_rate: Option<u32>,
-    /// Audio channels.
+    /// Audio channel count.
     pub channels: Option<u32>,
-    /// Picture width.
+    /// Picture width in pixels.
     pub width: Option<u32>,
-    /// Picture height.
+    /// Picture height in pixels.
     pub height: Option<u32>,
-    /// Nominal frame rate: the timescale over the most common frame duration.
+    /// Nominal video frame rate (ffprobe's r_frame_rate for constant-rate video): the timescale
+    /// over the most common frame duration.
     pub fps: Option<f64>,
-    /// Fragmented MP4.
+    /// Video only: whether the MP4 is fragmented (`moof` boxes).
     pub fragmented: Option<bool>,
-    /// Video with an audio track.
+    /// Video only: whether it has an audio track.
     pub has_audio: Option<bool>,
 }
 
@@ -101,6 +105,9 @@ pub fn from_extension(extension: &str) -> Probe {
 }
 
 /// Probes a file's content, given its lower-case extension (see [`crate::sniff::EXTENSIONS`]).
+///
+/// Probing never panics on purpose and never trusts a size field for an allocation; the caller
+/// still runs it under `catch_unwind` so that a bug in a parser costs one finding, not the run.
 pub fn probe<R: Read + Seek>(r: &mut R, len: u64, extension: &str) -> Probe {
     match probe_inner(r, len, extension) {
         Ok(p) => p,
@@ -182,7 +189,7 @@ fn sniff_content<R: Read + Seek>(r: &mut R, len: u64) -> io::Result<Option<Conta
     let n = read_up_to(r, &mut head)?;
     let mut found = sniff::sniff(&head[..n]);
     if found.is_none() {
-        if let Some(tag) = sniff::id3v2_len(&head[..n]) {
+        if let Some(tag) = bytes::id3v2_len(&head[..n]) {
             if tag < len {
                 r.seek(SeekFrom::Start(tag))?;
                 let n = read_up_to(r, &mut head)?;
@@ -348,8 +355,8 @@ fn read_container<R: Read + Seek>(
         | Container::Bmp
         | Container::WebP
         | Container::Tiff => Ok(image(r, len)),
-        Container::Wav => Ok(pcm(riff::probe_wav(r, len), len, "wav")),
-        Container::Aiff => Ok(pcm(riff::probe_aiff(r, len), len, "aiff")),
+        Container::Wav => Ok(pcm(wav_aiff::probe_wav(r, len), len, "wav")),
+        Container::Aiff => Ok(pcm(wav_aiff::probe_aiff(r, len), len, "aiff")),
         Container::Flac => Ok(flac(r, len)),
         Container::Ogg => Ok(ogg(r, len)),
         Container::MpegAudio => Ok(mpeg_audio(r, len)),
@@ -408,47 +415,32 @@ fn outcome(
 }
 
 /// Why a container parser could not read a file. Every submodule returns this.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ParseError {
     /// The file ends before what its headers promise (a size, a chunk, a frame): it is cut short.
+    #[error("{0}")]
     Truncated(String),
     /// Not this format, or its structure is corrupt.
+    #[error("{0}")]
     Invalid(String),
     /// Reading or seeking failed.
-    Io(io::Error),
+    #[error("read error: {0}")]
+    Io(#[from] io::Error),
 }
 
-impl std::fmt::Display for ParseError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ParseError::Truncated(m) | ParseError::Invalid(m) => f.write_str(m),
-            ParseError::Io(e) => write!(f, "read error: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for ParseError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ParseError::Io(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<io::Error> for ParseError {
-    fn from(e: io::Error) -> Self {
-        ParseError::Io(e)
-    }
+/// The format (and codec) name of an image in the report: its container's name in lower case
+/// (`png`, `jpeg`, `gif`, `bmp`, `webp`, `tiff`).
+fn image_format_name(c: Container) -> String {
+    c.name().to_ascii_lowercase()
 }
 
 fn image<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
     let mut trailing = None;
-    let result = imghdr::probe_image(r, len).map(|info| {
+    let result = image::probe_image(r, len).map(|info| {
         trailing = Some(info.trailing_bytes);
         let reading = Reading {
-            format: info.format.name().to_string(),
-            codec: Some(info.format.name().to_string()),
+            format: image_format_name(info.format),
+            codec: Some(image_format_name(info.format)),
             width: Some(info.width),
             height: Some(info.height),
             ..Reading::default()
@@ -474,7 +466,7 @@ fn audio_reading(format: &str, codec: &str, duration_s: f64, sample_rate: u32, c
     }
 }
 
-fn pcm(result: Result<riff::PcmInfo, riff::RiffError>, len: u64, format: &str) -> Probe {
+fn pcm(result: Result<wav_aiff::PcmInfo, ParseError>, len: u64, format: &str) -> Probe {
     let trailing = result.as_ref().ok().map(|info| info.trailing_bytes);
     let result = result.map(|info| {
         let reading = audio_reading(
@@ -601,7 +593,7 @@ fn with_trailing(mut probe: Probe, len: u64, trailing: Option<u64>, what: &str) 
 fn mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
     let (mut skipped, mut trailing) = (0, 0);
     let mut corrupt = None;
-    let result = mpa::probe_mpeg_audio(r, len).map(|info| {
+    let result = mpeg_audio::probe_mpeg_audio(r, len).map(|info| {
         (skipped, trailing) = (info.skipped_bytes, info.trailing_junk_bytes);
         corrupt = info.corrupt.clone();
         let name = match info.layer {
@@ -637,7 +629,7 @@ fn mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
 
 fn adts<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
     let (mut skipped, mut trailing) = (0, 0);
-    let result = mpa::probe_adts(r, len).map(|info| {
+    let result = mpeg_audio::probe_adts(r, len).map(|info| {
         (skipped, trailing) = (info.skipped_bytes, info.trailing_junk_bytes);
         let reading = Reading {
             format: "aac".to_string(),
@@ -707,6 +699,7 @@ fn iso_bmff<R: Read + Seek>(r: &mut R, len: u64, expected: Option<MediaKind>) ->
         fps: video.and_then(|v| v.fps),
         fragmented: video.map(|_| info.fragmented),
         has_audio: video.map(|_| audio.is_some()),
+        ..Reading::default()
     };
     with_trailing(
         outcome(media, Ok((reading, None)), truncated),
@@ -852,6 +845,22 @@ mod tests {
             "{}",
             p.findings[0].message
         );
+    }
+
+    #[test]
+    fn image_format_names_are_the_reports_lower_case_names() {
+        let names: Vec<String> = [
+            Container::Png,
+            Container::Jpeg,
+            Container::Gif,
+            Container::Bmp,
+            Container::WebP,
+            Container::Tiff,
+        ]
+        .into_iter()
+        .map(image_format_name)
+        .collect();
+        assert_eq!(names, ["png", "jpeg", "gif", "bmp", "webp", "tiff"]);
     }
 
     #[test]
