@@ -3,11 +3,10 @@
 //! has); several print one compact report per line (JSON Lines), in the order given.
 
 use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
-use stimpack_core::scan::{Scan, urls};
-use stimpack_core::{CheckOptions, InputKind, Report};
+use stimpack_core::{CheckOptions, Report};
 
 use crate::Exit;
 use crate::cli::{CheckArgs, Verbosity};
@@ -96,16 +95,7 @@ fn check_one(input: &Path, opts: &CheckOptions) -> Result<Report, String> {
         return stimpack_core::check(input, opts).map_err(|e| e.to_string());
     }
     let bytes = read_stdin(&mut io::stdin().lock(), MAX_STDIN_BYTES)?;
-    let (entries, issues) = urls::parse(&bytes);
-    let scan = Scan {
-        kind: InputKind::UrlList,
-        root: PathBuf::from(STDIN),
-        entries,
-        folders: Vec::new(),
-        issues,
-        zip: None,
-    };
-    Ok(stimpack_core::check_scan(&scan, opts))
+    Ok(stimpack_core::check_url_list(&bytes, STDIN, opts))
 }
 
 /// Reads all of `input`, refusing more than `limit` bytes.

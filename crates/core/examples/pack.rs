@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use stimpack_core::{CheckOptions, NoProgress, PackOptions, PackOutcome, pack};
+use stimpack_core::{CheckOptions, NoopReporter, PackOptions, PackOutcome, pack};
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1).peekable();
@@ -32,7 +32,7 @@ fn main() -> ExitCode {
     opts.output = output;
     opts.check = check;
     let start = Instant::now();
-    match pack(&input, &opts, &NoProgress) {
+    match pack(&input, &opts, &NoopReporter) {
         Ok(PackOutcome::Written {
             manifest,
             archive_path,

@@ -56,8 +56,6 @@ pub enum Method {
 /// One archive entry that can be read.
 #[derive(Debug, Clone)]
 pub struct ZipEntry {
-    /// Index in the archive's directory.
-    pub index: usize,
     /// Offset of the entry's local header.
     pub header_start: u64,
     /// Compressed size in bytes.
@@ -746,7 +744,6 @@ pub fn scan(path: &Path) -> Result<Scan, InputError> {
             }
         };
         let entry = ZipEntry {
-            index,
             header_start: data.header_start(),
             compressed_size: data.compressed_size(),
             size: data.size(),
