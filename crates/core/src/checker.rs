@@ -46,10 +46,10 @@ pub fn check(input: &Path, opts: &CheckOptions) -> Result<Report, InputError> {
 ///     }
 /// }
 /// ```
-pub fn check_many<'a, P: AsRef<Path> + 'a>(
-    inputs: impl IntoIterator<Item = &'a P> + 'a,
-    opts: &'a CheckOptions,
-) -> impl Iterator<Item = (&'a Path, Result<Report, InputError>)> + 'a {
+pub fn check_many<'i, P: AsRef<Path> + 'i>(
+    inputs: impl IntoIterator<Item = &'i P>,
+    opts: &CheckOptions,
+) -> impl Iterator<Item = (&'i Path, Result<Report, InputError>)> {
     inputs.into_iter().map(move |input| {
         let input = input.as_ref();
         (input, check(input, opts))
