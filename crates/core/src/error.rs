@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use crate::options::UnknownExperiment;
 use crate::pack::PackError;
+use crate::report::UnknownCode;
 
 /// The input could not be read at all (exit code 2 in the CLI).
 ///
@@ -66,7 +67,7 @@ macro_rules! debug_is_the_message {
     )*};
 }
 
-debug_is_the_message!(InputError, PackError, UnknownExperiment);
+debug_is_the_message!(InputError, PackError, UnknownExperiment, UnknownCode);
 
 #[cfg(test)]
 mod tests {
@@ -79,11 +80,16 @@ mod tests {
     fn main_returning_an_error_prints_its_message_not_its_variant() {
         let e = crate::check(Path::new("/no/such/dataset"), &Default::default()).unwrap_err();
         assert_eq!(format!("{e:?}"), e.to_string());
-        assert!(e.to_string().starts_with("/no/such/dataset: no such file or folder. Check the path"));
+        assert!(
+            e.to_string()
+                .starts_with("/no/such/dataset: no such file or folder. Check the path")
+        );
         let p = PackError::OutputExists("out.zip".into());
         assert_eq!(format!("{p:?}"), p.to_string());
         let u: UnknownExperiment = "mushraa".parse::<crate::ExperimentType>().unwrap_err();
         assert_eq!(format!("{u:?}"), u.to_string());
+        let c = "truncated".parse::<crate::Code>().unwrap_err();
+        assert_eq!(format!("{c:?}"), c.to_string());
     }
 
     /// Library errors speak of the library; the CLI adds its flags.

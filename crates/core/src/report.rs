@@ -26,7 +26,7 @@ impl fmt::Display for Code {
 }
 
 /// A finding code that stimpack does not have.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown finding code '{0}'; the codes are listed in the README's findings table")]
 pub struct UnknownCode(pub String);
 

@@ -5,8 +5,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use stimpack_core::{
-    CheckOptions, Code, InputError, Issue, Manifest, MediaKind, NoopReporter, PackError, PackOptions, PackOutcome,
-    Report, Severity, check, check_many, pack, pack_checked, probe_file,
+    CheckOptions, Code, InputError, Issue, Manifest, MediaKind, NoopReporter, PackError, PackOptions,
+    PackOutcome, Report, Severity, check, check_many, pack, pack_checked, probe_file,
 };
 
 fn root() -> PathBuf {
@@ -57,7 +57,11 @@ fn a_report_with_grouped_findings_reads_back() {
     // Grouped findings (`paths`) and warnings: fields left out of the JSON when empty come back.
     let opts = CheckOptions::default().with_experiment(Some(stimpack_core::ExperimentType::AcrImage));
     let report = check(&demo(), &opts).unwrap();
-    assert!(report.issues.iter().any(|i| !i.paths.is_empty()), "{:#?}", report.issues);
+    assert!(
+        report.issues.iter().any(|i| !i.paths.is_empty()),
+        "{:#?}",
+        report.issues
+    );
     let back: Report = serde_json::from_slice(&pretty(&report)).unwrap();
     assert_eq!(back, report);
 }
@@ -66,7 +70,8 @@ fn a_report_with_grouped_findings_reads_back() {
 fn a_manifest_reads_back_to_the_same_bytes() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("demo.zip");
-    let PackOutcome::Written { manifest_path, .. } = pack(&demo(), &PackOptions::new(&out), &NoopReporter).unwrap()
+    let PackOutcome::Written { manifest_path, .. } =
+        pack(&demo(), &PackOptions::new(&out), &NoopReporter).unwrap()
     else {
         panic!("the demo is refused");
     };
@@ -89,7 +94,11 @@ fn pack_checked_writes_what_pack_writes() {
     };
     assert_eq!(used, report);
     assert_eq!(fs::read(&a).unwrap(), fs::read(&b).unwrap());
-    let manifest = |p: &str| fs::read_to_string(tmp.path().join(p)).unwrap().replace("b.zip", "a.zip");
+    let manifest = |p: &str| {
+        fs::read_to_string(tmp.path().join(p))
+            .unwrap()
+            .replace("b.zip", "a.zip")
+    };
     assert_eq!(manifest("a.manifest.json"), manifest("b.manifest.json"));
 }
 
@@ -110,7 +119,11 @@ fn pack_checked_refuses_a_report_with_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let input = small(tmp.path());
     let mut report = check(&input, &CheckOptions::default()).unwrap();
-    report.issues.push(Issue::error(Code::InvalidMedia, "speech_1/reference.wav".to_string(), "bad"));
+    report.issues.push(Issue::error(
+        Code::InvalidMedia,
+        "speech_1/reference.wav".to_string(),
+        "bad",
+    ));
     report = Report::new(report.input, report.input_kind, report.groups, report.issues);
     let out = tmp.path().join("out.zip");
     let outcome = pack_checked(&input, report, &PackOptions::new(&out), &NoopReporter).unwrap();
@@ -127,10 +140,18 @@ fn pack_checked_refuses_a_report_of_another_state_of_the_input() {
     let try_pack = |report: Report| pack_checked(&input, report, &PackOptions::new(&out), &NoopReporter);
 
     // A file added after the check.
-    fs::copy(input.join("speech_1/reference.wav"), input.join("speech_1/extra.wav")).unwrap();
+    fs::copy(
+        input.join("speech_1/reference.wav"),
+        input.join("speech_1/extra.wav"),
+    )
+    .unwrap();
     let err = try_pack(report.clone()).unwrap_err();
     assert!(matches!(err, PackError::NotThisReport { .. }), "{err}");
-    assert!(err.to_string().contains("'speech_1/extra.wav' is in the input, not in the report"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("'speech_1/extra.wav' is in the input, not in the report"),
+        "{err}"
+    );
     fs::remove_file(input.join("speech_1/extra.wav")).unwrap();
 
     // A file that changed size.
@@ -141,10 +162,27 @@ fn pack_checked_refuses_a_report_of_another_state_of_the_input() {
     let err = try_pack(report.clone()).unwrap_err();
     assert!(err.to_string().contains("'speech_2/low.wav' is"), "{err}");
 
+    // A report of another kind of input.
+    let as_zip = Report::new(
+        report.input.clone(),
+        stimpack_core::InputKind::Zip,
+        report.groups.clone(),
+        report.issues.clone(),
+    );
+    let err = try_pack(as_zip).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("it is a folder, the report is of a zip archive"),
+        "{err}"
+    );
+
     // A file removed.
     fs::remove_file(&grown).unwrap();
     let err = try_pack(report).unwrap_err();
-    assert!(err.to_string().contains("is in the report, not in the input"), "{err}");
+    assert!(
+        err.to_string().contains("is in the report, not in the input"),
+        "{err}"
+    );
     assert!(!out.exists());
 }
 
@@ -161,7 +199,10 @@ fn probe_file_reads_one_file_with_its_findings() {
 
     // The same readings as in a check of the dataset.
     let report = check(&demo(), &CheckOptions::default()).unwrap();
-    let in_report = report.stimuli().find(|s| s.path == "speech_1/reference.wav").unwrap();
+    let in_report = report
+        .stimuli()
+        .find(|s| s.path == "speech_1/reference.wav")
+        .unwrap();
     assert_eq!(probed.stimulus.duration_s, in_report.duration_s);
     assert_eq!(probed.stimulus.codec, in_report.codec);
 
@@ -185,7 +226,11 @@ fn probe_file_errs_only_when_there_is_no_file() {
     assert!(matches!(missing, InputError::NotFound(_)));
     let folder = probe_file(tmp.path()).unwrap_err();
     assert!(matches!(folder, InputError::NotAFile(_)));
-    assert!(folder.to_string().ends_with(": not a file. Give the path of one media file, or check a folder as a dataset"));
+    assert!(
+        folder
+            .to_string()
+            .ends_with(": not a file. Give the path of one media file, or check a folder as a dataset")
+    );
 }
 
 #[test]
@@ -214,7 +259,10 @@ fn findings_and_their_parts_display_as_in_reports() {
     let one = Issue::error(Code::EmptyFile, "s1/a.wav".to_string(), "the file is empty");
     assert_eq!(one.to_string(), "s1/a.wav: error[empty-file] the file is empty");
     let line = Issue::warning(Code::InsecureUrl, "http://x/s/a.wav".to_string(), "use https").at_line(3);
-    assert_eq!(line.to_string(), "line 3: http://x/s/a.wav: warning[insecure-url] use https");
+    assert_eq!(
+        line.to_string(),
+        "line 3: http://x/s/a.wav: warning[insecure-url] use https"
+    );
     let whole = Issue::error(Code::NoStimuli, None, "no stimuli");
     assert_eq!(whole.to_string(), "(dataset): error[no-stimuli] no stimuli");
     let grouped = Issue {

@@ -396,9 +396,15 @@ fn report_matches(scan: &Scan, report: &Report) -> Result<(), PackError> {
         what,
     };
     if report.input_kind != scan.kind {
+        let name = |kind| match kind {
+            InputKind::Folder => "a folder",
+            InputKind::Zip => "a zip archive",
+            InputKind::UrlList => "a URL list",
+        };
         return Err(differs(format!(
-            "it is a {:?} input, the report is of a {:?} input",
-            scan.kind, report.input_kind
+            "it is {}, the report is of {}",
+            name(scan.kind),
+            name(report.input_kind)
         )));
     }
     let layout = layout::analyze(scan, true);
@@ -410,7 +416,12 @@ fn report_matches(scan: &Scan, report: &Report) -> Result<(), PackError> {
         .collect();
     for s in report.stimuli() {
         match found.remove(s.path.as_str()) {
-            None => return Err(differs(format!("'{}' is in the report, not in the input", s.path))),
+            None => {
+                return Err(differs(format!(
+                    "'{}' is in the report, not in the input",
+                    s.path
+                )));
+            }
             Some(bytes) if bytes != s.bytes && scan.kind != InputKind::UrlList => {
                 return Err(differs(format!(
                     "'{}' is {} bytes, the report says {}",
