@@ -77,6 +77,7 @@ fn message(e: &PackError) -> String {
             "{}: already exists. Use --force to overwrite it, or choose another output path",
             path.display()
         ),
+        PackError::Input(e) => crate::check_cmd::input_message(e, "pack"),
         _ => e.to_string(),
     }
 }

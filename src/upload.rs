@@ -178,7 +178,7 @@ pub fn upload(args: &UploadArgs, verbosity: Verbosity) -> io::Result<Exit> {
     }
     let kind = match stimpack_core::input_kind(&args.input) {
         Ok(k) => k,
-        Err(e) => return fail(e, Exit::Usage),
+        Err(e) => return fail(crate::check_cmd::input_message(&e, "upload"), Exit::Usage),
     };
     // Folders and URL lists are packed (a clean zip, a list without comments); a zip is sent
     // as it is, once it passes the check. The packed file lives in a temporary folder (made

@@ -1,4 +1,4 @@
-//! Packs a dataset with the library alone, for benchmarks until the CLI has `pack`:
+//! Packs a dataset with the library alone, to measure it without the CLI:
 //! `cargo run --release -p stimpack-core --example pack -- pack INPUT -o OUT [--force] [--compress] [--strict]`
 //! (the same arguments as `stimpack pack`, so `bench/pack.sh target/release/examples/pack` works).
 

@@ -18,7 +18,7 @@ use crate::report::UnknownCode;
 #[non_exhaustive]
 pub enum InputError {
     /// The path does not exist.
-    #[error("{}: no such file or folder. Check the path; a dataset is a folder, a .zip archive or a .txt URL list", .0.display())]
+    #[error("{}: no such file or folder. Check the path", .0.display())]
     NotFound(PathBuf),
     /// One file was asked for ([`probe_file`](crate::probe_file)) and the path is something
     /// else, such as a folder.

@@ -31,7 +31,7 @@
 //! let opts = CheckOptions::default().with_experiment(Some(ExperimentType::Mushra));
 //! let report = check(my_study, &opts)?;
 //! for issue in &report.issues {
-//!     println!("{issue}"); // "error [missing-reference] speech_1: ..."
+//!     println!("{issue}"); // "speech_1/low.wav: warning[duration-mismatch] ..."
 //! }
 //! let seconds: f64 = report.stimuli().filter_map(|s| s.duration_s).sum();
 //! assert!(report.ok);
