@@ -3,11 +3,10 @@
 //! has); several print one compact report per line (JSON Lines), in the order given.
 
 use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
-use stimpack_core::scan::{Scan, urls};
-use stimpack_core::{CheckOptions, InputKind, Report};
+use stimpack_core::{CheckOptions, InputError, Report};
 
 use crate::Exit;
 use crate::cli::{CheckArgs, Verbosity};
@@ -93,19 +92,20 @@ fn threads_text(opts: &CheckOptions) -> String {
 /// Checks one input; the error is a whole message naming it.
 fn check_one(input: &Path, opts: &CheckOptions) -> Result<Report, String> {
     if input.as_os_str() != STDIN {
-        return stimpack_core::check(input, opts).map_err(|e| e.to_string());
+        return stimpack_core::check(input, opts).map_err(|e| input_message(&e, "check"));
     }
     let bytes = read_stdin(&mut io::stdin().lock(), MAX_STDIN_BYTES)?;
-    let (entries, issues) = urls::parse(&bytes);
-    let scan = Scan {
-        kind: InputKind::UrlList,
-        root: PathBuf::from(STDIN),
-        entries,
-        folders: Vec::new(),
-        issues,
-        zip: None,
-    };
-    Ok(stimpack_core::check_scan(&scan, opts))
+    Ok(stimpack_core::check_url_list(&bytes, STDIN, opts))
+}
+
+/// The library's message, with what `stimpack COMMAND` takes when the path is missing.
+pub fn input_message(e: &InputError, command: &str) -> String {
+    match e {
+        InputError::NotFound(_) => {
+            format!("{e}; `stimpack {command}` takes a folder, a .zip or a .txt URL list")
+        }
+        _ => e.to_string(),
+    }
 }
 
 /// Reads all of `input`, refusing more than `limit` bytes.

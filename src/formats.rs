@@ -1,37 +1,22 @@
 //! `stimpack formats`: every container, codec and extension stimpack reads, straight from
-//! the library's tables (`stimpack_core::sniff`), so the list cannot drift from the code.
+//! the library's tables (`stimpack_core::supported_formats`), so the list cannot drift from the code.
 
 use std::io::{self, Write};
 
 use serde_json::json;
-use stimpack_core::sniff::{Container, EXTENSIONS, ExtensionKind};
+use stimpack_core::{MediaKind, supported_formats};
 
 use crate::Exit;
 use crate::cli::FormatsArgs;
 use crate::term;
 
-fn extensions_of(container: Container) -> Vec<&'static str> {
-    EXTENSIONS
-        .iter()
-        .filter(|(_, k)| matches!(k, ExtensionKind::Media(_, c) if *c == container))
-        .map(|(e, _)| *e)
-        .collect()
-}
-
-fn media_of(container: Container) -> Option<&'static str> {
-    EXTENSIONS.iter().find_map(|(_, k)| match k {
-        ExtensionKind::Media(m, c) if *c == container => Some(m.as_str()),
-        _ => None,
-    })
-}
-
 fn other_kinds() -> Vec<(&'static str, &'static str)> {
-    EXTENSIONS
-        .iter()
-        .filter_map(|(e, k)| match k {
-            ExtensionKind::ApiRequest => Some((*e, "API-request stimulus (with providers.json)")),
-            ExtensionKind::Embedded => Some((*e, "embedded stimulus (JavaScript)")),
-            ExtensionKind::Media(..) => None,
+    supported_formats()
+        .other
+        .into_iter()
+        .map(|(e, media)| match media {
+            MediaKind::ApiRequest => (e, "API-request stimulus (with providers.json)"),
+            _ => (e, "embedded stimulus (JavaScript)"),
         })
         .collect()
 }
@@ -40,14 +25,15 @@ fn other_kinds() -> Vec<(&'static str, &'static str)> {
 pub fn run(args: &FormatsArgs) -> io::Result<Exit> {
     let mut out = term::stdout();
     if args.json {
-        let containers: Vec<_> = Container::ALL
+        let containers: Vec<_> = supported_formats()
+            .formats
             .iter()
-            .map(|&c| {
+            .map(|f| {
                 json!({
-                    "container": c.name(),
-                    "media": media_of(c),
-                    "extensions": extensions_of(c),
-                    "codecs": c.codecs(),
+                    "container": f.name,
+                    "media": f.media.map(MediaKind::as_str),
+                    "extensions": f.extensions,
+                    "codecs": f.codecs,
                 })
             })
             .collect();
@@ -64,23 +50,22 @@ pub fn run(args: &FormatsArgs) -> io::Result<Exit> {
         out,
         "Files are recognised by their bytes; the extension must agree. Codec names are ffprobe's."
     )?;
-    for &c in Container::ALL {
-        let exts = extensions_of(c);
+    for f in supported_formats().formats {
         writeln!(out)?;
-        match media_of(c) {
-            Some(media) => writeln!(out, "{} ({media})", c.name())?,
+        match f.media {
+            Some(media) => writeln!(out, "{} ({})", f.name, media.as_str())?,
             None => writeln!(
                 out,
                 "{} (recognised and named, not accepted as a stimulus)",
-                c.name()
+                f.name
             )?,
         }
-        if !exts.is_empty() {
-            let dotted: Vec<String> = exts.iter().map(|e| format!(".{e}")).collect();
+        if !f.extensions.is_empty() {
+            let dotted: Vec<String> = f.extensions.iter().map(|e| format!(".{e}")).collect();
             writeln!(out, "  extensions: {}", dotted.join(" "))?;
         }
-        if !c.codecs().is_empty() {
-            writeln!(out, "  codecs:     {}", c.codecs().join(" "))?;
+        if !f.codecs.is_empty() {
+            writeln!(out, "  codecs:     {}", f.codecs.join(" "))?;
         }
     }
     writeln!(out)?;

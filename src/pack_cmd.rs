@@ -7,8 +7,8 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use stimpack_core::pack::source_date_epoch;
-use stimpack_core::{PackOptions, PackOutcome, PackProgress};
+use stimpack_core::source_date_epoch;
+use stimpack_core::{PackError, PackOptions, PackOutcome, PackReporter};
 
 use crate::Exit;
 use crate::cli::{PackArgs, Verbosity};
@@ -31,7 +31,7 @@ impl Bar {
     }
 }
 
-impl PackProgress for Bar {
+impl PackReporter for Bar {
     fn on_start(&self, total_bytes: u64, _entries: usize) {
         if self.show && io::stderr().is_terminal() {
             let bar = ProgressBar::new(total_bytes);
@@ -61,13 +61,25 @@ impl PackProgress for Bar {
 }
 
 /// The library options these flags stand for.
-pub fn options(args: &PackArgs) -> Result<PackOptions, stimpack_core::PackError> {
+pub fn options(args: &PackArgs) -> Result<PackOptions, PackError> {
     Ok(PackOptions::new(&args.output)
         .with_manifest(args.manifest.clone())
         .with_force(args.force)
         .with_compress(args.compress)
         .with_source_date_epoch(source_date_epoch()?)
         .with_check(args.rules.to_options()))
+}
+
+/// The library's message, with the flag that answers it where there is one.
+fn message(e: &PackError) -> String {
+    match e {
+        PackError::OutputExists(path) => format!(
+            "{}: already exists. Use --force to overwrite it, or choose another output path",
+            path.display()
+        ),
+        PackError::Input(e) => crate::check_cmd::input_message(e, "pack"),
+        _ => e.to_string(),
+    }
 }
 
 /// Runs `stimpack pack`.
@@ -100,7 +112,7 @@ pub fn run(args: &PackArgs, verbosity: Verbosity) -> io::Result<Exit> {
     let mut out = term::stdout();
     match outcome {
         Err(e) => {
-            writeln!(err, "stimpack: {}", term::escape(&e.to_string()))?;
+            writeln!(err, "stimpack: {}", term::escape(&message(&e)))?;
             Ok(Exit::Usage)
         }
         Ok(PackOutcome::Refused(report)) => {

@@ -33,6 +33,8 @@ pub struct PlatformArgs {
     #[arg(long, value_name = "PATH")]
     pub api_key_file: Option<PathBuf>,
     /// API base URL [env: MABYDUCK_API_URL] [default: https://api.mabyduck.com].
+    // The doc comment is the flag's help text, where a URL is plain text, not a link.
+    #[allow(rustdoc::bare_urls)]
     #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
 }

@@ -11,7 +11,7 @@ use stimpack_client::mabyduck::validate_name;
 use stimpack_client::{
     ClientError, DatasetDetail, DatasetStatus, DatasetSummary, ExpectedStimulus, UploadOutcome, UploadRequest,
 };
-use stimpack_core::{InputKind, PackOptions, PackOutcome, Report, pack::source_date_epoch};
+use stimpack_core::{InputKind, PackOptions, PackOutcome, Report, source_date_epoch};
 
 use crate::Exit;
 use crate::cli::{ColorChoice, DatasetsArgs, StatusArgs, UploadArgs, Verbosity};
@@ -176,9 +176,9 @@ pub fn upload(args: &UploadArgs, verbosity: Verbosity) -> io::Result<Exit> {
     if let Err(e) = validate_name(&args.name) {
         return fail(e, Exit::Usage);
     }
-    let kind = match stimpack_core::scan::detect(&args.input) {
+    let kind = match stimpack_core::input_kind(&args.input) {
         Ok(k) => k,
-        Err(e) => return fail(e, Exit::Usage),
+        Err(e) => return fail(crate::check_cmd::input_message(&e, "upload"), Exit::Usage),
     };
     // Folders and URL lists are packed (a clean zip, a list without comments); a zip is sent
     // as it is, once it passes the check. The packed file lives in a temporary folder (made
@@ -217,7 +217,14 @@ pub fn upload(args: &UploadArgs, verbosity: Verbosity) -> io::Result<Exit> {
             .with_force(args.keep.is_none())
             .with_source_date_epoch(epoch)
             .with_check(args.rules.to_options());
-        match stimpack_core::pack(&args.input, &opts, &stimpack_core::NoProgress) {
+        match stimpack_core::pack(&args.input, &opts, &stimpack_core::NoopReporter) {
+            Err(stimpack_core::PackError::OutputExists(path)) => {
+                let message = format!(
+                    "{}: already exists. Give --keep a path that does not exist yet",
+                    path.display()
+                );
+                return fail(message, Exit::Usage);
+            }
             Err(e) => return fail(e, Exit::Usage),
             Ok(PackOutcome::Refused(report)) => {
                 return refused(

@@ -467,9 +467,9 @@ fn formats_lists_every_extension_from_the_library_table() {
 
 /// The library's own table.
 fn stimpack_core_extensions() -> BTreeSet<String> {
-    stimpack_core::sniff::EXTENSIONS
-        .iter()
-        .map(|(e, _)| e.to_string())
+    stimpack_core::supported_formats()
+        .extensions()
+        .map(str::to_string)
         .collect()
 }
 

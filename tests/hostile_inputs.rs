@@ -105,7 +105,7 @@ fn a_url_list_over_the_size_limit_is_refused_unread() {
     // Sparse: takes no disk, and would take 256 MiB of memory if it were read.
     fs::File::create(&list)
         .unwrap()
-        .set_len(stimpack_core::scan::urls::MAX_URL_LIST_BYTES + 1)
+        .set_len(stimpack_core::MAX_URL_LIST_BYTES + 1)
         .unwrap();
     let out = run(&["check".as_ref(), list.as_os_str()]);
     assert_exit(&out, 2);

@@ -258,3 +258,35 @@ fn keep_leaves_the_packed_zip_and_no_wait_returns_early() {
     );
     assert!(server.requests_to(Route::Status).is_empty());
 }
+
+/// The bug: with `--keep` at an existing file, upload told the user to "Use --force", a flag
+/// `upload` does not have (the advice came from the library's error).
+#[test]
+fn keep_at_an_existing_file_names_upload_s_own_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let kept = dir.path().join("demo.zip");
+    std::fs::write(&kept, b"precious").unwrap();
+    let server = server(Faults::default());
+    let key = server.api_key();
+    let out = run(
+        &server,
+        &key,
+        &[
+            "upload",
+            "testdata/demo",
+            "--name",
+            "demo",
+            "--keep",
+            kept.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("already exists. Give --keep a path that does not exist yet"),
+        "{err}"
+    );
+    assert!(!err.contains("--force"), "{err}");
+    assert_eq!(std::fs::read(&kept).unwrap(), b"precious");
+    assert!(server.datasets().is_empty());
+}

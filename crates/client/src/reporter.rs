@@ -7,7 +7,9 @@ use crate::mabyduck::DatasetStatus;
 /// Receives progress from a running upload; every method has an empty default.
 ///
 /// Modelled on `uv-publish`'s `Reporter`: the library calls these from the thread that
-/// runs the request, the front end turns them into a progress bar or log lines.
+/// runs the request, the front end turns them into a progress bar or log lines. The same
+/// scheme as `stimpack_core::PackReporter`: a `…Reporter` trait of `on_*` methods that all
+/// default to nothing, and a [`NoopReporter`] to pass when nothing is shown.
 pub trait Reporter {
     /// The platform created the dataset; `dataset_id` is what `stimpack status` takes.
     fn on_dataset_created(&self, dataset_id: &str) {

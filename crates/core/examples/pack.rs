@@ -1,4 +1,4 @@
-//! Packs a dataset with the library alone, for benchmarks until the CLI has `pack`:
+//! Packs a dataset with the library alone, to measure it without the CLI:
 //! `cargo run --release -p stimpack-core --example pack -- pack INPUT -o OUT [--force] [--compress] [--strict]`
 //! (the same arguments as `stimpack pack`, so `bench/pack.sh target/release/examples/pack` works).
 
@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use stimpack_core::{CheckOptions, NoProgress, PackOptions, PackOutcome, pack};
+use stimpack_core::{CheckOptions, NoopReporter, PackOptions, PackOutcome, pack};
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1).peekable();
@@ -32,7 +32,7 @@ fn main() -> ExitCode {
     opts.output = output;
     opts.check = check;
     let start = Instant::now();
-    match pack(&input, &opts, &NoProgress) {
+    match pack(&input, &opts, &NoopReporter) {
         Ok(PackOutcome::Written {
             manifest,
             archive_path,

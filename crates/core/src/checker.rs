@@ -22,7 +22,7 @@ use crate::sniff::{self, ExtensionKind};
 /// Buffer for reading one media file: headers are small, and frame walks read sequentially.
 const READ_BUFFER: usize = 32 << 10;
 
-/// Checks a folder, zip archive or URL list.
+/// Checks a folder, zip archive or URL list (`.txt`, one URL per line).
 ///
 /// Fails only when the input itself cannot be read; every problem with its content is a
 /// finding in the report.
@@ -31,8 +31,136 @@ pub fn check(input: &Path, opts: &CheckOptions) -> Result<Report, InputError> {
     Ok(check_scan(&scan, opts))
 }
 
+/// Checks several inputs one after another, each only when the iterator reaches it, so a
+/// caller can show each report as it comes and keep little in memory. Each item is the input
+/// with its own result: an input that cannot be read does not stop the others.
+///
+/// ```
+/// # let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/demo");
+/// let inputs = [demo.join("speech_1"), demo.join("no_such_folder")];
+/// let opts = stimpack_core::CheckOptions::default();
+/// for (input, result) in stimpack_core::check_many(&inputs, &opts) {
+///     match result {
+///         Ok(report) => println!("{}: ok={}", input.display(), report.ok),
+///         Err(e) => println!("{e}"), // "…/no_such_folder: no such file or folder. …"
+///     }
+/// }
+/// ```
+pub fn check_many<'i, P: AsRef<Path> + 'i>(
+    inputs: impl IntoIterator<Item = &'i P>,
+    opts: &CheckOptions,
+) -> impl Iterator<Item = (&'i Path, Result<Report, InputError>)> {
+    inputs.into_iter().map(move |input| {
+        let input = input.as_ref();
+        (input, check(input, opts))
+    })
+}
+
+/// Checks a URL list held in memory (the bytes of a `.txt` list, read from stdin, say);
+/// `name` stands for it in the report's `input`.
+///
+/// ```
+/// let list = b"https://example.com/data/s1/reference.wav\nhttps://example.com/data/s1/a.wav\n";
+/// let report = stimpack_core::check_url_list(list, "urls", &Default::default());
+/// assert_eq!(report.summary.stimuli, 2);
+/// ```
+pub fn check_url_list(bytes: &[u8], name: &str, opts: &CheckOptions) -> Report {
+    let (entries, issues) = scan::urls::parse(bytes);
+    let scan = Scan {
+        kind: InputKind::UrlList,
+        root: name.into(),
+        entries,
+        folders: Vec::new(),
+        issues,
+        zip: None,
+    };
+    check_scan(&scan, opts)
+}
+
+/// What kind of input a path is, by the rules [`check`] uses: a folder, a `.zip` archive or a
+/// `.txt` URL list. Errors as [`check`] would (missing path, another kind of file).
+pub fn input_kind(input: &Path) -> Result<InputKind, InputError> {
+    scan::detect(input)
+}
+
+/// One file probed on its own: what [`probe_file`] returns.
+///
+/// The stimulus record is the one [`check`] makes for a file in a dataset, read as if the
+/// file's folder were its source: `path` is the path as given, `group` the folder's name,
+/// `condition` the file name without its extension, and `role` follows the default names
+/// ([`DEFAULT_REFERENCE`](crate::DEFAULT_REFERENCE), [`DEFAULT_ANCHORS`](crate::DEFAULT_ANCHORS)).
+/// Rules across files (durations of one source, experiment rules) need a dataset: use
+/// [`check`] for them.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Probed {
+    /// The readings: media kind, format, codec, duration, size, picture size, ...
+    pub stimulus: Stimulus,
+    /// The file's own findings (damaged, cut short, wrong extension, unreadable, ...), each
+    /// with `path` set to the path as given; sorted like a report's.
+    pub issues: Vec<Issue>,
+}
+
+impl Probed {
+    /// True when no finding is an error.
+    pub fn ok(&self) -> bool {
+        self.issues.iter().all(|i| i.severity != Severity::Error)
+    }
+}
+
+/// Probes one media file (or `.req.json` / `.js` stimulus): its readings and its findings.
+///
+/// A damaged or unreadable file is not an `Err`: it is a [`Probed`] with error findings, as
+/// in a report. `Err` only when `path` does not exist or is not a file.
+pub fn probe_file(path: &Path) -> Result<Probed, InputError> {
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => InputError::NotFound(path.to_path_buf()),
+        _ => InputError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        },
+    })?;
+    if !meta.is_file() {
+        return Err(InputError::NotAFile(path.to_path_buf()));
+    }
+    let shown = path.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/");
+    let file = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| shown.clone());
+    let (condition, extension) = layout::split_name(&file);
+    let group = path
+        .parent()
+        .and_then(Path::file_name)
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let scan = Scan {
+        kind: InputKind::Folder,
+        root: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        entries: vec![Entry {
+            path: shown.clone(),
+            origin: Origin::File(path.to_path_buf()),
+            bytes: Some(meta.len()),
+        }],
+        folders: Vec::new(),
+        issues: Vec::new(),
+        zip: None,
+    };
+    let candidate = Candidate {
+        entry: 0,
+        path: shown.clone(),
+        group,
+        condition: condition.to_string(),
+        extension,
+        line: None,
+    };
+    let (stimulus, mut issues) = stimulus(&scan, &candidate, &shown, &CheckOptions::default());
+    crate::report::sort_issues(&mut issues);
+    Ok(Probed { stimulus, issues })
+}
+
 /// Checks an input that has already been scanned (the `pack` step reuses the scan).
-pub fn check_scan(scan: &Scan, opts: &CheckOptions) -> Report {
+pub(crate) fn check_scan(scan: &Scan, opts: &CheckOptions) -> Report {
     let layout = layout::analyze(scan, opts.repack);
     let mut issues = scan.issues.clone();
     if opts.repack && scan.kind == InputKind::Zip {

@@ -1,16 +1,29 @@
 //! Errors that stop a whole run: the input itself cannot be read.
 //!
 //! Problems with single files are never errors of this kind; they are findings in the report.
+//! `Display` is the whole message for a person: what, where, and what to do.
 
+use std::fmt;
 use std::path::PathBuf;
 
+use crate::options::UnknownExperiment;
+use crate::pack::PackError;
+use crate::report::UnknownCode;
+
 /// The input could not be read at all (exit code 2 in the CLI).
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` prints the same message as `Display`, so that `fn main() -> Result<(), _>` and
+/// `unwrap` show the sentence a person can act on rather than the variant.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum InputError {
     /// The path does not exist.
-    #[error("{}: no such file or folder. Check the path; `stimpack check` takes a folder, a .zip or a .txt URL list", .0.display())]
+    #[error("{}: no such file or folder. Check the path", .0.display())]
     NotFound(PathBuf),
+    /// One file was asked for ([`probe_file`](crate::probe_file)) and the path is something
+    /// else, such as a folder.
+    #[error("{}: not a file. Give the path of one media file, or check a folder as a dataset", .0.display())]
+    NotAFile(PathBuf),
     /// The path is a file of a kind stimpack does not read as a dataset.
     #[error("{}: not a dataset. Give a folder, a .zip archive or a .txt file with one URL per line", .0.display())]
     UnknownKind(PathBuf),
@@ -57,4 +70,57 @@ pub enum InputError {
         /// 1-based line.
         line: u64,
     },
+}
+
+/// `Debug` as the message: `main` returning one of these errors prints what to do, not
+/// `NotFound("/path")`.
+macro_rules! debug_is_the_message {
+    ($($t:ty),*) => {$(
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(self, f)
+            }
+        }
+    )*};
+}
+
+debug_is_the_message!(InputError, PackError, UnknownExperiment, UnknownCode);
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// The bug: `fn main() -> Result<(), InputError>` printed `NotFound("/path")`.
+    #[test]
+    fn main_returning_an_error_prints_its_message_not_its_variant() {
+        let e = crate::check(Path::new("/no/such/dataset"), &Default::default()).unwrap_err();
+        assert_eq!(format!("{e:?}"), e.to_string());
+        assert!(
+            e.to_string()
+                .starts_with("/no/such/dataset: no such file or folder. Check the path")
+        );
+        let p = PackError::OutputExists("out.zip".into());
+        assert_eq!(format!("{p:?}"), p.to_string());
+        let u: UnknownExperiment = "mushraa".parse::<crate::ExperimentType>().unwrap_err();
+        assert_eq!(format!("{u:?}"), u.to_string());
+        let c = "truncated".parse::<crate::Code>().unwrap_err();
+        assert_eq!(format!("{c:?}"), c.to_string());
+    }
+
+    /// Library errors speak of the library; the CLI adds its flags.
+    #[test]
+    fn library_errors_name_no_cli_flag_or_command() {
+        let errors = [
+            InputError::NotFound("x".into()).to_string(),
+            InputError::UnknownKind("x".into()).to_string(),
+            InputError::NotAFile("x".into()).to_string(),
+            PackError::OutputExists("x.zip".into()).to_string(),
+            PackError::SourceDateEpoch("soon".into()).to_string(),
+        ];
+        for e in errors {
+            assert!(!e.contains("--") && !e.contains("stimpack "), "{e}");
+        }
+    }
 }

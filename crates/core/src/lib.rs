@@ -1,43 +1,120 @@
-//! `stimpack-core`: scan, probe and check media datasets for subjective-evaluation platforms.
+//! `stimpack-core`: scan, probe, check and pack media datasets for subjective-evaluation
+//! platforms.
 //!
-//! A dataset is a folder tree (or a zip of one, or a list of URLs) whose top-level folders are
-//! *sources* and whose files are *conditions* of that source. [`check`] reads any of the three
-//! and returns a [`Report`]: every stimulus with its readings (format, codec, duration, size)
-//! and every finding, sorted so that the same input always gives the same report.
+//! A dataset is a folder tree (or a zip of one, or a `.txt` list of URLs) whose top-level
+//! folders are *sources* and whose files are *conditions* of that source. The whole API is on
+//! this page:
 //!
-//! ```no_run
-//! use stimpack_core::{check, CheckOptions, ExperimentType};
+//! - [`check`] reads any of the three and returns a [`Report`]: every stimulus with its
+//!   readings (format, codec, duration, size) and every finding ([`Issue`]), sorted so that the
+//!   same input always gives the same report. [`check_many`] checks several inputs one after
+//!   another; [`check_url_list`] checks a URL list held in memory (read from stdin, say).
+//! - [`pack`] checks and, when there are no errors, writes a clean, reproducible archive and
+//!   its [`Manifest`]; [`pack_checked`] does the same with a report you already have, so a
+//!   pipeline that checked first does not read every file twice.
+//! - [`probe_file`] reads one media file on its own: a [`Stimulus`] and that file's findings.
+//! - [`supported_formats`] lists what stimpack reads.
+//!
+//! A problem with a file is never an `Err`: it is an [`Issue`] in the report, and the run goes
+//! on. `Err` ([`InputError`], [`PackError`]) means the input or the output as a whole could not
+//! be used; its `Display` is a full sentence that names the path and says what to do. Reports
+//! and manifests are `Serialize` and `Deserialize`: their JSON is the contract that
+//! `stimpack check --json` prints and `stimpack pack` writes.
+//!
+//! # Check a dataset
+//!
+//! ```
+//! use stimpack_core::{check, CheckOptions, ExperimentType, Severity};
+//! # let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/demo");
+//! # let my_study = demo.as_path();
 //!
 //! let opts = CheckOptions::default().with_experiment(Some(ExperimentType::Mushra));
-//! let report = check("my_study/".as_ref(), &opts)?;
+//! let report = check(my_study, &opts)?;
 //! for issue in &report.issues {
-//!     println!("{:?} {} {:?}: {}", issue.severity, issue.code.as_str(), issue.path, issue.message);
+//!     println!("{issue}"); // "speech_1/low.wav: warning[duration-mismatch] ..."
 //! }
+//! let seconds: f64 = report.stimuli().filter_map(|s| s.reading.duration_s).sum();
+//! assert!(report.ok);
+//! assert_eq!(report.summary.stimuli, 16);
+//! assert!(seconds > 40.0);
+//! assert!(report.issues.iter().all(|i| i.severity == Severity::Warning));
+//! # Ok::<(), stimpack_core::InputError>(())
+//! ```
+//!
+//! # Pack it
+//!
+//! ```
+//! use stimpack_core::{check, pack_checked, CheckOptions, NoopReporter, PackOptions, PackOutcome};
+//! # let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/demo");
+//! # let my_study = demo.as_path();
+//! # let out = tempfile::tempdir()?;
+//!
+//! let report = check(my_study, &CheckOptions::default())?;
+//! // ... look at the report, then pack what was checked without probing it again:
+//! let opts = PackOptions::new(out.path().join("dataset.zip"));
+//! match pack_checked(my_study, report, &opts, &NoopReporter)? {
+//!     PackOutcome::Written { manifest, archive_path, .. } => {
+//!         println!("{}: {} stimuli, sha256 {}", archive_path.display(),
+//!             manifest.summary.stimuli, manifest.archive.sha256);
+//!         assert_eq!(manifest.stimuli().count(), 16);
+//!     }
+//!     PackOutcome::Refused(report) => panic!("{} errors", report.summary.errors),
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! [`pack`] does both steps in one call.
+//!
+//! # Probe one file
+//!
+//! ```
+//! use stimpack_core::{probe_file, MediaKind};
+//! # let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+//! #     .join("../../testdata/demo/speech_1/reference.wav");
+//!
+//! let probed = probe_file(&path)?;
+//! assert_eq!(probed.stimulus.media, MediaKind::Audio);
+//! assert_eq!(probed.stimulus.reading.format, "wav");
+//! println!("{:?} s, {:?} Hz", probed.stimulus.reading.duration_s, probed.stimulus.reading.sample_rate);
+//! assert!(probed.ok(), "{:?}", probed.issues);
 //! # Ok::<(), stimpack_core::InputError>(())
 //! ```
 #![deny(missing_docs)]
 
-pub mod error;
+mod checker;
+mod error;
+mod formats;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod jsonfiles;
-pub mod layout;
-pub mod manifest;
-pub mod options;
-pub mod pack;
-pub mod probe;
-pub mod report;
-pub mod rules;
-pub mod scan;
-pub mod sniff;
+pub(crate) mod jsonfiles;
+pub(crate) mod layout;
+mod manifest;
+mod options;
+pub(crate) mod pack;
+pub(crate) mod probe;
+mod report;
+pub(crate) mod rules;
+pub(crate) mod scan;
+pub(crate) mod sniff;
 
-mod checker;
 #[cfg(test)]
 mod test_fixtures;
 
-pub use checker::{check, check_scan};
+pub use checker::{Probed, check, check_many, check_url_list, input_kind, probe_file};
 pub use error::InputError;
-pub use manifest::Manifest;
-pub use options::{CheckOptions, DEFAULT_REFERENCE, ExperimentType};
-pub use pack::{NoProgress, PackError, PackOptions, PackOutcome, PackProgress, pack};
-pub use report::{Code, Group, InputKind, Issue, MediaKind, Report, Role, Severity, Stimulus, Summary};
+pub use formats::{Format, SupportedFormats, supported_formats};
+pub use manifest::{
+    ArchiveInfo, MANIFEST_SCHEMA_VERSION, Manifest, ManifestFile, ManifestGroup, ManifestStimulus,
+    default_manifest_path,
+};
+pub use options::{
+    CheckOptions, DEFAULT_ANCHORS, DEFAULT_DURATION_TOLERANCE, DEFAULT_REFERENCE, ExperimentType,
+    MUSHRA_MAX_RATED, UnknownExperiment,
+};
+pub use pack::{
+    NoopReporter, PackError, PackOptions, PackOutcome, PackReporter, pack, pack_checked, source_date_epoch,
+};
+pub use report::{
+    Code, Group, InputKind, Issue, MediaKind, Report, Role, Severity, Stimulus, Summary, UnknownCode,
+};
+pub use scan::urls::MAX_URL_LIST_BYTES;

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::report::{InputKind, Issue, Stimulus, Summary};
 
@@ -14,7 +14,7 @@ use crate::report::{InputKind, Issue, Stimulus, Summary};
 pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
 
 /// Everything a packed dataset holds.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     /// [`MANIFEST_SCHEMA_VERSION`].
     pub schema_version: u32,
@@ -38,7 +38,7 @@ pub struct Manifest {
 }
 
 /// The written archive.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArchiveInfo {
     /// File name, without its folder.
     pub file: String,
@@ -49,7 +49,7 @@ pub struct ArchiveInfo {
 }
 
 /// One source.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManifestGroup {
     /// The folder name; the platform's `group_id`.
     pub id: String,
@@ -60,7 +60,7 @@ pub struct ManifestGroup {
 }
 
 /// A stimulus as `check` reports it, with the checksum of the bytes packed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManifestStimulus {
     /// The report's record (`bytes` is the uncompressed size).
     #[serde(flatten)]
@@ -70,7 +70,7 @@ pub struct ManifestStimulus {
 }
 
 /// A packed file that is not a stimulus.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManifestFile {
     /// Path inside the archive.
     pub path: String,

@@ -210,7 +210,7 @@ impl fmt::Display for ExperimentType {
 }
 
 /// An experiment type name that Mabyduck does not have.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown experiment type '{0}'; use one of: {list}", list = ExperimentType::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", "))]
 pub struct UnknownExperiment(pub String);
 

@@ -4,12 +4,74 @@
 //! and finding codes only ever gain members. Everything is sorted so that the same input always
 //! gives the same bytes.
 
-use serde::Serialize;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+impl fmt::Display for Severity {
+    /// `error` or `warning`, as in reports.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        })
+    }
+}
+
+impl fmt::Display for Code {
+    /// The code as in reports: `truncated-audio`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A finding code that stimpack does not have.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown finding code '{0}'; the codes are listed in the README's findings table")]
+pub struct UnknownCode(pub String);
+
+impl std::str::FromStr for Code {
+    type Err = UnknownCode;
+
+    /// A code as written in reports (`truncated-audio`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| UnknownCode(s.to_string()))
+    }
+}
+
+impl fmt::Display for Issue {
+    /// One line, the place first: `speech_1/a.wav: error[truncated-audio] the file ends ...`;
+    /// `line 3: <url>: ...` for URL lists, `(dataset): ...` for findings about the whole
+    /// dataset, the first paths and how many more for a finding about several.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(line) = self.line {
+            write!(f, "line {line}: ")?;
+        }
+        match (&self.path, self.paths.as_slice()) {
+            (Some(path), _) => write!(f, "{path}: ")?,
+            (None, []) if self.line.is_none() => f.write_str("(dataset): ")?,
+            (None, []) => {}
+            (None, paths) => {
+                const SHOWN: usize = 3;
+                f.write_str(&paths[..paths.len().min(SHOWN)].join(", "))?;
+                if paths.len() > SHOWN {
+                    write!(f, " and {} more", paths.len() - SHOWN)?;
+                }
+                f.write_str(": ")?;
+            }
+        }
+        write!(f, "{}[{}] {}", self.severity, self.code, self.message)
+    }
+}
 
 use crate::probe::Reading;
 
 /// What kind of input a report describes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InputKind {
     /// A folder tree: top-level folders are sources.
@@ -21,7 +83,7 @@ pub enum InputKind {
 }
 
 /// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The platform would reject the dataset, or the test built on it would be wrong.
@@ -31,7 +93,7 @@ pub enum Severity {
 }
 
 /// The kind of a stimulus.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MediaKind {
     /// Sound: WAV, AIFF, FLAC, MP3, Ogg Vorbis/Opus, AAC/M4A.
@@ -60,7 +122,7 @@ impl MediaKind {
 }
 
 /// What a stimulus is for in its group, by file name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// The reference (default name `reference`).
@@ -72,7 +134,7 @@ pub enum Role {
 }
 
 /// One stimulus: a file (or URL) that is one condition of one source.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stimulus {
     /// Path inside the dataset, `source/condition.ext`, `/`-separated.
     pub path: String,
@@ -93,7 +155,7 @@ pub struct Stimulus {
 }
 
 /// One source folder and its stimuli.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Group {
     /// The folder name; the platform's `group_id`.
     pub id: String,
@@ -104,7 +166,7 @@ pub struct Group {
 }
 
 /// A finding: something wrong or suspicious, with where it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Issue {
     /// Error or warning.
     pub severity: Severity,
@@ -121,7 +183,7 @@ pub struct Issue {
     /// For one finding that stands for the same problem in several places (experiment rules:
     /// twenty files of the wrong media are one finding): every path, sorted, and `path` is
     /// `None`. Empty, and left out of the JSON, for every other finding.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub paths: Vec<String>,
 }
 
@@ -171,7 +233,7 @@ impl Issue {
 }
 
 /// Counts over the whole report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Number of groups (sources).
     pub groups: usize,
@@ -188,7 +250,7 @@ pub struct Summary {
 }
 
 /// The result of checking one input.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     /// The input as given.
     pub input: String,
@@ -287,7 +349,7 @@ pub fn round_seconds(s: f64) -> f64 {
 macro_rules! codes {
     ($( $(#[$doc:meta])* $variant:ident = $name:literal, )*) => {
         /// Stable machine-readable finding codes (kebab-case in JSON). New codes may be added.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[non_exhaustive]
         pub enum Code {
             $( $(#[$doc])* #[serde(rename = $name)] $variant, )*

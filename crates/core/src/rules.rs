@@ -28,6 +28,7 @@ pub const NEAR_MISS_CHARS_PER_EDIT: usize = 3;
 const LISTED: usize = 10;
 
 /// Every rule, over all groups; findings name paths inside the dataset.
+#[cfg(test)]
 pub fn check_groups(groups: &[Group], opts: &CheckOptions) -> Vec<Issue> {
     check_groups_in(groups, opts, &|p: &str| p.to_string())
 }

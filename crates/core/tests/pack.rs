@@ -8,9 +8,9 @@ use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
 use sha2::{Digest, Sha256};
-use stimpack_core::manifest::Manifest;
+use stimpack_core::Manifest;
 use stimpack_core::{
-    CheckOptions, NoProgress, PackError, PackOptions, PackOutcome, PackProgress, Severity, check, pack,
+    CheckOptions, NoopReporter, PackError, PackOptions, PackOutcome, PackReporter, Severity, check, pack,
 };
 
 fn png() -> Vec<u8> {
@@ -92,7 +92,7 @@ fn pack_round_trip_matches_sources_manifest_and_check() {
     let out = tmp.path().join("out/dataset.zip");
     fs::create_dir_all(out.parent().unwrap()).unwrap();
     let (manifest, archive_path, manifest_path) =
-        written(pack(&input, &PackOptions::new(&out), &NoProgress).unwrap());
+        written(pack(&input, &PackOptions::new(&out), &NoopReporter).unwrap());
     assert_eq!(archive_path, out);
     assert_eq!(manifest_path, tmp.path().join("out/dataset.manifest.json"));
 
@@ -183,7 +183,7 @@ fn pack_is_byte_reproducible_and_honours_source_date_epoch() {
     for p in [&a, &b, &c] {
         fs::create_dir_all(p.parent().unwrap()).unwrap();
     }
-    written(pack(&input, &PackOptions::new(&a), &NoProgress).unwrap());
+    written(pack(&input, &PackOptions::new(&a), &NoopReporter).unwrap());
     // Touch every source: new mtimes must not change a byte.
     let later = SystemTime::now() + Duration::from_secs(3600);
     for entry in walk(&input) {
@@ -194,7 +194,7 @@ fn pack_is_byte_reproducible_and_honours_source_date_epoch() {
             .set_modified(later)
             .unwrap();
     }
-    written(pack(&input, &PackOptions::new(&b), &NoProgress).unwrap());
+    written(pack(&input, &PackOptions::new(&b), &NoopReporter).unwrap());
     assert_eq!(fs::read(&a).unwrap(), fs::read(&b).unwrap());
     assert_eq!(
         fs::read(a.with_file_name("dataset.manifest.json")).unwrap(),
@@ -202,7 +202,7 @@ fn pack_is_byte_reproducible_and_honours_source_date_epoch() {
     );
 
     let opts = PackOptions::new(&c).with_source_date_epoch(Some(1_700_000_000));
-    let (manifest, ..) = written(pack(&input, &opts, &NoProgress).unwrap());
+    let (manifest, ..) = written(pack(&input, &opts, &NoopReporter).unwrap());
     assert_ne!(fs::read(&a).unwrap(), fs::read(&c).unwrap());
     assert_eq!(manifest.created.as_deref(), Some("2023-11-14T22:13:20Z"));
     let mut archive = zip::ZipArchive::new(File::open(&c).unwrap()).unwrap();
@@ -245,7 +245,7 @@ fn repack_of_a_finder_zip_drops_wrapper_and_junk_with_warnings() {
         w.finish().unwrap();
     }
     let out = tmp.path().join("dataset.zip");
-    let (manifest, ..) = written(pack(&finder, &PackOptions::new(&out), &NoProgress).unwrap());
+    let (manifest, ..) = written(pack(&finder, &PackOptions::new(&out), &NoopReporter).unwrap());
     assert_eq!(names_in_order(&out), ["s1/a.png", "s1/b.png"]);
     assert_eq!(entries(&out)["s1/a.png"], png());
     let warnings: Vec<(&str, Option<&str>)> = manifest
@@ -275,7 +275,7 @@ fn errors_refuse_to_write_anything() {
     dataset(&input);
     put(&input, "loose.png", &png());
     let out = tmp.path().join("out.zip");
-    match pack(&input, &PackOptions::new(&out), &NoProgress).unwrap() {
+    match pack(&input, &PackOptions::new(&out), &NoopReporter).unwrap() {
         PackOutcome::Refused(report) => {
             assert!(!report.ok);
             assert!(
@@ -297,11 +297,11 @@ fn errors_refuse_to_write_anything() {
     fs::create_dir_all(clean.join("s3")).unwrap();
     let opts = PackOptions::new(&out).with_check(CheckOptions::default().with_strict(true));
     assert!(matches!(
-        pack(&clean, &opts, &NoProgress).unwrap(),
+        pack(&clean, &opts, &NoopReporter).unwrap(),
         PackOutcome::Refused(_)
     ));
     assert!(!out.exists());
-    written(pack(&clean, &PackOptions::new(&out), &NoProgress).unwrap());
+    written(pack(&clean, &PackOptions::new(&out), &NoopReporter).unwrap());
 }
 
 /// An output in a folder that does not exist is refused before anything is checked, with a
@@ -312,7 +312,7 @@ fn an_output_folder_that_does_not_exist_is_named() {
     let input = tmp.path().join("in");
     dataset(&input);
     let out = tmp.path().join("missing/dataset.zip");
-    let err = pack(&input, &PackOptions::new(&out), &NoProgress).unwrap_err();
+    let err = pack(&input, &PackOptions::new(&out), &NoopReporter).unwrap_err();
     let msg = err.to_string();
     assert!(
         matches!(&err, PackError::Write { path, .. } if path == &out),
@@ -331,14 +331,14 @@ fn existing_output_needs_force() {
     dataset(&input);
     let out = tmp.path().join("dataset.zip");
     fs::write(&out, b"precious").unwrap();
-    let err = pack(&input, &PackOptions::new(&out), &NoProgress).unwrap_err();
+    let err = pack(&input, &PackOptions::new(&out), &NoopReporter).unwrap_err();
     assert!(matches!(err, PackError::OutputExists(ref p) if *p == out));
-    assert!(err.to_string().contains("--force"));
+    assert!(err.to_string().contains("`force` option"));
     assert_eq!(fs::read(&out).unwrap(), b"precious");
-    written(pack(&input, &PackOptions::new(&out).with_force(true), &NoProgress).unwrap());
+    written(pack(&input, &PackOptions::new(&out).with_force(true), &NoopReporter).unwrap());
     assert_eq!(names_in_order(&out).len(), 6);
 
-    let wrong = pack(&input, &PackOptions::new(tmp.path().join("x.txt")), &NoProgress).unwrap_err();
+    let wrong = pack(&input, &PackOptions::new(tmp.path().join("x.txt")), &NoopReporter).unwrap_err();
     assert!(matches!(wrong, PackError::OutputKind { .. }));
 }
 
@@ -352,7 +352,7 @@ fn url_list_is_written_clean_in_order() {
     )
     .unwrap();
     let out = tmp.path().join("dataset.txt");
-    let (manifest, _, manifest_path) = written(pack(&input, &PackOptions::new(&out), &NoProgress).unwrap());
+    let (manifest, _, manifest_path) = written(pack(&input, &PackOptions::new(&out), &NoopReporter).unwrap());
     let text = fs::read_to_string(&out).unwrap();
     assert_eq!(
         text,
@@ -372,7 +372,7 @@ fn url_list_is_written_clean_in_order() {
 /// Changes a file when writing starts, i.e. after the check saw it.
 struct ChangeOnStart(PathBuf);
 
-impl PackProgress for ChangeOnStart {
+impl PackReporter for ChangeOnStart {
     fn on_start(&self, _: u64, _: usize) {
         let mut f = File::options().append(true).open(&self.0).unwrap();
         f.write_all(b"more").unwrap();
@@ -399,7 +399,7 @@ fn a_file_changed_after_the_check_is_an_error() {
 /// Appends to a file when the writer reaches a given entry, i.e. while packing.
 struct ChangeOnEntry(PathBuf, &'static str);
 
-impl PackProgress for ChangeOnEntry {
+impl PackReporter for ChangeOnEntry {
     fn on_entry(&self, path: &str) {
         if path == self.1 {
             let mut f = File::options().append(true).open(&self.0).unwrap();
@@ -416,7 +416,7 @@ fn a_zip_input_changed_while_packing_is_an_error() {
     let input = tmp.path().join("in");
     dataset(&input);
     let first = tmp.path().join("first.zip");
-    written(pack(&input, &PackOptions::new(&first), &NoProgress).unwrap());
+    written(pack(&input, &PackOptions::new(&first), &NoopReporter).unwrap());
     let last = names_in_order(&first).pop().unwrap();
     let out = tmp.path().join("second.zip");
     let leaked: &'static str = Box::leak(last.into_boxed_str());
@@ -437,7 +437,7 @@ fn a_zip_input_changed_while_packing_is_an_error() {
 /// Creates the output when writing starts, as another program might.
 struct CreateOnStart(PathBuf);
 
-impl PackProgress for CreateOnStart {
+impl PackReporter for CreateOnStart {
     fn on_start(&self, _: u64, _: usize) {
         fs::write(&self.0, b"theirs").unwrap();
     }
@@ -484,7 +484,7 @@ fn manifest_matches_its_schema() {
     fs::write(input.join("s3/.DS_Store"), b"junk").unwrap();
     let out = tmp.path().join("dataset.zip");
     let opts = PackOptions::new(&out).with_source_date_epoch(Some(0));
-    match pack(&input, &opts, &NoProgress).unwrap() {
+    match pack(&input, &opts, &NoopReporter).unwrap() {
         PackOutcome::Written {
             manifest,
             manifest_path,
@@ -507,7 +507,7 @@ fn compress_deflates_pcm_audio_only() {
     put(&input, "s1/a.wav", &wav);
     put(&input, "s2/b.png", &png());
     let out = tmp.path().join("dataset.zip");
-    let outcome = pack(&input, &PackOptions::new(&out).with_compress(true), &NoProgress).unwrap();
+    let outcome = pack(&input, &PackOptions::new(&out).with_compress(true), &NoopReporter).unwrap();
     let (manifest, ..) = written(outcome);
     let mut archive = zip::ZipArchive::new(File::open(&out).unwrap()).unwrap();
     let method = |a: &mut zip::ZipArchive<File>, n: &str| a.by_name(n).unwrap().compression();
@@ -546,7 +546,7 @@ fn zip64_for_an_entry_over_4_gib() {
     put(&input, "s1/small.png", &png());
     let out = tmp.path().join("dataset.zip");
     let start = Instant::now();
-    let (manifest, ..) = written(pack(&input, &PackOptions::new(&out), &NoProgress).unwrap());
+    let (manifest, ..) = written(pack(&input, &PackOptions::new(&out), &NoopReporter).unwrap());
     eprintln!("packed 4 GiB in {:?}", start.elapsed());
     let size = png().len() as u64 + big;
     let big_entry = manifest
@@ -580,7 +580,7 @@ fn zip64_for_more_than_65535_entries() {
         put(&input, &format!("s{:03}/c{:05}.js", i % 256, i), b"x");
     }
     let out = tmp.path().join("dataset.zip");
-    let (manifest, ..) = written(pack(&input, &PackOptions::new(&out), &NoProgress).unwrap());
+    let (manifest, ..) = written(pack(&input, &PackOptions::new(&out), &NoopReporter).unwrap());
     assert_eq!(manifest.summary.stimuli, count);
     let archive = zip::ZipArchive::new(File::open(&out).unwrap()).unwrap();
     assert_eq!(archive.len(), count);
@@ -596,7 +596,7 @@ fn child_pack_helper() {
     ) else {
         return;
     };
-    let _ = pack(Path::new(&input), &PackOptions::new(output), &NoProgress);
+    let _ = pack(Path::new(&input), &PackOptions::new(output), &NoopReporter);
 }
 
 #[test]
@@ -642,7 +642,7 @@ fn a_killed_pack_leaves_no_output_and_the_next_run_cleans_up() {
 
     let small = tmp.path().join("small");
     dataset(&small);
-    written(pack(&small, &PackOptions::new(&out), &NoProgress).unwrap());
+    written(pack(&small, &PackOptions::new(&out), &NoopReporter).unwrap());
     assert!(
         temp_files(&out_dir).is_empty(),
         "the stale temporary file is removed"

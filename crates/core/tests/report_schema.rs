@@ -219,7 +219,7 @@ fn the_schema_refuses_what_the_contract_does_not_allow() {
 /// A manifest records the accepted warnings, grouped ones included.
 #[test]
 fn a_manifest_with_grouped_warnings_matches_its_schema() {
-    use stimpack_core::{NoProgress, PackOptions, PackOutcome, pack};
+    use stimpack_core::{NoopReporter, PackOptions, PackOutcome, pack};
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("in");
     let mp3 = fixture("mp3/cbr_info.mp3");
@@ -236,7 +236,7 @@ fn a_manifest_with_grouped_warnings_matches_its_schema() {
         manifest_path,
         manifest,
         ..
-    } = pack(&root, &PackOptions::new(&out).with_check(check), &NoProgress).unwrap()
+    } = pack(&root, &PackOptions::new(&out).with_check(check), &NoopReporter).unwrap()
     else {
         panic!("refused");
     };

@@ -159,14 +159,14 @@ pub enum PackOutcome {
 }
 
 /// Why a pack stopped without writing its output.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum PackError {
     /// The input could not be read.
     #[error(transparent)]
     Input(#[from] InputError),
     /// The output (or manifest) exists and `force` was not given.
-    #[error("{}: already exists. Use --force to overwrite it, or choose another output path", .0.display())]
+    #[error("{}: already exists. Overwrite it with the `force` option, or choose another output path", .0.display())]
     OutputExists(PathBuf),
     /// The output or the manifest would replace the input.
     #[error("{}: this is the input {} itself, and writing it would destroy the input. Write the archive and its manifest to other paths", .path.display(), .input.display())]
@@ -186,6 +186,14 @@ pub enum PackError {
         path: PathBuf,
         /// The input folder.
         input: PathBuf,
+    },
+    /// The report given to [`pack_checked`] is not a check of this input as it is now.
+    #[error("{}: {what}; the report is not of this input as it is now. Check it again, then pack", .path.display())]
+    NotThisReport {
+        /// The input.
+        path: PathBuf,
+        /// The first difference found.
+        what: String,
     },
     /// The output's extension does not match the input's kind.
     #[error("{}: {what}. The platform decides how to read a dataset by its extension", .path.display())]
@@ -248,8 +256,9 @@ fn write_advice(path: &Path, e: &io::Error) -> String {
     }
 }
 
-/// Progress of the writing phase, for the CLI's progress bar. Called from the calling thread.
-pub trait PackProgress {
+/// Receives the progress of the writing phase of a pack, for a progress bar; every method has
+/// an empty default. Called from the calling thread.
+pub trait PackReporter {
     /// Writing starts: `total_bytes` of file data in `entries` entries.
     fn on_start(&self, total_bytes: u64, entries: usize) {
         let _ = (total_bytes, entries);
@@ -266,14 +275,40 @@ pub trait PackProgress {
     fn on_finish(&self) {}
 }
 
-/// Progress that shows nothing.
+/// A [`PackReporter`] that ignores everything.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct NoProgress;
+pub struct NoopReporter;
 
-impl PackProgress for NoProgress {}
+impl PackReporter for NoopReporter {}
 
 /// Checks the input and, if it has no errors, writes the archive (or URL list) and manifest.
-pub fn pack(input: &Path, opts: &PackOptions, progress: &dyn PackProgress) -> Result<PackOutcome, PackError> {
+pub fn pack(input: &Path, opts: &PackOptions, progress: &dyn PackReporter) -> Result<PackOutcome, PackError> {
+    pack_inner(input, None, opts, progress)
+}
+
+/// Packs an input already checked: `report` stands for the check, so no file is probed
+/// again. `opts.check` is not used.
+///
+/// The input is listed again (no media is read for that) and must hold exactly the stimuli
+/// of the report, with the same sizes: otherwise [`PackError::NotThisReport`]. A report with
+/// errors gives [`PackOutcome::Refused`] with that report, as [`pack`] would. Use a report
+/// made with [`CheckOptions::repack`] on (the default) and, like [`pack`], the strictness you
+/// want; a report made with `repack` off is stricter, never more lenient.
+pub fn pack_checked(
+    input: &Path,
+    report: Report,
+    opts: &PackOptions,
+    progress: &dyn PackReporter,
+) -> Result<PackOutcome, PackError> {
+    pack_inner(input, Some(report), opts, progress)
+}
+
+fn pack_inner(
+    input: &Path,
+    checked: Option<Report>,
+    opts: &PackOptions,
+    progress: &dyn PackReporter,
+) -> Result<PackOutcome, PackError> {
     let kind = scan::detect(input)?;
     let output = &opts.output;
     let manifest_path = opts.manifest_path();
@@ -318,8 +353,13 @@ pub fn pack(input: &Path, opts: &PackOptions, progress: &dyn PackProgress) -> Re
 
     let scan = scan::scan(input)?;
     let snapshot = Snapshot::take(&scan);
-    let check = opts.check.clone().with_repack(true);
-    let report = check_scan(&scan, &check);
+    let report = match checked {
+        Some(report) => {
+            report_matches(&scan, &report)?;
+            report
+        }
+        None => check_scan(&scan, &opts.check.clone().with_repack(true)),
+    };
     if !report.ok {
         return Ok(PackOutcome::Refused(report));
     }
@@ -367,6 +407,57 @@ pub fn pack(input: &Path, opts: &PackOptions, progress: &dyn PackProgress) -> Re
         archive_path: output.clone(),
         manifest_path,
     })
+}
+
+/// A report given to [`pack_checked`] is one of this scan: the same kind of input, the same
+/// stimuli at the same paths, with the same sizes.
+fn report_matches(scan: &Scan, report: &Report) -> Result<(), PackError> {
+    let differs = |what: String| PackError::NotThisReport {
+        path: scan.root.clone(),
+        what,
+    };
+    if report.input_kind != scan.kind {
+        let name = |kind| match kind {
+            InputKind::Folder => "a folder",
+            InputKind::Zip => "a zip archive",
+            InputKind::UrlList => "a URL list",
+        };
+        return Err(differs(format!(
+            "it is {}, the report is of {}",
+            name(scan.kind),
+            name(report.input_kind)
+        )));
+    }
+    let layout = layout::analyze(scan, true);
+    let mut found: BTreeMap<&str, Option<u64>> = layout
+        .groups
+        .values()
+        .flatten()
+        .map(|c| (c.path.as_str(), scan.entries[c.entry].bytes))
+        .collect();
+    for s in report.stimuli() {
+        match found.remove(s.path.as_str()) {
+            None => {
+                return Err(differs(format!(
+                    "'{}' is in the report, not in the input",
+                    s.path
+                )));
+            }
+            Some(bytes) if bytes != s.reading.bytes && scan.kind != InputKind::UrlList => {
+                return Err(differs(format!(
+                    "'{}' is {} bytes, the report says {}",
+                    s.path,
+                    bytes.map_or("?".to_string(), |b| b.to_string()),
+                    s.reading.bytes.map_or("?".to_string(), |b| b.to_string())
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    match found.keys().next() {
+        Some(path) => Err(differs(format!("'{path}' is in the input, not in the report"))),
+        None => Ok(()),
+    }
 }
 
 /// One file to copy into the archive.
@@ -523,7 +614,7 @@ fn write_zip(
     output: &Path,
     time: DosTime,
     threads: usize,
-    progress: &dyn PackProgress,
+    progress: &dyn PackReporter,
 ) -> Result<(tempfile::NamedTempFile, Hashes, ArchiveInfo), PackError> {
     let tmp = temp_beside(output)?;
     let file = tmp.as_file().try_clone().map_err(|source| PackError::Write {
@@ -738,7 +829,7 @@ fn write_entries(
     time: DosTime,
     inboxes: &[Inbox],
     output: &Path,
-    progress: &dyn PackProgress,
+    progress: &dyn PackReporter,
 ) -> Result<(Hashes, ArchiveInfo), PackError> {
     let werr = |source| PackError::Write {
         path: output.to_path_buf(),
@@ -1029,7 +1120,7 @@ mod tests {
             fs::write(input.join("s1").join(name), bytes).unwrap();
         }
         let out = tmp.path().join("dataset.zip");
-        let outcome = pack(&input, &PackOptions::new(&out), &NoProgress).unwrap();
+        let outcome = pack(&input, &PackOptions::new(&out), &NoopReporter).unwrap();
         let PackOutcome::Written { manifest, .. } = outcome else {
             panic!("refused");
         };

@@ -57,8 +57,6 @@ pub enum Method {
 /// One archive entry that can be read.
 #[derive(Debug, Clone)]
 pub struct ZipEntry {
-    /// Index in the archive's directory.
-    pub index: usize,
     /// Offset of the entry's local header.
     pub header_start: u64,
     /// Compressed size in bytes.
@@ -747,7 +745,6 @@ fn scan_archive(path: &Path, file: ArchiveBytes, len: u64) -> Result<Scan, Input
             }
         };
         let entry = ZipEntry {
-            index,
             header_start: data.header_start(),
             compressed_size: data.compressed_size(),
             size: data.size(),
