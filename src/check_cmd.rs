@@ -2,7 +2,7 @@
 //! list from stdin. With `--json`, one input prints one pretty JSON document (as it always
 //! has); several print one compact report per line (JSON Lines), in the order given.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::Path;
 use std::time::Instant;
 
@@ -13,10 +13,6 @@ use crate::cli::{CheckArgs, Verbosity};
 use crate::render;
 use crate::say;
 use crate::term;
-
-/// The most read of a URL list on stdin; a longer one is refused (a list of a million
-/// signed URLs is about 500 MB, far past any platform's limit, and memory is the cost).
-pub const MAX_STDIN_BYTES: u64 = 256_000_000;
 
 /// The input name `-`: a URL list read from stdin.
 pub const STDIN: &str = "-";
@@ -94,8 +90,7 @@ fn check_one(input: &Path, opts: &CheckOptions) -> Result<Report, String> {
     if input.as_os_str() != STDIN {
         return stimpack_core::check(input, opts).map_err(|e| input_message(&e, "check"));
     }
-    let bytes = read_stdin(&mut io::stdin().lock(), MAX_STDIN_BYTES)?;
-    Ok(stimpack_core::check_url_list(&bytes, STDIN, opts))
+    stimpack_core::check_url_list_from(io::stdin().lock(), STDIN, opts).map_err(|e| e.to_string())
 }
 
 /// The library's message, with what `stimpack COMMAND` takes when the path is missing.
@@ -105,34 +100,5 @@ pub fn input_message(e: &InputError, command: &str) -> String {
             format!("{e}; `stimpack {command}` takes a folder, a .zip or a .txt URL list")
         }
         _ => e.to_string(),
-    }
-}
-
-/// Reads all of `input`, refusing more than `limit` bytes.
-fn read_stdin(input: &mut impl Read, limit: u64) -> Result<Vec<u8>, String> {
-    let mut bytes = Vec::new();
-    input
-        .take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read the URL list from stdin: {e}"))?;
-    if bytes.len() as u64 > limit {
-        return Err(format!(
-            "the URL list on stdin is longer than {} MB; split it, or save it as a .txt file and check that",
-            limit / 1_000_000
-        ));
-    }
-    Ok(bytes)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stdin_past_the_limit_is_refused_with_a_message() {
-        let data = [b'#'; 101];
-        let err = read_stdin(&mut &data[..], 100).unwrap_err();
-        assert!(err.contains("longer than"), "{err}");
-        assert_eq!(read_stdin(&mut &data[..100], 100).unwrap().len(), 100);
     }
 }

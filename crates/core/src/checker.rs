@@ -77,6 +77,37 @@ pub fn check_url_list(bytes: &[u8], name: &str, opts: &CheckOptions) -> Report {
     check_scan(&scan, opts)
 }
 
+#[cfg(test)]
+mod url_list_from_tests {
+    use super::*;
+
+    #[test]
+    fn a_url_list_stream_past_the_limit_is_refused_with_a_message() {
+        let data = [b'#'; 101];
+        let err = scan::urls::read_limited(&data[..], "-".as_ref(), 100).unwrap_err();
+        assert!(matches!(err, InputError::TooLarge { .. }), "{err}");
+        assert!(err.to_string().contains("larger than"), "{err}");
+        assert_eq!(
+            scan::urls::read_limited(&data[..100], "-".as_ref(), 100)
+                .unwrap()
+                .len(),
+            100
+        );
+    }
+}
+
+/// Checks a URL list read from `input` (stdin, a socket, ...), named `name` in the report.
+/// At most [`MAX_URL_LIST_BYTES`](crate::MAX_URL_LIST_BYTES) are read, as for a `.txt` file;
+/// a longer list is an [`InputError::TooLarge`].
+pub fn check_url_list_from(
+    input: impl std::io::Read,
+    name: &str,
+    opts: &CheckOptions,
+) -> Result<Report, InputError> {
+    let bytes = scan::urls::read_limited(input, name.as_ref(), scan::urls::MAX_URL_LIST_BYTES)?;
+    Ok(check_url_list(&bytes, name, opts))
+}
+
 /// What kind of input a path is, by the rules [`check`] uses: a folder, a `.zip` archive or a
 /// `.txt` URL list. Errors as [`check`] would (missing path, another kind of file).
 pub fn input_kind(input: &Path) -> Result<InputKind, InputError> {

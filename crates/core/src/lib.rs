@@ -100,7 +100,7 @@ pub(crate) mod sniff;
 #[cfg(test)]
 mod test_fixtures;
 
-pub use checker::{Probed, check, check_many, check_url_list, input_kind, probe_file};
+pub use checker::{Probed, check, check_many, check_url_list, check_url_list_from, input_kind, probe_file};
 pub use error::InputError;
 pub use formats::{Format, SupportedFormats, supported_formats};
 pub use manifest::{

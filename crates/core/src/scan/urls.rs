@@ -36,24 +36,36 @@ pub fn scan(path: &Path) -> Result<Scan, InputError> {
 /// Reads a regular file of at most `limit` bytes; a special file or a longer one is refused
 /// without reading past the limit.
 fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, InputError> {
-    let io_err = |e| InputError::Io {
+    if super::regular_metadata(path)?.len() > limit {
+        return Err(too_large(path, limit));
+    }
+    let file = File::open(path).map_err(|e| InputError::Io {
         path: path.to_path_buf(),
         source: e,
-    };
-    let too_large = || InputError::TooLarge {
+    })?;
+    read_limited(file, path, limit)
+}
+
+fn too_large(path: &Path, limit: u64) -> InputError {
+    InputError::TooLarge {
         path: path.to_path_buf(),
         limit_mib: limit >> 20,
-    };
-    if super::regular_metadata(path)?.len() > limit {
-        return Err(too_large());
     }
+}
+
+/// Reads all of `input` (a URL list named `path` in messages), refusing more than `limit`
+/// bytes even when the input grows while it is read, or is a stream without a size.
+pub(crate) fn read_limited(input: impl Read, path: &Path, limit: u64) -> Result<Vec<u8>, InputError> {
     let mut bytes = Vec::new();
-    File::open(path)
-        .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
-        .map_err(io_err)?;
-    // The file may have grown since its size was read.
+    input
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| InputError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
     if bytes.len() as u64 > limit {
-        return Err(too_large());
+        return Err(too_large(path, limit));
     }
     Ok(bytes)
 }
