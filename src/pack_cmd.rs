@@ -7,7 +7,6 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use stimpack_core::source_date_epoch;
 use stimpack_core::{PackError, PackOptions, PackOutcome, PackReporter};
 
 use crate::Exit;
@@ -60,8 +59,29 @@ impl PackReporter for Bar {
     }
 }
 
+/// `SOURCE_DATE_EPOCH` (reproducible-builds.org): the time of the pack, in Unix seconds, that
+/// the CLI passes to the library; unset or empty: none. The message of the error names the
+/// variable and what to do.
+pub fn source_date_epoch() -> Result<Option<i64>, String> {
+    parse_source_date_epoch(std::env::var_os("SOURCE_DATE_EPOCH"))
+}
+
+fn parse_source_date_epoch(value: Option<std::ffi::OsString>) -> Result<Option<i64>, String> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let text = value.to_string_lossy();
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    trimmed.parse().map(Some).map_err(|_| {
+        format!("SOURCE_DATE_EPOCH='{text}' is not a Unix time in seconds. Set it to an integer or unset it")
+    })
+}
+
 /// The library options these flags stand for.
-pub fn options(args: &PackArgs) -> Result<PackOptions, PackError> {
+pub fn options(args: &PackArgs) -> Result<PackOptions, String> {
     Ok(PackOptions::new(&args.output)
         .with_manifest(args.manifest.clone())
         .with_force(args.force)
@@ -155,5 +175,25 @@ pub fn run(args: &PackArgs, verbosity: Verbosity) -> io::Result<Exit> {
             }
             Ok(Exit::Ok)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_date_epoch_is_parsed_trimmed_and_refused_when_not_seconds() {
+        let parse = |v: &str| parse_source_date_epoch(Some(v.into()));
+        assert_eq!(parse_source_date_epoch(None), Ok(None));
+        assert_eq!(parse(""), Ok(None));
+        assert_eq!(parse("  "), Ok(None));
+        assert_eq!(parse(" 1700000000\n"), Ok(Some(1_700_000_000)));
+        assert_eq!(parse("-1"), Ok(Some(-1)));
+        let e = parse("1.5").unwrap_err();
+        assert!(
+            e.starts_with("SOURCE_DATE_EPOCH='1.5' is not a Unix time in seconds"),
+            "{e}"
+        );
     }
 }

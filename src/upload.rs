@@ -11,10 +11,11 @@ use stimpack_client::mabyduck::validate_name;
 use stimpack_client::{
     ClientError, DatasetDetail, DatasetStatus, DatasetSummary, ExpectedStimulus, UploadOutcome, UploadRequest,
 };
-use stimpack_core::{InputKind, PackOptions, PackOutcome, Report, source_date_epoch};
+use stimpack_core::{InputKind, PackOptions, PackOutcome, Report};
 
 use crate::Exit;
 use crate::cli::{ColorChoice, DatasetsArgs, StatusArgs, UploadArgs, Verbosity};
+use crate::pack_cmd::source_date_epoch;
 use crate::platform::{ConfigError, Progress, explain};
 use crate::render;
 use crate::say;

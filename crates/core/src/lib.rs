@@ -111,9 +111,7 @@ pub use options::{
     CheckOptions, DEFAULT_ANCHORS, DEFAULT_DURATION_TOLERANCE, DEFAULT_REFERENCE, ExperimentType,
     MUSHRA_MAX_RATED, UnknownExperiment,
 };
-pub use pack::{
-    NoopReporter, PackError, PackOptions, PackOutcome, PackReporter, pack, pack_checked, source_date_epoch,
-};
+pub use pack::{NoopReporter, PackError, PackOptions, PackOutcome, PackReporter, pack, pack_checked};
 pub use report::{
     Code, Group, InputKind, Issue, MediaKind, Report, Role, Severity, Stimulus, Summary, UnknownCode,
 };
