@@ -745,4 +745,38 @@ mod tests {
         // Inside a source it is a file of that source (the probe calls it unsupported).
         assert_eq!(layout.groups["s1"].len(), 2);
     }
+
+    /// The edges of `split_name`: a name that is all extension keeps it as its name, and
+    /// `.req.json` needs a name before it.
+    #[test]
+    fn split_name_at_the_edges() {
+        assert_eq!(split_name(".wav"), (".wav", String::new()), "a dot first is a hidden name");
+        assert_eq!(split_name("a.wav"), ("a", "wav".to_string()));
+        assert_eq!(split_name(".req.json"), (".req", "json".to_string()));
+        assert_eq!(split_name("a.req.json"), ("a", "req.json".to_string()));
+    }
+
+    #[test]
+    fn a_dot_first_is_no_extension_for_left_out_names() {
+        assert_eq!(left_out_reason(".md", &[]), None);
+        assert_eq!(left_out_reason("a.md", &[]), Some("documentation"));
+    }
+
+    #[test]
+    fn junk_is_called_a_folder_when_it_holds_the_file_and_a_file_when_it_is_one() {
+        let scan = scan_of(InputKind::Folder, &["s1/a.wav", ".DS_Store", "__MACOSX/s1/._a.wav"]);
+        let layout = analyze(&scan, false);
+        let message = |path: &str| {
+            let issue = layout.issues.iter().find(|i| i.path.as_deref() == Some(path)).unwrap();
+            issue.message.clone()
+        };
+        assert!(message(".DS_Store").contains(" file, not part"), "{}", message(".DS_Store"));
+        assert!(message("__MACOSX").contains(" folder, not part"), "{}", message("__MACOSX"));
+    }
+
+    #[test]
+    fn path_lists_show_exactly_the_limit_without_a_count() {
+        assert_eq!(list_paths(&["a", "b"], 2), "a, b");
+        assert_eq!(list_paths(&["a", "b", "c"], 2), "a, b and 1 more");
+    }
 }

@@ -528,6 +528,7 @@ fn experiment_rules(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::options::DEFAULT_DURATION_TOLERANCE;
     use crate::probe::Reading;
 
     fn stim(group: &str, condition: &str, media: MediaKind, role: Role) -> Stimulus {
@@ -743,5 +744,160 @@ mod tests {
             "12: p00, p01, p02, p03, p04, p05, p06, p07, p08, p09 and 2 more"
         );
         assert_eq!(issues[0].paths.len(), 12);
+    }
+
+    /// A MUSHRA source whose rated conditions (every file but the reference, plus the hidden
+    /// reference) number `rated`.
+    fn mushra_source(rated: usize) -> Vec<Group> {
+        let names: Vec<String> = (1..rated).map(|i| format!("c{i}")).collect();
+        let mut conditions: Vec<&str> = names.iter().map(String::as_str).collect();
+        conditions.push("reference");
+        groups(&[&conditions])
+    }
+
+    #[test]
+    fn mushra_shows_nine_rated_conditions_and_subsamples_ten() {
+        let opts = CheckOptions::default()
+            .with_experiment(Some(ExperimentType::Mushra))
+            .with_anchors(Vec::new());
+        assert_eq!(MUSHRA_MAX_RATED, 9);
+        let nine = check_groups(&mushra_source(9), &opts);
+        assert!(found(&nine, Code::ConditionsSubsampled).is_empty(), "{nine:?}");
+        let ten = check_groups(&mushra_source(10), &opts);
+        let subsampled = found(&ten, Code::ConditionsSubsampled);
+        assert_eq!(subsampled.len(), 1, "{ten:?}");
+        assert_eq!(subsampled[0].severity, Severity::Warning);
+        assert!(subsampled[0].message.starts_with("10 rated conditions"), "{}", subsampled[0].message);
+    }
+
+    #[test]
+    fn too_few_conditions_at_exactly_the_minimum_and_one_below() {
+        let opts = CheckOptions::default().with_experiment(Some(ExperimentType::BinaryAudio));
+        assert_eq!(ExperimentType::BinaryAudio.min_conditions(), 2);
+        let two = check_groups(&groups(&[&["a", "b"]]), &opts);
+        assert!(found(&two, Code::TooFewConditions).is_empty(), "{two:?}");
+        let one = check_groups(&groups(&[&["a"]]), &opts);
+        let few = found(&one, Code::TooFewConditions);
+        assert_eq!(few.len(), 1);
+        assert_eq!(few[0].severity, Severity::Error);
+    }
+
+    #[test]
+    fn one_media_kind_is_not_mixed_two_are() {
+        let one = groups(&[&["a", "b"]]);
+        assert!(found(&check_groups(&one, &CheckOptions::default()), Code::MixedMedia).is_empty());
+        let mut two = groups(&[&["a", "b"]]);
+        two[0].stimuli[1].media = MediaKind::Image;
+        assert_eq!(found(&check_groups(&two, &CheckOptions::default()), Code::MixedMedia).len(), 1);
+    }
+
+    #[test]
+    fn one_sample_rate_is_consistent_two_are_mixed() {
+        let with_rates = |rates: &[u32]| {
+            let mut g = groups(&[&["a", "b"]]);
+            for (s, r) in g[0].stimuli.iter_mut().zip(rates) {
+                s.reading.sample_rate = Some(*r);
+            }
+            check_groups(&g, &CheckOptions::default())
+        };
+        assert!(found(&with_rates(&[48_000, 48_000]), Code::MixedSampleRates).is_empty());
+        assert_eq!(found(&with_rates(&[48_000, 44_100]), Code::MixedSampleRates).len(), 1);
+    }
+
+    #[test]
+    fn durations_exactly_at_the_tolerance_pass_and_just_over_warn() {
+        let with_durations = |long: f64, short: f64| {
+            let mut g = groups(&[&["a", "b"]]);
+            g[0].stimuli[0].reading.duration_s = Some(long);
+            g[0].stimuli[1].reading.duration_s = Some(short);
+            check_groups(&g, &CheckOptions::default())
+        };
+        assert_eq!(DEFAULT_DURATION_TOLERANCE, 0.10);
+        // (10 - 9) / 10 is exactly the tolerance.
+        assert!(found(&with_durations(10.0, 9.0), Code::DurationMismatch).is_empty());
+        assert_eq!(found(&with_durations(10.0, 8.999), Code::DurationMismatch).len(), 1);
+        // All silent (zero length): nothing to divide by, nothing to report.
+        assert!(found(&with_durations(0.0, 0.0), Code::DurationMismatch).is_empty());
+    }
+
+    #[test]
+    fn a_condition_is_expected_when_more_than_half_of_the_sources_have_it() {
+        // Four sources: `b` in exactly half of them is not expected of the others.
+        let half = groups(&[&["a", "b"], &["a", "b"], &["a"], &["a"]]);
+        assert!(found(&check_groups(&half, &CheckOptions::default()), Code::MissingConditions).is_empty());
+        // In three of four: the fourth lacks it.
+        let most = groups(&[&["a", "b"], &["a", "b"], &["a", "b"], &["a"]]);
+        let issues = check_groups(&most, &CheckOptions::default());
+        let missing = found(&issues, Code::MissingConditions);
+        assert_eq!(missing.len(), 1);
+        assert_eq!(missing[0].path.as_deref(), Some("s4"));
+    }
+
+    #[test]
+    fn a_misspelling_is_suggested_only_from_names_fewer_than_half_have() {
+        // Five sources; s5 lacks `cond_b`. `cond_c` is in two of five (fewer than half): a typo.
+        let fewer = groups(&[
+            &["cond_a", "cond_b"],
+            &["cond_a", "cond_b"],
+            &["cond_a", "cond_b"],
+            &["cond_a", "cond_b", "cond_c"],
+            &["cond_a", "cond_c"],
+        ]);
+        let issues = check_groups(&fewer, &CheckOptions::default());
+        let missing = found(&issues, Code::MissingConditions);
+        assert!(missing[0].message.contains("did you mean cond_b?"), "{}", missing[0].message);
+        // Four sources; `cond_c` in exactly half of them is a condition of its own.
+        let half = groups(&[
+            &["cond_a", "cond_b"],
+            &["cond_a", "cond_b"],
+            &["cond_a", "cond_b", "cond_c"],
+            &["cond_a", "cond_c"],
+        ]);
+        let issues = check_groups(&half, &CheckOptions::default());
+        let missing = found(&issues, Code::MissingConditions);
+        assert_eq!(missing[0].path.as_deref(), Some("s4"));
+        assert!(!missing[0].message.contains("did you mean"), "{}", missing[0].message);
+    }
+
+    #[test]
+    fn a_name_two_sources_share_counts_as_shared_for_lone_conditions() {
+        // Every name but `lone` is in exactly two sources: most names are shared.
+        let pairs = groups(&[&["a", "x"], &["a", "x"], &["b", "y"], &["b", "y", "lone"]]);
+        let issues = check_groups(&pairs, &CheckOptions::default());
+        let lone = found(&issues, Code::LoneCondition);
+        assert_eq!(lone.len(), 1, "{issues:?}");
+        assert_eq!(lone[0].path.as_deref(), Some("s4/lone.x"));
+        // Just over half of the names shared (2 of 3): flagged; exactly half is covered above.
+        let over = groups(&[&["a", "b", "x1"], &["a", "b"], &["a", "b"], &["a", "b"]]);
+        assert_eq!(found(&check_groups(&over, &CheckOptions::default()), Code::LoneCondition).len(), 1);
+    }
+
+    #[test]
+    fn near_miss_allows_exactly_two_edits() {
+        assert_eq!(NEAR_MISS_MAX_EDITS, 2);
+        assert_eq!(near_miss("condition_ab", "condition_cd"), Some(2));
+        assert_eq!(near_miss("condition_abc", "condition_def"), None);
+        // Two edits need six characters: 2 * 3 <= 6, and not five.
+        assert_eq!(near_miss("abcdxy", "abcdef"), Some(2));
+        assert_eq!(near_miss("abcxy", "abcde"), None);
+    }
+
+    #[test]
+    fn grouped_messages_list_exactly_ten_paths_without_a_count() {
+        let message = |n: usize| {
+            let mut issues = Vec::new();
+            let places: Vec<(String, String)> = (0..n).map(|i| (format!("p{i:02}"), String::new())).collect();
+            emit(
+                &mut issues,
+                Severity::Error,
+                Code::MissingReference,
+                places,
+                |_| String::new(),
+                |list, n| format!("{n}: {list}"),
+            );
+            issues[0].message.clone()
+        };
+        assert_eq!(message(10), "10: p00, p01, p02, p03, p04, p05, p06, p07, p08, p09");
+        assert!(message(11).ends_with("p09 and 1 more"), "{}", message(11));
     }
 }
