@@ -867,7 +867,10 @@ mod tests {
         let lone = found(&issues, Code::LoneCondition);
         assert_eq!(lone.len(), 1, "{issues:?}");
         assert_eq!(lone[0].path.as_deref(), Some("s4/lone.x"));
-        // Just over half of the names shared (2 of 3): flagged; exactly half is covered above.
+        // Exactly half of the names shared (a, b of a, b, c, d): not "most", nothing flagged.
+        let half = groups(&[&["a", "b", "c"], &["a", "b", "d"], &["a", "b"], &["a", "b"]]);
+        assert!(found(&check_groups(&half, &CheckOptions::default()), Code::LoneCondition).is_empty());
+        // Just over half (2 of 3): flagged.
         let over = groups(&[&["a", "b", "x1"], &["a", "b"], &["a", "b"], &["a", "b"]]);
         assert_eq!(found(&check_groups(&over, &CheckOptions::default()), Code::LoneCondition).len(), 1);
     }
