@@ -3,8 +3,10 @@
 
 pub mod archive_bytes;
 pub mod folder;
+mod inflate;
 pub mod urls;
 pub mod ziparchive;
+pub mod zipentry;
 
 use std::path::{Path, PathBuf};
 
