@@ -144,13 +144,7 @@ impl Probed {
 /// A damaged or unreadable file is not an `Err`: it is a [`Probed`] with error findings, as
 /// in a report. `Err` only when `path` does not exist or is not a file.
 pub fn probe_file(path: &Path) -> Result<Probed, InputError> {
-    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => InputError::NotFound(path.to_path_buf()),
-        _ => InputError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        },
-    })?;
+    let meta = scan::metadata(path)?;
     if !meta.is_file() {
         return Err(InputError::NotAFile(path.to_path_buf()));
     }

@@ -750,7 +750,11 @@ mod tests {
     /// `.req.json` needs a name before it.
     #[test]
     fn split_name_at_the_edges() {
-        assert_eq!(split_name(".wav"), (".wav", String::new()), "a dot first is a hidden name");
+        assert_eq!(
+            split_name(".wav"),
+            (".wav", String::new()),
+            "a dot first is a hidden name"
+        );
         assert_eq!(split_name("a.wav"), ("a", "wav".to_string()));
         assert_eq!(split_name(".req.json"), (".req", "json".to_string()));
         assert_eq!(split_name("a.req.json"), ("a", "req.json".to_string()));
@@ -764,14 +768,29 @@ mod tests {
 
     #[test]
     fn junk_is_called_a_folder_when_it_holds_the_file_and_a_file_when_it_is_one() {
-        let scan = scan_of(InputKind::Folder, &["s1/a.wav", ".DS_Store", "__MACOSX/s1/._a.wav"]);
+        let scan = scan_of(
+            InputKind::Folder,
+            &["s1/a.wav", ".DS_Store", "__MACOSX/s1/._a.wav"],
+        );
         let layout = analyze(&scan, false);
         let message = |path: &str| {
-            let issue = layout.issues.iter().find(|i| i.path.as_deref() == Some(path)).unwrap();
+            let issue = layout
+                .issues
+                .iter()
+                .find(|i| i.path.as_deref() == Some(path))
+                .unwrap();
             issue.message.clone()
         };
-        assert!(message(".DS_Store").contains(" file, not part"), "{}", message(".DS_Store"));
-        assert!(message("__MACOSX").contains(" folder, not part"), "{}", message("__MACOSX"));
+        assert!(
+            message(".DS_Store").contains(" file, not part"),
+            "{}",
+            message(".DS_Store")
+        );
+        assert!(
+            message("__MACOSX").contains(" folder, not part"),
+            "{}",
+            message("__MACOSX")
+        );
     }
 
     #[test]

@@ -100,6 +100,13 @@ pub(crate) mod sniff;
 #[cfg(test)]
 mod test_fixtures;
 
+/// The archive writer, for `examples/zip_writers.rs` (`bench/pack-writers.sh`) only: not part
+/// of the API, no stability.
+#[doc(hidden)]
+pub mod bench_internals {
+    pub use crate::pack::zipwriter::{DosTime, Finished, ZipWriter};
+}
+
 pub use checker::{Probed, check, check_many, check_url_list, check_url_list_from, input_kind, probe_file};
 pub use error::InputError;
 pub use formats::{Format, SupportedFormats, supported_formats};

@@ -767,7 +767,11 @@ mod tests {
         let subsampled = found(&ten, Code::ConditionsSubsampled);
         assert_eq!(subsampled.len(), 1, "{ten:?}");
         assert_eq!(subsampled[0].severity, Severity::Warning);
-        assert!(subsampled[0].message.starts_with("10 rated conditions"), "{}", subsampled[0].message);
+        assert!(
+            subsampled[0].message.starts_with("10 rated conditions"),
+            "{}",
+            subsampled[0].message
+        );
     }
 
     #[test]
@@ -788,7 +792,10 @@ mod tests {
         assert!(found(&check_groups(&one, &CheckOptions::default()), Code::MixedMedia).is_empty());
         let mut two = groups(&[&["a", "b"]]);
         two[0].stimuli[1].media = MediaKind::Image;
-        assert_eq!(found(&check_groups(&two, &CheckOptions::default()), Code::MixedMedia).len(), 1);
+        assert_eq!(
+            found(&check_groups(&two, &CheckOptions::default()), Code::MixedMedia).len(),
+            1
+        );
     }
 
     #[test]
@@ -801,7 +808,10 @@ mod tests {
             check_groups(&g, &CheckOptions::default())
         };
         assert!(found(&with_rates(&[48_000, 48_000]), Code::MixedSampleRates).is_empty());
-        assert_eq!(found(&with_rates(&[48_000, 44_100]), Code::MixedSampleRates).len(), 1);
+        assert_eq!(
+            found(&with_rates(&[48_000, 44_100]), Code::MixedSampleRates).len(),
+            1
+        );
     }
 
     #[test]
@@ -815,7 +825,10 @@ mod tests {
         assert_eq!(DEFAULT_DURATION_TOLERANCE, 0.10);
         // (10 - 9) / 10 is exactly the tolerance.
         assert!(found(&with_durations(10.0, 9.0), Code::DurationMismatch).is_empty());
-        assert_eq!(found(&with_durations(10.0, 8.999), Code::DurationMismatch).len(), 1);
+        assert_eq!(
+            found(&with_durations(10.0, 8.999), Code::DurationMismatch).len(),
+            1
+        );
         // All silent (zero length): nothing to divide by, nothing to report.
         assert!(found(&with_durations(0.0, 0.0), Code::DurationMismatch).is_empty());
     }
@@ -824,7 +837,13 @@ mod tests {
     fn a_condition_is_expected_when_more_than_half_of_the_sources_have_it() {
         // Four sources: `b` in exactly half of them is not expected of the others.
         let half = groups(&[&["a", "b"], &["a", "b"], &["a"], &["a"]]);
-        assert!(found(&check_groups(&half, &CheckOptions::default()), Code::MissingConditions).is_empty());
+        assert!(
+            found(
+                &check_groups(&half, &CheckOptions::default()),
+                Code::MissingConditions
+            )
+            .is_empty()
+        );
         // In three of four: the fourth lacks it.
         let most = groups(&[&["a", "b"], &["a", "b"], &["a", "b"], &["a"]]);
         let issues = check_groups(&most, &CheckOptions::default());
@@ -835,28 +854,33 @@ mod tests {
 
     #[test]
     fn a_misspelling_is_suggested_only_from_names_fewer_than_half_have() {
+        // The one missing-conditions finding: where, and whether it suggests a misspelling.
+        let missing = |sources: &[&[&str]]| {
+            let issues = check_groups(&groups(sources), &CheckOptions::default());
+            let found = found(&issues, Code::MissingConditions);
+            assert_eq!(found.len(), 1, "{issues:?}");
+            (
+                found[0].path.clone(),
+                found[0].message.contains("did you mean cond_b?"),
+            )
+        };
         // Five sources; s5 lacks `cond_b`. `cond_c` is in two of five (fewer than half): a typo.
-        let fewer = groups(&[
+        let fewer: &[&[&str]] = &[
             &["cond_a", "cond_b"],
             &["cond_a", "cond_b"],
             &["cond_a", "cond_b"],
             &["cond_a", "cond_b", "cond_c"],
             &["cond_a", "cond_c"],
-        ]);
-        let issues = check_groups(&fewer, &CheckOptions::default());
-        let missing = found(&issues, Code::MissingConditions);
-        assert!(missing[0].message.contains("did you mean cond_b?"), "{}", missing[0].message);
+        ];
+        assert_eq!(missing(fewer), (Some("s5".to_string()), true));
         // Four sources; `cond_c` in exactly half of them is a condition of its own.
-        let half = groups(&[
+        let half: &[&[&str]] = &[
             &["cond_a", "cond_b"],
             &["cond_a", "cond_b"],
             &["cond_a", "cond_b", "cond_c"],
             &["cond_a", "cond_c"],
-        ]);
-        let issues = check_groups(&half, &CheckOptions::default());
-        let missing = found(&issues, Code::MissingConditions);
-        assert_eq!(missing[0].path.as_deref(), Some("s4"));
-        assert!(!missing[0].message.contains("did you mean"), "{}", missing[0].message);
+        ];
+        assert_eq!(missing(half), (Some("s4".to_string()), false));
     }
 
     #[test]
@@ -869,10 +893,23 @@ mod tests {
         assert_eq!(lone[0].path.as_deref(), Some("s4/lone.x"));
         // Exactly half of the names shared (a, b of a, b, c, d): not "most", nothing flagged.
         let half = groups(&[&["a", "b", "c"], &["a", "b", "d"], &["a", "b"], &["a", "b"]]);
-        assert!(found(&check_groups(&half, &CheckOptions::default()), Code::LoneCondition).is_empty());
+        assert!(
+            found(
+                &check_groups(&half, &CheckOptions::default()),
+                Code::LoneCondition
+            )
+            .is_empty()
+        );
         // Just over half (2 of 3): flagged.
         let over = groups(&[&["a", "b", "x1"], &["a", "b"], &["a", "b"], &["a", "b"]]);
-        assert_eq!(found(&check_groups(&over, &CheckOptions::default()), Code::LoneCondition).len(), 1);
+        assert_eq!(
+            found(
+                &check_groups(&over, &CheckOptions::default()),
+                Code::LoneCondition
+            )
+            .len(),
+            1
+        );
     }
 
     #[test]
@@ -883,24 +920,5 @@ mod tests {
         // Two edits need six characters: 2 * 3 <= 6, and not five.
         assert_eq!(near_miss("abcdxy", "abcdef"), Some(2));
         assert_eq!(near_miss("abcxy", "abcde"), None);
-    }
-
-    #[test]
-    fn grouped_messages_list_exactly_ten_paths_without_a_count() {
-        let message = |n: usize| {
-            let mut issues = Vec::new();
-            let places: Vec<(String, String)> = (0..n).map(|i| (format!("p{i:02}"), String::new())).collect();
-            emit(
-                &mut issues,
-                Severity::Error,
-                Code::MissingReference,
-                places,
-                |_| String::new(),
-                |list, n| format!("{n}: {list}"),
-            );
-            issues[0].message.clone()
-        };
-        assert_eq!(message(10), "10: p00, p01, p02, p03, p04, p05, p06, p07, p08, p09");
-        assert!(message(11).ends_with("p09 and 1 more"), "{}", message(11));
     }
 }

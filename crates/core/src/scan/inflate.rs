@@ -7,7 +7,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 
 use flate2::{Decompress, FlushDecompress, Status};
 
-use super::zipentry::{DamagedEntry, FileSlice, INPUT_CHUNK, Keep, OUTPUT_CHUNK, ZipEntry};
+use super::zipentry::{DamagedEntry, FileSlice, INPUT_CHUNK, Keep, OUTPUT_CHUNK, ZipEntry, seek_target};
 
 /// A raw deflate stream read from the archive, inflated on demand.
 pub(super) struct Inflater {
@@ -399,14 +399,7 @@ impl Read for InflatedEntry {
 
 impl Seek for InflatedEntry {
     fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
-        let target = match to {
-            SeekFrom::Start(n) => Some(n),
-            SeekFrom::End(d) => self.size.checked_add_signed(d),
-            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
-        };
-        self.pos = target.ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "seek before the start of the data")
-        })?;
+        self.pos = seek_target(to, self.pos, self.size)?;
         Ok(self.pos)
     }
 }

@@ -90,15 +90,20 @@ pub fn detect(path: &Path) -> Result<InputKind, InputError> {
     }
 }
 
-/// The metadata of a folder or regular file (following symbolic links), or why it is neither.
-pub(crate) fn regular_metadata(path: &Path) -> Result<std::fs::Metadata, InputError> {
-    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+/// The metadata of a path (following symbolic links); a missing path is [`InputError::NotFound`].
+pub(crate) fn metadata(path: &Path) -> Result<std::fs::Metadata, InputError> {
+    std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => InputError::NotFound(path.to_path_buf()),
         _ => InputError::Io {
             path: path.to_path_buf(),
             source: e,
         },
-    })?;
+    })
+}
+
+/// The metadata of a folder or regular file (following symbolic links), or why it is neither.
+pub(crate) fn regular_metadata(path: &Path) -> Result<std::fs::Metadata, InputError> {
+    let meta = metadata(path)?;
     if meta.is_dir() || meta.is_file() {
         return Ok(meta);
     }

@@ -238,15 +238,17 @@ impl Read for FileSlice {
 
 impl Seek for FileSlice {
     fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
-        let target = match to {
-            SeekFrom::Start(n) => Some(n),
-            SeekFrom::End(d) => self.len.checked_add_signed(d),
-            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
-        };
-        let target = target.ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "seek before the start of the data")
-        })?;
-        self.pos = target;
-        Ok(target)
+        self.pos = seek_target(to, self.pos, self.len)?;
+        Ok(self.pos)
     }
+}
+
+/// Where a seek lands in data of `len` bytes read up to `pos`; an error before the start.
+pub(super) fn seek_target(to: SeekFrom, pos: u64, len: u64) -> io::Result<u64> {
+    let target = match to {
+        SeekFrom::Start(n) => Some(n),
+        SeekFrom::End(d) => len.checked_add_signed(d),
+        SeekFrom::Current(d) => pos.checked_add_signed(d),
+    };
+    target.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start of the data"))
 }
