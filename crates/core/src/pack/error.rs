@@ -35,7 +35,7 @@ pub enum PackError {
         /// The input folder.
         input: PathBuf,
     },
-    /// The report given to [`pack_checked`] is not a check of this input as it is now.
+    /// The report given to [`pack_checked`](super::pack_checked) is not a check of this input as it is now.
     #[error("{}: {what}; the report is not of this input as it is now. Check it again, then pack", .path.display())]
     NotThisReport {
         /// The input.

@@ -84,7 +84,7 @@ pub fn pack(input: &Path, opts: &PackOptions, progress: &dyn PackReporter) -> Re
 /// The input is listed again (no media is read for that) and must hold exactly the stimuli
 /// of the report, with the same sizes: otherwise [`PackError::NotThisReport`]. A report with
 /// errors gives [`PackOutcome::Refused`] with that report, as [`pack`] would. Use a report
-/// made with [`CheckOptions::repack`] on (the default) and, like [`pack`], the strictness you
+/// made with [`CheckOptions::repack`](crate::CheckOptions::repack) on (the default) and, like [`pack`], the strictness you
 /// want; a report made with `repack` off is stricter, never more lenient.
 pub fn pack_checked(
     input: &Path,
