@@ -3,7 +3,7 @@
 //! message and reading comes from `stimpack-core`.
 //!
 //! Work runs with the GIL released; `check` and `probe_many` also wake every 50 ms to let
-//! Ctrl-C through (see [`run::interruptible`]).
+//! Ctrl-C through (see `run.rs`).
 #![deny(missing_docs)]
 
 use std::path::PathBuf;
