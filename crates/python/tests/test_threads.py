@@ -1,5 +1,6 @@
 """The GIL is released while the library works, so Python threads overlap."""
 
+import _thread
 import hashlib
 import os
 import threading
@@ -74,3 +75,18 @@ def test_probe_many_in_threads_gives_the_same_results(large_dataset):
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(sp.probe, paths))
     assert results == sp.probe_many(paths)
+
+
+def test_ctrl_c_interrupts_a_long_check(large_dataset):
+    """The bug this pins: Ctrl-C waited for the whole check (the signal handler runs only
+    when the library returns). `interrupt_main` is what Ctrl-C does to the main thread."""
+    full = min(timed(lambda: sp.check(large_dataset, decode=True, threads=1)) for _ in range(2))
+    timer = threading.Timer(0.05, _thread.interrupt_main)
+    start = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        timer.start()
+        sp.check(large_dataset, decode=True, threads=1)
+        time.sleep(5)  # reached only when the check ignored the signal: fail, not hang
+    elapsed = time.perf_counter() - start
+    timer.join()
+    assert elapsed < full / 2, (elapsed, full)
