@@ -45,29 +45,34 @@ def test_python_runs_while_a_check_works(large_dataset):
 
 
 def two_threads_over_one(fn):
-    """Wall time of `fn` in two threads at once over `fn` alone: best of three."""
-    ratios = []
-    for _ in range(3):
-        single = timed(fn)
-        with ThreadPoolExecutor(2) as pool:
-            both = timed(lambda: [f.result() for f in [pool.submit(fn), pool.submit(fn)]])
-        ratios.append(both / single)
-        if ratios[-1] < 1.4:
-            break
-    return min(ratios)
+    """Wall time of `fn` in two threads at once over `fn` alone."""
+    single = timed(fn)
+    with ThreadPoolExecutor(2) as pool:
+        both = timed(lambda: [f.result() for f in [pool.submit(fn), pool.submit(fn)]])
+    return both / single
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two cores")
 def test_two_threads_finish_in_about_the_time_of_one(large_dataset):
-    # Calibration: hashing a large buffer releases the GIL, so it shows what two threads
-    # can gain on this machine now. Cores busy with other work cannot show it at all.
+    """Timing needs free cores: on a busy machine `test_python_runs_while_a_check_works` is
+    the proof that the GIL is released, and this test skips."""
+    load = os.getloadavg()[0]
+    if load > os.cpu_count():
+        pytest.skip(f"the cores are busy (load average {load:.1f}): two threads cannot show a gain")
+    # Each attempt is paired with a calibration: hashing a large buffer releases the GIL,
+    # so it shows what two threads can gain on this machine at that moment.
     data = b"x" * (64 << 20)
-    baseline = two_threads_over_one(lambda: hashlib.sha256(data).digest())
-    if baseline >= 1.4:
-        pytest.skip(f"the cores are busy: even hashlib's two threads take {baseline:.2f}x one")
-    ratio = two_threads_over_one(lambda: sp.check(large_dataset, decode=True, threads=1))
-    # Serialised by the GIL, two would take twice as long as one.
-    assert ratio < max(1.5, baseline + 0.2), (ratio, baseline)
+    attempts = []
+    for _ in range(5):
+        baseline = two_threads_over_one(lambda: hashlib.sha256(data).digest())
+        ratio = two_threads_over_one(lambda: sp.check(large_dataset, decode=True, threads=1))
+        attempts.append((round(baseline, 2), round(ratio, 2)))
+        if ratio < 1.5:
+            return
+    if all(b >= 1.4 for b, _ in attempts):
+        pytest.skip(f"the cores are busy: even hashlib's two threads gained nothing: {attempts}")
+    # Serialised by the GIL, two take twice as long as one, attempt after attempt.
+    pytest.fail(f"two checks in two threads never overlapped; (hashlib, check) ratios: {attempts}")
 
 
 def test_probe_many_in_threads_gives_the_same_results(large_dataset):
