@@ -92,10 +92,12 @@ mod manifest;
 mod options;
 pub(crate) mod pack;
 pub(crate) mod probe;
+mod remote;
 mod report;
 pub(crate) mod rules;
 pub(crate) mod scan;
 pub(crate) mod sniff;
+pub mod stats;
 
 #[cfg(test)]
 mod test_fixtures;
@@ -117,4 +119,5 @@ pub use pack::{
 pub use report::{
     Code, Group, InputKind, Issue, MediaKind, Report, Role, Severity, Stimulus, Summary, UnknownCode,
 };
+pub use remote::check_stimulus_names;
 pub use scan::urls::MAX_URL_LIST_BYTES;
