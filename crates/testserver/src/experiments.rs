@@ -75,7 +75,8 @@ impl Default for ExperimentsConfig {
 }
 
 /// The model's mean score (0-100) of a condition: the configured one, else by name: the
-/// reference 95, `low*`, `anchor*` and `lp35` 20, `lp70` 50, and any other name a fixed value
+/// reference 97 (rated by attentive raters with a quarter of the noise, so they pass the
+/// screening), `low*`, `anchor*` and `lp35` 20, `lp70` 50, and any other name a fixed value
 /// from 35 to 84 derived from its letters.
 pub fn model_mean(config: &ExperimentsConfig, condition: &str) -> f64 {
     if let Some((_, mean)) = config.condition_means.iter().find(|(c, _)| c == condition) {
@@ -83,7 +84,7 @@ pub fn model_mean(config: &ExperimentsConfig, condition: &str) -> f64 {
     }
     let lower = condition.to_ascii_lowercase();
     if lower == "reference" {
-        95.0
+        97.0
     } else if lower.starts_with("low") || lower.starts_with("anchor") || lower == "lp35" {
         20.0
     } else if lower == "lp70" {
@@ -675,6 +676,8 @@ fn generate(state: &mut State, experiment_id: &str, job_id: &str, config: &Exper
                     let mean = model_mean(config, condition);
                     if careless && condition == "reference" {
                         55.0 + 25.0 * rng.f64()
+                    } else if condition == "reference" {
+                        mean + config.noise_sd / 4.0 * normal(&mut rng)
                     } else {
                         mean + config.noise_sd * normal(&mut rng)
                     }
