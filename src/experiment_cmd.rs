@@ -254,9 +254,7 @@ pub struct MaxCost {
 
 fn parse_max_cost(s: &str) -> Result<MaxCost, String> {
     let text = s.trim();
-    let split = text
-        .find(|c: char| c.is_ascii_alphabetic())
-        .unwrap_or(text.len());
+    let split = text.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(text.len());
     let (number, currency) = text.split_at(split);
     let amount: f64 = number
         .trim()
@@ -328,7 +326,11 @@ fn create(args: &ExperimentCreateArgs, verbosity: Verbosity) -> io::Result<Exit>
         name: args.name.clone(),
         experiment_type: args.experiment_type.as_str().to_owned(),
         language: args.language.clone(),
-        datasets: args.datasets.iter().map(|d| PlatformId::from(d.as_str())).collect(),
+        datasets: args
+            .datasets
+            .iter()
+            .map(|d| PlatformId::from(d.as_str()))
+            .collect(),
         training_datasets: args
             .training_datasets
             .iter()
@@ -450,9 +452,18 @@ fn list(args: &ListArgs, verbosity: Verbosity) -> io::Result<Exit> {
             ]
         })
         .collect();
-    let width = rows.iter().map(|r| r[0].chars().count()).max().unwrap_or(2).max(2);
+    let width = rows
+        .iter()
+        .map(|r| r[0].chars().count())
+        .max()
+        .unwrap_or(2)
+        .max(2);
     let mut out = term::stdout();
-    writeln!(out, "{:width$}  {:16}  {:4}  {:25}  name", "id", "type", "jobs", "created")?;
+    writeln!(
+        out,
+        "{:width$}  {:16}  {:4}  {:25}  name",
+        "id", "type", "jobs", "created"
+    )?;
     for [id, kind, jobs, created, name] in &rows {
         writeln!(out, "{id:width$}  {kind:16}  {jobs:>4}  {created:25}  {name}")?;
     }
@@ -484,15 +495,28 @@ fn show(args: &ShowArgs, verbosity: Verbosity) -> io::Result<Exit> {
         escape(&detail.experiment_type),
         escape(detail.language.as_deref().unwrap_or("-"))
     )?;
-    for (label, list) in [("dataset", &detail.datasets), ("training dataset", &detail.training_datasets)] {
+    for (label, list) in [
+        ("dataset", &detail.datasets),
+        ("training dataset", &detail.training_datasets),
+    ] {
         for d in list {
             let status = d.status.as_deref().unwrap_or("-");
             let deleted = if d.is_deleted { ", files deleted" } else { "" };
-            writeln!(out, "  {label} {} '{}' ({}{deleted})", escape(&d.id), escape(&d.name), escape(status))?;
+            writeln!(
+                out,
+                "  {label} {} '{}' ({}{deleted})",
+                escape(&d.id),
+                escape(&d.name),
+                escape(status)
+            )?;
         }
     }
     if detail.jobs.is_empty() {
-        writeln!(out, "  no jobs yet: stimpack job create {} --sessions N --comparisons N", escape(&detail.id))?;
+        writeln!(
+            out,
+            "  no jobs yet: stimpack job create {} --sessions N --comparisons N",
+            escape(&detail.id)
+        )?;
     }
     for j in &detail.jobs {
         let pool = j
@@ -541,7 +565,10 @@ fn create_job(args: &JobCreateArgs, verbosity: Verbosity) -> io::Result<Exit> {
         Some(id) => id.clone(),
         None => {
             let kind = args.pool_kind.unwrap_or(PoolKindArg::Members);
-            let name = kind.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default();
+            let name = kind
+                .to_possible_value()
+                .map(|v| v.get_name().to_owned())
+                .unwrap_or_default();
             let pools = match client.rater_pools(&args.experiment, Some(kind.into()), &progress) {
                 Ok(p) => p,
                 Err(e) => return fail(explain(&e), exit_for(&e)),
@@ -558,7 +585,8 @@ fn create_job(args: &JobCreateArgs, verbosity: Verbosity) -> io::Result<Exit> {
                     );
                 }
                 several => {
-                    let listed: Vec<String> = several.iter().map(|p| format!("{} ({})", p.id, p.name)).collect();
+                    let listed: Vec<String> =
+                        several.iter().map(|p| format!("{} ({})", p.id, p.name)).collect();
                     return fail(
                         format!(
                             "experiment {} has {} rater pools of kind {name}: {}. Choose one with --pool ID",
@@ -602,7 +630,10 @@ fn create_job(args: &JobCreateArgs, verbosity: Verbosity) -> io::Result<Exit> {
     }
     match cost {
         Ok(cost) => {
-            say!("job {} created (a draft: nothing is spent until it is launched)", job.id);
+            say!(
+                "job {} created (a draft: nothing is spent until it is launched)",
+                job.id
+            );
             say!("cost: {cost}");
             if verbosity != Verbosity::Quiet {
                 say!("next: stimpack job launch {} {}", args.experiment, job.id);
@@ -610,7 +641,11 @@ fn create_job(args: &JobCreateArgs, verbosity: Verbosity) -> io::Result<Exit> {
             Ok(Exit::Ok)
         }
         Err(e) => fail(
-            format!("job {} was created, but its cost could not be fetched: {}", job.id, explain(&e)),
+            format!(
+                "job {} was created, but its cost could not be fetched: {}",
+                job.id,
+                explain(&e)
+            ),
             exit_for(&e),
         ),
     }
@@ -640,7 +675,11 @@ fn launch(args: &JobLaunchArgs, verbosity: Verbosity) -> io::Result<Exit> {
         }
         say!("cost: {cost}");
         if let Some(max) = &args.max_cost {
-            if let Some(currency) = max.currency.as_deref().filter(|c| !c.eq_ignore_ascii_case(&cost.currency)) {
+            if let Some(currency) = max
+                .currency
+                .as_deref()
+                .filter(|c| !c.eq_ignore_ascii_case(&cost.currency))
+            {
                 say!(
                     "not launched: the cost is in {}, and --max-cost is in {currency}",
                     cost.currency
@@ -692,9 +731,17 @@ fn launch(args: &JobLaunchArgs, verbosity: Verbosity) -> io::Result<Exit> {
     drop(progress);
     match outcome {
         Ok(LaunchOutcome::Launched(cost)) => {
-            say!("launched job {} of experiment {} ({cost})", args.job, args.experiment);
+            say!(
+                "launched job {} of experiment {} ({cost})",
+                args.job,
+                args.experiment
+            );
             if verbosity != Verbosity::Quiet {
-                say!("results as they come in: stimpack results {} --job {}", args.experiment, args.job);
+                say!(
+                    "results as they come in: stimpack results {} --job {}",
+                    args.experiment,
+                    args.job
+                );
             }
             Ok(Exit::Ok)
         }
@@ -732,8 +779,20 @@ mod tests {
     #[test]
     fn max_cost_takes_an_amount_and_an_optional_currency() {
         let parse = |s| parse_max_cost(s).unwrap();
-        assert_eq!(parse("50"), MaxCost { amount: 50.0, currency: None });
-        assert_eq!(parse("12.5 eur"), MaxCost { amount: 12.5, currency: Some("EUR".into()) });
+        assert_eq!(
+            parse("50"),
+            MaxCost {
+                amount: 50.0,
+                currency: None
+            }
+        );
+        assert_eq!(
+            parse("12.5 eur"),
+            MaxCost {
+                amount: 12.5,
+                currency: Some("EUR".into())
+            }
+        );
         assert_eq!(parse("0USD").currency.as_deref(), Some("USD"));
         for bad in ["", "-1", "abc", "5 E U R", "inf", "NaN"] {
             assert!(parse_max_cost(bad).is_err(), "{bad}");

@@ -179,7 +179,11 @@ pub fn run(args: &ResultsArgs, verbosity: Verbosity) -> io::Result<Exit> {
                 return fail(
                     format!(
                         "no rating of dimension '{want}'; the experiment's ratings have {}",
-                        if known.is_empty() { "no dimension".to_owned() } else { known.join(", ") }
+                        if known.is_empty() {
+                            "no dimension".to_owned()
+                        } else {
+                            known.join(", ")
+                        }
                     ),
                     Exit::Usage,
                 );
@@ -249,7 +253,10 @@ pub fn run(args: &ResultsArgs, verbosity: Verbosity) -> io::Result<Exit> {
     let metrics = match client.metrics(&args.experiment, args.job.as_deref(), &progress) {
         Ok(m) => m,
         Err(e) => {
-            say!("warning: the platform's own metrics could not be read: {}", explain(&e));
+            say!(
+                "warning: the platform's own metrics could not be read: {}",
+                explain(&e)
+            );
             Vec::new()
         }
     };
@@ -261,7 +268,10 @@ pub fn run(args: &ResultsArgs, verbosity: Verbosity) -> io::Result<Exit> {
         );
     }
     if unscored > 0 && verbosity != Verbosity::Quiet {
-        say!("{unscored} rating{} without a score left out", if unscored == 1 { "" } else { "s" });
+        say!(
+            "{unscored} rating{} without a score left out",
+            if unscored == 1 { "" } else { "s" }
+        );
     }
     let opts = AnalysisOptions::default()
         .with_screening(!args.no_screening)
@@ -281,7 +291,10 @@ pub fn run(args: &ResultsArgs, verbosity: Verbosity) -> io::Result<Exit> {
             .collect();
         if let Err(e) = write_csv(path, &mapped, &excluded) {
             return fail(
-                format!("cannot write {}: {e}. Check the folder exists and is writable", path.display()),
+                format!(
+                    "cannot write {}: {e}. Check the folder exists and is writable",
+                    path.display()
+                ),
                 Exit::Usage,
             );
         }
@@ -301,7 +314,10 @@ pub fn run(args: &ResultsArgs, verbosity: Verbosity) -> io::Result<Exit> {
         say!(
             "no ratings yet for experiment {}{}: launch a job (`stimpack job launch`) and wait for sessions to finish",
             args.experiment,
-            args.job.as_deref().map(|j| format!(" job {j}")).unwrap_or_default()
+            args.job
+                .as_deref()
+                .map(|j| format!(" job {j}"))
+                .unwrap_or_default()
         );
         return Ok(Exit::Findings);
     }
@@ -358,7 +374,11 @@ fn write_csv(path: &std::path::Path, rows: &[Mapped<'_>], excluded: &BTreeSet<&s
                 role_name(m.role),
                 r.dimension.as_deref().unwrap_or(""),
                 score.as_str(),
-                if excluded.contains(r.rater_id.as_str()) { "true" } else { "false" },
+                if excluded.contains(r.rater_id.as_str()) {
+                    "true"
+                } else {
+                    "false"
+                },
             ];
             let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
             writeln!(out, "{}", line.join(","))?;
@@ -384,7 +404,9 @@ fn scale(analysis: &Analysis) -> (f64, f64) {
                 let [lo, hi] = c.summary.ci95.unwrap_or([c.summary.mean, c.summary.mean]);
                 [lo, hi, c.summary.mean]
             });
-            let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+            let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(v), b.max(v))
+            });
             if lo >= 1.0 && hi <= 5.0 || !lo.is_finite() {
                 (1.0, 5.0)
             } else if hi > lo {
@@ -398,7 +420,11 @@ fn scale(analysis: &Analysis) -> (f64, f64) {
 
 /// `[----*---]` placed on the scale: the interval's ends, the mean.
 fn bar(summary: &Summary, (lo, hi): (f64, f64)) -> String {
-    let at = |v: f64| (((v - lo) / (hi - lo) * (BAR - 1) as f64).round().clamp(0.0, (BAR - 1) as f64)) as usize;
+    let at = |v: f64| {
+        (((v - lo) / (hi - lo) * (BAR - 1) as f64)
+            .round()
+            .clamp(0.0, (BAR - 1) as f64)) as usize
+    };
     let mut cells = vec![' '; BAR];
     if let Some([a, b]) = summary.ci95 {
         let (a, b) = (at(a), at(b));
@@ -412,7 +438,12 @@ fn bar(summary: &Summary, (lo, hi): (f64, f64)) -> String {
     cells.into_iter().collect()
 }
 
-fn render(out: &mut impl Write, analysis: &Analysis, by_source: bool, opts: &AnalysisOptions) -> io::Result<()> {
+fn render(
+    out: &mut impl Write,
+    analysis: &Analysis,
+    by_source: bool,
+    opts: &AnalysisOptions,
+) -> io::Result<()> {
     let results = &analysis.results;
     let excluded = results.excluded_raters.len();
     let screening = if analysis.screened {
@@ -470,10 +501,18 @@ fn render(out: &mut impl Write, analysis: &Analysis, by_source: bool, opts: &Ana
         let kinds: Vec<String> = results
             .platform_metrics
             .iter()
-            .filter_map(|m| m.get("kind").and_then(|k| k.as_str()).map(|k| escape(k).into_owned()))
+            .filter_map(|m| {
+                m.get("kind")
+                    .and_then(|k| k.as_str())
+                    .map(|k| escape(k).into_owned())
+            })
             .collect();
         writeln!(out)?;
-        writeln!(out, "the platform's own metrics (in --json): {}", kinds.join(", "))?;
+        writeln!(
+            out,
+            "the platform's own metrics (in --json): {}",
+            kinds.join(", ")
+        )?;
     }
     out.flush()
 }
@@ -504,9 +543,15 @@ fn table(
         half = BAR / 2,
         rest = BAR - BAR / 2
     );
-    writeln!(out, "{label:width$}  {:>5}  {what:>8}  {:>7}  {:17}  {scale_line}", "n", "sd", "95% interval")?;
+    writeln!(
+        out,
+        "{label:width$}  {:>5}  {what:>8}  {:>7}  {:17}  {scale_line}",
+        "n", "sd", "95% interval"
+    )?;
     for (name, s) in rows {
-        let sd = s.sd.map(|v| format!("{v:.digits$}")).unwrap_or_else(|| "-".into());
+        let sd =
+            s.sd.map(|v| format!("{v:.digits$}"))
+                .unwrap_or_else(|| "-".into());
         let ci = s
             .ci95
             .map(|[lo, hi]| format!("[{lo:.digits$}, {hi:.digits$}]"))
@@ -523,7 +568,11 @@ fn table(
 }
 
 fn format_number(v: f64) -> String {
-    if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.2}") }
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
 }
 
 #[cfg(test)]
@@ -544,7 +593,10 @@ mod tests {
         index.insert("6".into(), None);
         let place = |id, name| locate(&platform_rating(id, name), &index);
         assert_eq!(place("5", "whatever"), Some(("song".into(), "song/a.wav".into())));
-        assert_eq!(place("6", "https://cdn.x/y/s2/b.wav?sig=1"), Some(("s2".into(), "s2/b.wav".into())));
+        assert_eq!(
+            place("6", "https://cdn.x/y/s2/b.wav?sig=1"),
+            Some(("s2".into(), "s2/b.wav".into()))
+        );
         assert_eq!(place("7", "s3/c.mp3"), Some(("s3".into(), "s3/c.mp3".into())));
         assert_eq!(place("7", "c.mp3"), None);
     }
@@ -577,7 +629,11 @@ mod tests {
         // 25, 50 and 75 of 0-100 fall on cells 10, 20 and 29 of 0-39.
         assert_eq!(drawn.trim(), "[---------*--------]");
         assert_eq!(drawn.find('['), Some(10));
-        let single = Summary { ci95: None, sd: None, ..s };
+        let single = Summary {
+            ci95: None,
+            sd: None,
+            ..s
+        };
         assert_eq!(bar(&single, (0.0, 100.0)).trim(), "*");
     }
 }

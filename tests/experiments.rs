@@ -60,15 +60,41 @@ fn experiment_creations(server: &TestServer) -> usize {
 /// A MUSHRA experiment with a draft crowd job of 3 sessions x 2 comparisons: (experiment, job).
 fn draft_job(server: &TestServer) -> (String, String) {
     let dataset = server.add_dataset("d", &MUSHRA);
-    let out = run(server, &["experiment", "create", "--dataset", &dataset, "--type", "mushra", "--name", "t"]);
+    let out = run(
+        server,
+        &[
+            "experiment",
+            "create",
+            "--dataset",
+            &dataset,
+            "--type",
+            "mushra",
+            "--name",
+            "t",
+        ],
+    );
     assert_exit(&out, 0);
     let experiment = stdout(&out);
     let out = run(
         server,
-        &["job", "create", &experiment, "--sessions", "3", "--comparisons", "2", "--pool-kind", "crowd"],
+        &[
+            "job",
+            "create",
+            &experiment,
+            "--sessions",
+            "3",
+            "--comparisons",
+            "2",
+            "--pool-kind",
+            "crowd",
+        ],
     );
     assert_exit(&out, 0);
-    assert!(stderr(&out).contains("cost: 0.30 EUR for 3 sessions (0.10 EUR per additional session)"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cost: 0.30 EUR for 3 sessions (0.10 EUR per additional session)"),
+        "{}",
+        stderr(&out)
+    );
     (experiment, stdout(&out))
 }
 
@@ -79,13 +105,23 @@ fn an_experiment_is_created_from_datasets_that_pass_its_rules() {
     let out = run(
         &server,
         &[
-            "experiment", "create", "--dataset", &dataset, "--type", "mushra", "--name", "codec test",
-            "--question", "How close is it to the reference?", "--language", "de",
+            "experiment",
+            "create",
+            "--dataset",
+            &dataset,
+            "--type",
+            "mushra",
+            "--name",
+            "codec test",
+            "--question",
+            "How close is it to the reference?",
+            "--language",
+            "de",
         ],
     );
     assert_exit(&out, 0);
     let id = stdout(&out);
-    assert_eq!(server.experiment_ids(), [id.clone()]);
+    assert_eq!(server.experiment_ids(), std::slice::from_ref(&id));
     let shown = run(&server, &["experiment", "show", &id, "--json"]);
     assert_exit(&shown, 0);
     let detail: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
@@ -102,12 +138,41 @@ fn an_experiment_whose_datasets_break_its_rules_is_refused_with_the_findings() {
     let server = server(ExperimentsConfig::default());
     let audio = server.add_dataset("audio", &MUSHRA);
     let no_reference = server.add_dataset("noref", &[("s1/a.wav", "s1"), ("s1/b.wav", "s1")]);
-    let one_image = server.add_dataset("one", &[("s1/a.png", "s1"), ("s2/a.png", "s2"), ("s2/b.png", "s2")]);
+    let one_image = server.add_dataset(
+        "one",
+        &[("s1/a.png", "s1"), ("s2/a.png", "s2"), ("s2/b.png", "s2")],
+    );
     let cases = [
-        (vec!["--dataset", &audio, "--type", "binary_image"], "wrong-media-for-experiment"),
-        (vec!["--dataset", &audio, "--dataset", &no_reference, "--type", "mushra"], "missing-reference"),
-        (vec!["--dataset", &one_image, "--type", "binary_image"], "too-few-conditions"),
-        (vec!["--dataset", &audio, "--training-dataset", &one_image, "--type", "mushra"], "wrong-media-for-experiment"),
+        (
+            vec!["--dataset", &audio, "--type", "binary_image"],
+            "wrong-media-for-experiment",
+        ),
+        (
+            vec![
+                "--dataset",
+                &audio,
+                "--dataset",
+                &no_reference,
+                "--type",
+                "mushra",
+            ],
+            "missing-reference",
+        ),
+        (
+            vec!["--dataset", &one_image, "--type", "binary_image"],
+            "too-few-conditions",
+        ),
+        (
+            vec![
+                "--dataset",
+                &audio,
+                "--training-dataset",
+                &one_image,
+                "--type",
+                "mushra",
+            ],
+            "wrong-media-for-experiment",
+        ),
     ];
     for (args, code) in cases {
         let mut all = vec!["experiment", "create", "--name", "x"];
@@ -125,9 +190,25 @@ fn an_experiment_whose_datasets_break_its_rules_is_refused_with_the_findings() {
 #[test]
 fn a_dataset_that_is_not_ready_or_unknown_is_refused() {
     let server = server(ExperimentsConfig::default());
-    let out = run(&server, &["experiment", "create", "--dataset", "nope", "--type", "mushra", "--name", "x"]);
+    let out = run(
+        &server,
+        &[
+            "experiment",
+            "create",
+            "--dataset",
+            "nope",
+            "--type",
+            "mushra",
+            "--name",
+            "x",
+        ],
+    );
     assert_exit(&out, 1);
-    assert!(stderr(&out).contains("no dataset with id `nope`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no dataset with id `nope`"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(experiment_creations(&server), 0);
 }
 
@@ -141,7 +222,11 @@ fn without_a_terminal_or_yes_nothing_is_launched_and_the_exit_is_2() {
     let err = stderr(&out);
     assert!(err.contains("cost: 0.30 EUR"), "the cost is shown: {err}");
     assert!(err.contains("--yes"), "{err}");
-    assert!(server.requests_to(Route::Experiments(ExperimentRoute::Launch)).is_empty());
+    assert!(
+        server
+            .requests_to(Route::Experiments(ExperimentRoute::Launch))
+            .is_empty()
+    );
     assert!(server.launches().is_empty());
 }
 
@@ -150,12 +235,26 @@ fn max_cost_refuses_a_dearer_job_even_with_yes() {
     let server = server(ExperimentsConfig::default());
     let (experiment, job) = draft_job(&server);
     for (max, code) in [("0.29", 1), ("0.3USD", 1)] {
-        let out = run(&server, &["job", "launch", &experiment, &job, "--yes", "--max-cost", max]);
+        let out = run(
+            &server,
+            &["job", "launch", &experiment, &job, "--yes", "--max-cost", max],
+        );
         assert_exit(&out, code);
         assert!(stderr(&out).contains("not launched"), "{}", stderr(&out));
     }
     assert!(server.launches().is_empty());
-    let out = run(&server, &["job", "launch", &experiment, &job, "--yes", "--max-cost", "0.30eur"]);
+    let out = run(
+        &server,
+        &[
+            "job",
+            "launch",
+            &experiment,
+            &job,
+            "--yes",
+            "--max-cost",
+            "0.30eur",
+        ],
+    );
     assert_exit(&out, 0);
     assert_eq!(server.launches().len(), 1);
     assert!(server.launches()[0].accepted);
@@ -225,7 +324,13 @@ mod pty {
 /// Runs `job launch` with stdin and stderr on a terminal; `answer` is typed at the prompt
 /// after `delay`. Returns the exit code and everything the terminal showed.
 #[cfg(target_os = "linux")]
-fn launch_on_a_terminal(server: &TestServer, experiment: &str, job: &str, answer: &str, delay: Duration) -> (i32, String) {
+fn launch_on_a_terminal(
+    server: &TestServer,
+    experiment: &str,
+    job: &str,
+    answer: &str,
+    delay: Duration,
+) -> (i32, String) {
     let (mut master, slave) = pty::open();
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("stimpack"))
         .env("NO_COLOR", "1")
@@ -253,7 +358,11 @@ fn launch_on_a_terminal(server: &TestServer, experiment: &str, job: &str, answer
     });
     let started = Instant::now();
     while !shown.lock().unwrap().contains("[y/N]") {
-        assert!(started.elapsed() < Duration::from_secs(30), "no prompt: {}", shown.lock().unwrap());
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no prompt: {}",
+            shown.lock().unwrap()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(delay);
@@ -271,7 +380,10 @@ fn on_a_terminal_a_no_launches_nothing_and_a_yes_launches() {
     let (experiment, job) = draft_job(&server);
     let (code, shown) = launch_on_a_terminal(&server, &experiment, &job, "n", Duration::ZERO);
     assert_eq!(code, 1, "{shown}");
-    assert!(shown.contains("cost: 0.30 EUR") && shown.contains("not launched"), "{shown}");
+    assert!(
+        shown.contains("cost: 0.30 EUR") && shown.contains("not launched"),
+        "{shown}"
+    );
     assert!(server.launches().is_empty(), "no launch request after a no");
     let (code, shown) = launch_on_a_terminal(&server, &experiment, &job, "y", Duration::ZERO);
     assert_eq!(code, 0, "{shown}");
@@ -292,8 +404,16 @@ fn a_token_that_expires_at_the_prompt_is_fetched_again_and_the_cost_shown_again(
     assert_eq!(code, 0, "{shown}");
     assert_eq!(shown.matches("cost: 0.30 EUR").count(), 2, "{shown}");
     assert!(shown.contains("the cost confirmation expired"), "{shown}");
-    assert_eq!(shown.matches("[y/N]").count(), 1, "the same cost is not asked about twice: {shown}");
+    assert_eq!(
+        shown.matches("[y/N]").count(),
+        1,
+        "the same cost is not asked about twice: {shown}"
+    );
     let launches = server.launches();
-    assert_eq!(launches.len(), 1, "the stale token was never posted: {launches:?}");
+    assert_eq!(
+        launches.len(),
+        1,
+        "the stale token was never posted: {launches:?}"
+    );
     assert!(launches[0].accepted);
 }

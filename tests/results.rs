@@ -39,7 +39,12 @@ fn stdout(out: &Output) -> String {
 
 /// Starts a server, creates an experiment of `kind` on a dataset of `conditions`, and
 /// launches jobs of `sessions` x `comparisons` (default training of 2 slates each).
-fn launched(kind: &str, conditions: &[&str], extension: &str, jobs: &[(u32, u32)]) -> (TestServer, String, Vec<String>) {
+fn launched(
+    kind: &str,
+    conditions: &[&str],
+    extension: &str,
+    jobs: &[(u32, u32)],
+) -> (TestServer, String, Vec<String>) {
     let server = TestServer::start(ServerConfig {
         experiments: ExperimentsConfig::default(),
         ..ServerConfig::default()
@@ -48,14 +53,34 @@ fn launched(kind: &str, conditions: &[&str], extension: &str, jobs: &[(u32, u32)
     let list = stimuli(conditions, extension);
     let pairs: Vec<(&str, &str)> = list.iter().map(|(p, g)| (p.as_str(), g.as_str())).collect();
     let dataset = server.add_dataset("d", &pairs);
-    let out = run(&server, &["experiment", "create", "--dataset", &dataset, "--type", kind, "--name", "t"]);
+    let out = run(
+        &server,
+        &[
+            "experiment",
+            "create",
+            "--dataset",
+            &dataset,
+            "--type",
+            kind,
+            "--name",
+            "t",
+        ],
+    );
     assert_exit(&out, 0);
     let experiment = stdout(&out);
     let mut ids = Vec::new();
     for (sessions, comparisons) in jobs {
         let out = run(
             &server,
-            &["job", "create", &experiment, "--sessions", &sessions.to_string(), "--comparisons", &comparisons.to_string()],
+            &[
+                "job",
+                "create",
+                &experiment,
+                "--sessions",
+                &sessions.to_string(),
+                "--comparisons",
+                &comparisons.to_string(),
+            ],
         );
         assert_exit(&out, 0);
         let job = stdout(&out);
@@ -114,7 +139,10 @@ fn mushra_results_exclude_the_careless_rater_with_the_reason() {
         .collect();
     assert_eq!(excluded, server.careless_raters(&experiment), "{results}");
     let reason = results["excluded_raters"][0]["reason"].as_str().unwrap();
-    assert!(reason.starts_with("scored the hidden reference below 90 in 6 of 6 items"), "{reason}");
+    assert!(
+        reason.starts_with("scored the hidden reference below 90 in 6 of 6 items"),
+        "{reason}"
+    );
     assert_eq!(results["platform_metrics"][0]["kind"], "mean");
 }
 
@@ -123,20 +151,30 @@ fn mushra_means_match_the_model_and_the_raw_ratings() {
     let (server, experiment, _) = launched("mushra", MUSHRA, "wav", &[(10, 6)]);
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("ratings.csv");
-    let results = results_json(&server, &experiment, &["--csv", csv.to_str().unwrap(), "--anchor", "low"]);
+    let results = results_json(
+        &server,
+        &experiment,
+        &["--csv", csv.to_str().unwrap(), "--anchor", "low"],
+    );
     let rows = read_csv(&csv);
     // 10 raters x 6 pages x 5 conditions; training is left out.
     assert_eq!(rows.len(), 300);
-    assert!(rows.iter().all(|r| r["score"].parse::<f64>().unwrap() >= 0.0), "no training rating");
+    assert!(
+        rows.iter().all(|r| r["score"].parse::<f64>().unwrap() >= 0.0),
+        "no training rating"
+    );
     let role = |c: &str| rows.iter().find(|r| r["condition"] == c).unwrap()["role"].clone();
     // As for `check`: names given with --anchor replace the default anchor names (lp70 is
     // still the screening's mid anchor, which --mid-anchor names).
-    assert_eq!((role("reference"), role("low"), role("lp70"), role("codec_a")), (
-        "reference".into(),
-        "anchor".into(),
-        "condition".into(),
-        "condition".into()
-    ));
+    assert_eq!(
+        (role("reference"), role("low"), role("lp70"), role("codec_a")),
+        (
+            "reference".into(),
+            "anchor".into(),
+            "condition".into(),
+            "condition".into()
+        )
+    );
     for name in MUSHRA {
         let kept: Vec<f64> = rows
             .iter()
@@ -152,10 +190,15 @@ fn mushra_means_match_the_model_and_the_raw_ratings() {
         assert!((c["sd"].as_f64().unwrap() - sd).abs() < 1e-9, "{name}: {c}");
         let t = stimpack_core::stats::t_quantile(0.975, n - 1.0).unwrap();
         let [lo, hi] = [c["ci95"][0].as_f64().unwrap(), c["ci95"][1].as_f64().unwrap()];
-        assert!((lo - (mean - t * sd / n.sqrt())).abs() < 1e-9 && (hi - (mean + t * sd / n.sqrt())).abs() < 1e-9);
+        assert!(
+            (lo - (mean - t * sd / n.sqrt())).abs() < 1e-9 && (hi - (mean + t * sd / n.sqrt())).abs() < 1e-9
+        );
         // The seeded model: each mean lies near the model's, within four standard errors.
         let model = server.model_mean(name);
-        assert!((mean - model).abs() < 4.0 * sd / n.sqrt() + 1.0, "{name}: {mean} vs model {model}");
+        assert!(
+            (mean - model).abs() < 4.0 * sd / n.sqrt() + 1.0,
+            "{name}: {mean} vs model {model}"
+        );
     }
     let by_source = results["by_source"].as_array().unwrap();
     assert_eq!(by_source.len(), 15);
@@ -184,9 +227,15 @@ fn the_table_is_sorted_by_mean_with_bars() {
         .collect();
     assert_eq!(order.first(), Some(&"reference"), "{text}");
     assert_eq!(order.last(), Some(&"low"), "{text}");
-    assert!(text.contains("excluded raters:") && text.contains("hidden reference"), "{text}");
+    assert!(
+        text.contains("excluded raters:") && text.contains("hidden reference"),
+        "{text}"
+    );
     let low = text.lines().find(|l| l.starts_with("low ")).unwrap();
-    assert!(low.contains('[') && low.contains('*') && low.contains(']'), "{low}");
+    assert!(
+        low.contains('[') && low.contains('*') && low.contains(']'),
+        "{low}"
+    );
 }
 
 #[test]
@@ -204,17 +253,30 @@ fn acr_gives_a_mos_and_is_not_screened() {
 
 #[test]
 fn binary_types_give_win_rates_with_wilson_intervals() {
-    let (server, experiment, _) = launched("binary_image", &["reference", "low", "codec_a"], "png", &[(20, 6)]);
+    let (server, experiment, _) = launched(
+        "binary_image",
+        &["reference", "low", "codec_a"],
+        "png",
+        &[(20, 6)],
+    );
     let results = results_json(&server, &experiment, &[]);
     for c in results["conditions"].as_array().unwrap() {
-        let (mean, lo, hi) = (c["mean"].as_f64().unwrap(), c["ci95"][0].as_f64().unwrap(), c["ci95"][1].as_f64().unwrap());
+        let (mean, lo, hi) = (
+            c["mean"].as_f64().unwrap(),
+            c["ci95"][0].as_f64().unwrap(),
+            c["ci95"][1].as_f64().unwrap(),
+        );
         assert!(0.0 <= lo && lo <= mean && mean <= hi && hi <= 1.0, "{c}");
     }
     // Every comparison has one winner: the wins add up to half the comparisons.
-    let (wins, n) = results["conditions"].as_array().unwrap().iter().fold((0.0, 0.0), |(w, n), c| {
-        let k = c["n"].as_f64().unwrap();
-        (w + c["mean"].as_f64().unwrap() * k, n + k)
-    });
+    let (wins, n) = results["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .fold((0.0, 0.0), |(w, n), c| {
+            let k = c["n"].as_f64().unwrap();
+            (w + c["mean"].as_f64().unwrap() * k, n + k)
+        });
     assert!((wins - n / 2.0).abs() < 1e-9, "{wins} of {n}");
     assert!(condition(&results, "reference")["mean"].as_f64() > condition(&results, "low")["mean"].as_f64());
 }
@@ -224,14 +286,35 @@ fn one_job_s_results_and_no_ratings_yet() {
     let (server, experiment, jobs) = launched("mushra", MUSHRA, "wav", &[(4, 3), (6, 3)]);
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("job.csv");
-    results_json(&server, &experiment, &["--job", &jobs[1], "--csv", csv.to_str().unwrap(), "--no-screening"]);
+    results_json(
+        &server,
+        &experiment,
+        &[
+            "--job",
+            &jobs[1],
+            "--csv",
+            csv.to_str().unwrap(),
+            "--no-screening",
+        ],
+    );
     let rows = read_csv(&csv);
     assert_eq!(rows.len(), 6 * 3 * 5);
     assert!(rows.iter().all(|r| r["job_id"] == jobs[1]));
     let out = run(&server, &["results", &experiment, "--job", "nojob"]);
     assert_exit(&out, 1);
 
-    let out = run(&server, &["job", "create", &experiment, "--sessions", "2", "--comparisons", "2"]);
+    let out = run(
+        &server,
+        &[
+            "job",
+            "create",
+            &experiment,
+            "--sessions",
+            "2",
+            "--comparisons",
+            "2",
+        ],
+    );
     assert_exit(&out, 0);
     let fresh = stdout(&out);
     let out = run(&server, &["results", &experiment, "--job", &fresh]);

@@ -77,14 +77,23 @@ fn experiments_and_jobs_round_trip() {
     let client = client(&server);
     let listed = client.list_experiments(&NoopReporter).unwrap();
     assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0].job_ids, [job.clone()]);
+    assert_eq!(listed[0].job_ids, std::slice::from_ref(&job));
     let detail = client.experiment(&experiment, &NoopReporter).unwrap();
-    assert_eq!((detail.experiment_type.as_str(), detail.jobs.len()), ("mushra", 1));
+    assert_eq!(
+        (detail.experiment_type.as_str(), detail.jobs.len()),
+        ("mushra", 1)
+    );
     assert_eq!(detail.jobs[0].date_launched, None);
     let cost = client.job_cost(&experiment, &job, &NoopReporter).unwrap();
-    assert_eq!((cost.cost, cost.num_sessions, cost.currency.as_str()), (0.4, 4, "EUR"));
+    assert_eq!(
+        (cost.cost, cost.num_sessions, cost.currency.as_str()),
+        (0.4, 4, "EUR")
+    );
     let missing = client.experiment("nope", &NoopReporter).unwrap_err();
-    assert!(matches!(missing, ClientError::ExperimentNotFound { .. }), "{missing}");
+    assert!(
+        matches!(missing, ClientError::ExperimentNotFound { .. }),
+        "{missing}"
+    );
     let missing = client.job(&experiment, "nojob", &NoopReporter).unwrap_err();
     assert!(matches!(missing, ClientError::JobNotFound { .. }), "{missing}");
 }
@@ -134,9 +143,17 @@ fn a_token_that_expires_while_waiting_for_consent_is_fetched_again() {
         )
         .unwrap();
     assert!(matches!(outcome, LaunchOutcome::Launched(_)));
-    assert_eq!(seen, [(0.4, None), (0.4, Some(0.4))], "asked again with the earlier cost");
+    assert_eq!(
+        seen,
+        [(0.4, None), (0.4, Some(0.4))],
+        "asked again with the earlier cost"
+    );
     let launches = server.launches();
-    assert_eq!(launches.len(), 1, "the stale token was never posted: {launches:?}");
+    assert_eq!(
+        launches.len(),
+        1,
+        "the stale token was never posted: {launches:?}"
+    );
     assert!(launches[0].accepted);
 }
 
@@ -183,7 +200,10 @@ fn tokens_that_never_work_end_in_an_error_after_a_few_tries() {
     let error = client(&server)
         .launch_with_consent(&experiment, &job, &mut |_, _| Consent::Yes, &NoopReporter)
         .unwrap_err();
-    assert!(matches!(error, ClientError::TokenKeepsExpiring { attempts: 4, .. }), "{error}");
+    assert!(
+        matches!(error, ClientError::TokenKeepsExpiring { attempts: 4, .. }),
+        "{error}"
+    );
     assert!(server.launches().iter().all(|l| !l.accepted));
 }
 
@@ -200,9 +220,14 @@ fn ratings_leave_training_out_unless_asked_and_map_to_dataset_stimuli() {
     assert_eq!(ratings.len(), 24);
     assert!(ratings.iter().all(|r| !r.is_training && r.score.is_some()));
     let detail = client.experiment(&experiment, &NoopReporter).unwrap();
-    let stimuli = client.dataset_stimuli(&detail.datasets[0].id, &NoopReporter).unwrap();
+    let stimuli = client
+        .dataset_stimuli(&detail.datasets[0].id, &NoopReporter)
+        .unwrap();
     for r in &ratings {
-        let s = stimuli.iter().find(|s| s.id.as_deref() == Some(r.stimulus_id.as_str())).unwrap();
+        let s = stimuli
+            .iter()
+            .find(|s| s.id.as_deref() == Some(r.stimulus_id.as_str()))
+            .unwrap();
         assert_eq!(s.filepath, r.stimulus);
     }
     let slates = client.slates(&experiment, false, &NoopReporter).unwrap();

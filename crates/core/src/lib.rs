@@ -116,8 +116,8 @@ pub use options::{
 pub use pack::{
     NoopReporter, PackError, PackOptions, PackOutcome, PackReporter, pack, pack_checked, source_date_epoch,
 };
+pub use remote::check_stimulus_names;
 pub use report::{
     Code, Group, InputKind, Issue, MediaKind, Report, Role, Severity, Stimulus, Summary, UnknownCode,
 };
-pub use remote::check_stimulus_names;
 pub use scan::urls::MAX_URL_LIST_BYTES;

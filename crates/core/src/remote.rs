@@ -102,7 +102,11 @@ mod tests {
     #[test]
     fn mushra_needs_a_reference_in_every_source() {
         let opts = CheckOptions::default().with_experiment(Some(ExperimentType::Mushra));
-        let good = [("s1/reference.wav", "s1"), ("s1/a.mp3", "s1"), ("s2/reference.flac", "s2")];
+        let good = [
+            ("s1/reference.wav", "s1"),
+            ("s1/a.mp3", "s1"),
+            ("s2/reference.flac", "s2"),
+        ];
         assert!(errors(&check_stimulus_names(good, &opts)).is_empty());
         let bad = [("s1/reference.wav", "s1"), ("s2/a.wav", "s2")];
         let issues = check_stimulus_names(bad, &opts);
@@ -113,7 +117,10 @@ mod tests {
     #[test]
     fn pairwise_types_need_two_conditions_and_the_right_media() {
         let opts = CheckOptions::default().with_experiment(Some(ExperimentType::BinaryImage));
-        let issues = check_stimulus_names([("s1/a.png", "s1"), ("s2/a.wav", "s2"), ("s2/b.png", "s2")], &opts);
+        let issues = check_stimulus_names(
+            [("s1/a.png", "s1"), ("s2/a.wav", "s2"), ("s2/b.png", "s2")],
+            &opts,
+        );
         let codes = errors(&issues);
         assert!(codes.contains(&Code::TooFewConditions), "{issues:?}");
         assert!(codes.contains(&Code::WrongMediaForExperiment), "{issues:?}");
@@ -124,7 +131,11 @@ mod tests {
         let opts = CheckOptions::default().with_experiment(Some(ExperimentType::AcrAudio));
         let issues = check_stimulus_names([("s1/a.wav", "s1"), ("s1/b.xyz", "s1")], &opts);
         assert!(errors(&issues).is_empty(), "{issues:?}");
-        assert!(issues.iter().any(|i| i.code == Code::UnsupportedFile && i.path.as_deref() == Some("s1/b.xyz")));
+        assert!(
+            issues
+                .iter()
+                .any(|i| i.code == Code::UnsupportedFile && i.path.as_deref() == Some("s1/b.xyz"))
+        );
     }
 
     #[test]

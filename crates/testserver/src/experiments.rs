@@ -90,7 +90,9 @@ pub fn model_mean(config: &ExperimentsConfig, condition: &str) -> f64 {
     } else if lower == "lp70" {
         50.0
     } else {
-        let hash = lower.bytes().fold(2_166_136_261_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(16_777_619));
+        let hash = lower.bytes().fold(2_166_136_261_u32, |h, b| {
+            (h ^ u32::from(b)).wrapping_mul(16_777_619)
+        });
         35.0 + f64::from(hash % 50)
     }
 }
@@ -220,7 +222,10 @@ impl TestServer {
                 filename: format!("{name}.zip"),
                 status: "ready".into(),
                 uploaded_bytes: Some(0),
-                stimuli: stimuli.iter().map(|(p, g)| (p.to_string(), g.to_string())).collect(),
+                stimuli: stimuli
+                    .iter()
+                    .map(|(p, g)| (p.to_string(), g.to_string()))
+                    .collect(),
                 signature: String::new(),
                 seq,
                 polls: 0,
@@ -238,7 +243,13 @@ impl TestServer {
 
     /// The ids of the experiments created so far.
     pub fn experiment_ids(&self) -> Vec<String> {
-        self.shared.lock().experiments.experiments.keys().cloned().collect()
+        self.shared
+            .lock()
+            .experiments
+            .experiments
+            .keys()
+            .cloned()
+            .collect()
     }
 
     /// The rating model's mean for a condition (see [`model_mean`]).
@@ -302,7 +313,13 @@ fn bad(field: &str, message: &str) -> Response {
 }
 
 /// Answers an authenticated request to an experiment endpoint.
-pub(crate) fn handle(state: &mut State, route: ExperimentRoute, request: &Request, segments: &[&str], body: &[u8]) -> Response {
+pub(crate) fn handle(
+    state: &mut State,
+    route: ExperimentRoute,
+    request: &Request,
+    segments: &[&str],
+    body: &[u8],
+) -> Response {
     use ExperimentRoute as R;
     let experiment_id = segments.get(3).copied().unwrap_or("");
     let job_id = segments.get(5).copied().unwrap_or("");
@@ -321,7 +338,10 @@ pub(crate) fn handle(state: &mut State, route: ExperimentRoute, request: &Reques
             };
             match route {
                 R::Detail => Response::json(200, &detail(e, &state.datasets)),
-                R::Jobs => Response::json(200, &Value::Array(e.jobs.iter().map(|j| job_json(e, j)).collect())),
+                R::Jobs => Response::json(
+                    200,
+                    &Value::Array(e.jobs.iter().map(|j| job_json(e, j)).collect()),
+                ),
                 R::Job => match e.jobs.iter().find(|j| j.id == job_id) {
                     Some(j) => Response::json(200, &job_json(e, j)),
                     None => not_found(),
@@ -439,7 +459,10 @@ fn create_experiment(state: &mut State, body: &[u8]) -> Response {
             Some(_) => return bad(field, "Expected a list of ids."),
         };
         if let Some(missing) = ids.iter().find(|id| !state.datasets.contains_key(*id)) {
-            return bad(field, &format!("Invalid pk \"{missing}\" - object does not exist."));
+            return bad(
+                field,
+                &format!("Invalid pk \"{missing}\" - object does not exist."),
+            );
         }
         lists.push(ids);
     }
@@ -547,7 +570,10 @@ fn costs(state: &mut State, experiment_id: &str, job_id: &str) -> Response {
         dead,
         used: false,
     });
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     Response::json(
         200,
         &json!({
@@ -575,7 +601,11 @@ fn launch(state: &mut State, experiment_id: &str, job_id: &str, body: &[u8]) -> 
         return not_found();
     }
     let store = &mut state.experiments;
-    let refusal = match store.tokens.iter_mut().find(|t| t.value == token && t.job == job_id) {
+    let refusal = match store
+        .tokens
+        .iter_mut()
+        .find(|t| t.value == token && t.job == job_id)
+    {
         None => Some("Invalid token."),
         Some(t) if t.used => Some("Token has already been used."),
         Some(t) if t.dead || t.issued.elapsed() > config.token_ttl => Some("Token has expired."),
@@ -622,7 +652,12 @@ fn normal(rng: &mut fastrand::Rng) -> f64 {
 /// The ratings of a launched job: every session is one rater who rates `comparisons` slates,
 /// one source each, in turn; MUSHRA and multi-stimulus types rate every stimulus of the
 /// source, ACR types one, binary types two (the better-modelled one wins more often).
-fn generate(state: &mut State, experiment_id: &str, job_id: &str, config: &ExperimentsConfig) -> Vec<RatingRecord> {
+fn generate(
+    state: &mut State,
+    experiment_id: &str,
+    job_id: &str,
+    config: &ExperimentsConfig,
+) -> Vec<RatingRecord> {
     let e = &state.experiments.experiments[experiment_id];
     let Some(job) = e.jobs.iter().find(|j| j.id == job_id).cloned() else {
         return Vec::new();
@@ -633,16 +668,21 @@ fn generate(state: &mut State, experiment_id: &str, job_id: &str, config: &Exper
             for (i, (path, group)) in d.stimuli.iter().enumerate() {
                 let file = path.rsplit('/').next().unwrap_or(path);
                 let condition = file.rsplit_once('.').map_or(file, |(stem, _)| stem).to_owned();
-                groups
-                    .entry(group.clone())
-                    .or_default()
-                    .push((stimulus_id(d.seq, i), path.clone(), condition));
+                groups.entry(group.clone()).or_default().push((
+                    stimulus_id(d.seq, i),
+                    path.clone(),
+                    condition,
+                ));
             }
         }
         groups.into_values().collect::<Vec<_>>()
     };
     let rated = groups(&e.datasets);
-    let training = if e.training.is_empty() { rated.clone() } else { groups(&e.training) };
+    let training = if e.training.is_empty() {
+        rated.clone()
+    } else {
+        groups(&e.training)
+    };
     let kind = e.kind.clone();
     let store = &mut state.experiments;
     let mut rng = fastrand::Rng::with_seed(config.seed ^ store.next_slate.rotate_left(17));
@@ -690,7 +730,10 @@ fn generate(state: &mut State, experiment_id: &str, job_id: &str, config: &Exper
             } else if kind == "mushra" {
                 scores = scores.into_iter().map(|s| s.round().clamp(0.0, 100.0)).collect();
             } else {
-                scores = scores.into_iter().map(|s| (1.0 + 4.0 * s / 100.0).round().clamp(1.0, 5.0)).collect();
+                scores = scores
+                    .into_iter()
+                    .map(|s| (1.0 + 4.0 * s / 100.0).round().clamp(1.0, 5.0))
+                    .collect();
             }
             for ((stimulus_id, path, condition), score) in shown.into_iter().zip(scores) {
                 out.push(RatingRecord {

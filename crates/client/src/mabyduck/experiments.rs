@@ -528,7 +528,6 @@ struct DatasetStimuli {
     stimuli: Vec<PlatformStimulus>,
 }
 
-
 /// Whether an error answer to a launch means the token was refused (expired, used, unknown)
 /// rather than the request being wrong otherwise. The API reference does not say how a
 /// refused token is answered; the guess, made here only: a 400, 403, 409, 410 or 422 whose
@@ -584,7 +583,11 @@ impl Client {
     }
 
     fn job_url(&self, experiment_id: &str, job_id: &str) -> String {
-        format!("{}jobs/{}/", self.experiment_url(experiment_id), path_segment(job_id))
+        format!(
+            "{}jobs/{}/",
+            self.experiment_url(experiment_id),
+            path_segment(job_id)
+        )
     }
 
     fn experiment_not_found(&self, experiment_id: &str) -> impl Fn(ClientError) -> ClientError + '_ {
@@ -615,7 +618,11 @@ impl Client {
     }
 
     /// `GET /projects/{project}/experiments/{id}/`. A 404 is [`ClientError::ExperimentNotFound`].
-    pub fn experiment(&self, experiment_id: &str, reporter: &dyn Reporter) -> Result<ExperimentDetail, ClientError> {
+    pub fn experiment(
+        &self,
+        experiment_id: &str,
+        reporter: &dyn Reporter,
+    ) -> Result<ExperimentDetail, ClientError> {
         self.api_json(&self.experiment_url(experiment_id), None, None, reporter)
             .map_err(self.experiment_not_found(experiment_id))
     }
@@ -635,7 +642,10 @@ impl Client {
         request: &CreateJobRequest,
         reporter: &dyn Reporter,
     ) -> Result<Job, ClientError> {
-        for (field, value) in [("num_sessions", request.num_sessions), ("num_comparisons", request.num_comparisons)] {
+        for (field, value) in [
+            ("num_sessions", request.num_sessions),
+            ("num_comparisons", request.num_comparisons),
+        ] {
             if value == 0 {
                 return Err(ClientError::InvalidField {
                     field,
@@ -650,7 +660,12 @@ impl Client {
     }
 
     /// `GET .../jobs/{job}/`. A 404 is [`ClientError::JobNotFound`].
-    pub fn job(&self, experiment_id: &str, job_id: &str, reporter: &dyn Reporter) -> Result<Job, ClientError> {
+    pub fn job(
+        &self,
+        experiment_id: &str,
+        job_id: &str,
+        reporter: &dyn Reporter,
+    ) -> Result<Job, ClientError> {
         self.api_json(&self.job_url(experiment_id, job_id), None, None, reporter)
             .map_err(|e| self.job_not_found(e, experiment_id, job_id))
     }
@@ -667,7 +682,12 @@ impl Client {
     }
 
     /// `GET .../jobs/{job}/costs/`: the cost and a fresh confirmation token.
-    pub fn job_cost(&self, experiment_id: &str, job_id: &str, reporter: &dyn Reporter) -> Result<JobCost, ClientError> {
+    pub fn job_cost(
+        &self,
+        experiment_id: &str,
+        job_id: &str,
+        reporter: &dyn Reporter,
+    ) -> Result<JobCost, ClientError> {
         let url = format!("{}costs/", self.job_url(experiment_id, job_id));
         let mut cost: JobCost = self
             .api_json(&url, None, None, reporter)
@@ -756,15 +776,31 @@ impl Client {
     }
 
     /// `GET .../ratings/?training=...`.
-    pub fn ratings(&self, experiment_id: &str, training: bool, reporter: &dyn Reporter) -> Result<Vec<Rating>, ClientError> {
-        let url = format!("{}ratings/?training={training}", self.experiment_url(experiment_id));
+    pub fn ratings(
+        &self,
+        experiment_id: &str,
+        training: bool,
+        reporter: &dyn Reporter,
+    ) -> Result<Vec<Rating>, ClientError> {
+        let url = format!(
+            "{}ratings/?training={training}",
+            self.experiment_url(experiment_id)
+        );
         self.api_json(&url, None, None, reporter)
             .map_err(self.experiment_not_found(experiment_id))
     }
 
     /// `GET .../slates/?training=...`.
-    pub fn slates(&self, experiment_id: &str, training: bool, reporter: &dyn Reporter) -> Result<Vec<Slate>, ClientError> {
-        let url = format!("{}slates/?training={training}", self.experiment_url(experiment_id));
+    pub fn slates(
+        &self,
+        experiment_id: &str,
+        training: bool,
+        reporter: &dyn Reporter,
+    ) -> Result<Vec<Slate>, ClientError> {
+        let url = format!(
+            "{}slates/?training={training}",
+            self.experiment_url(experiment_id)
+        );
         self.api_json(&url, None, None, reporter)
             .map_err(self.experiment_not_found(experiment_id))
     }
@@ -785,7 +821,11 @@ impl Client {
     }
 
     /// A dataset's stimuli with the platform's ids for them (`GET /datasets/{id}/`).
-    pub fn dataset_stimuli(&self, dataset_id: &str, reporter: &dyn Reporter) -> Result<Vec<PlatformStimulus>, ClientError> {
+    pub fn dataset_stimuli(
+        &self,
+        dataset_id: &str,
+        reporter: &dyn Reporter,
+    ) -> Result<Vec<PlatformStimulus>, ClientError> {
         let url = self.dataset_url(dataset_id);
         let detail: DatasetStimuli = self
             .api_json(&url, None, Some(dataset_id), reporter)
@@ -806,10 +846,18 @@ mod tests {
 
     #[test]
     fn ids_are_sent_as_numbers_when_they_are_numbers() {
-        let ids = [PlatformId::from("42"), PlatformId::from("a1b2"), PlatformId::from("007"), PlatformId::from("")];
+        let ids = [
+            PlatformId::from("42"),
+            PlatformId::from("a1b2"),
+            PlatformId::from("007"),
+            PlatformId::from(""),
+        ];
         assert_eq!(serde_json::to_string(&ids).unwrap(), r#"[42,"a1b2",7,""]"#);
         let huge = PlatformId::from("99999999999999999999999");
-        assert_eq!(serde_json::to_string(&huge).unwrap(), r#""99999999999999999999999""#);
+        assert_eq!(
+            serde_json::to_string(&huge).unwrap(),
+            r#""99999999999999999999999""#
+        );
     }
 
     #[test]
@@ -822,9 +870,10 @@ mod tests {
         .unwrap();
         assert_eq!((rating.rater_id.as_str(), rating.slate_id.as_str()), ("3", "11"));
         assert_eq!(rating.score, Some(87.5));
-        let experiment: Experiment =
-            serde_json::from_str(r#"{"id": "e1", "name": "n", "type": "mushra", "dataset_ids": [1, "d2"], "job_ids": null}"#)
-                .unwrap();
+        let experiment: Experiment = serde_json::from_str(
+            r#"{"id": "e1", "name": "n", "type": "mushra", "dataset_ids": [1, "d2"], "job_ids": null}"#,
+        )
+        .unwrap();
         assert_eq!(experiment.dataset_ids, ["1", "d2"]);
         assert!(experiment.job_ids.is_empty());
     }
@@ -838,11 +887,17 @@ mod tests {
         .unwrap();
         assert!(!format!("{cost:?}").contains("sekret"));
         assert!(!serde_json::to_string(&cost).unwrap().contains("sekret"));
-        assert_eq!(cost.to_string(), "12.50 EUR for 20 sessions (0.62 EUR per additional session)");
+        assert_eq!(
+            cost.to_string(),
+            "12.50 EUR for 20 sessions (0.62 EUR per additional session)"
+        );
         let now = Instant::now();
         cost.received = Some(now);
         assert!(!cost.token_expired(now + Duration::from_secs(7)));
-        assert!(cost.token_expired(now + Duration::from_secs(8)), "the safety margin counts");
+        assert!(
+            cost.token_expired(now + Duration::from_secs(8)),
+            "the safety margin counts"
+        );
     }
 
     #[test]
@@ -853,8 +908,14 @@ mod tests {
             detail: detail.into(),
             dataset_id: None,
         };
-        assert!(is_token_refusal(&http(400, r#"{"token": ["Token has expired."]}"#)));
-        assert!(!is_token_refusal(&http(400, r#"{"detail": "Job is not a draft."}"#)));
+        assert!(is_token_refusal(&http(
+            400,
+            r#"{"token": ["Token has expired."]}"#
+        )));
+        assert!(!is_token_refusal(&http(
+            400,
+            r#"{"detail": "Job is not a draft."}"#
+        )));
         assert!(!is_token_refusal(&http(404, "token")));
     }
 

@@ -22,9 +22,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use experiments::{
-    Consent, ConfirmationToken, CreateExperimentRequest, CreateJobRequest, DatasetRef, Experiment, ExperimentDetail,
-    Job, JobCost, LANGUAGES, LaunchOutcome, MAX_TOKEN_FETCHES, Metric, PlatformId, PlatformStimulus, PoolKind,
-    RaterPool, Rating, Slate, SlateRating, Strategy, TOKEN_SAFETY_MARGIN, is_token_refusal,
+    ConfirmationToken, Consent, CreateExperimentRequest, CreateJobRequest, DatasetRef, Experiment,
+    ExperimentDetail, Job, JobCost, LANGUAGES, LaunchOutcome, MAX_TOKEN_FETCHES, Metric, PlatformId,
+    PlatformStimulus, PoolKind, RaterPool, Rating, Slate, SlateRating, Strategy, TOKEN_SAFETY_MARGIN,
+    is_token_refusal,
 };
 pub use poll::{DEFAULT_POLL_INITIAL, DEFAULT_POLL_MAX_INTERVAL, DEFAULT_POLL_TIMEOUT, PollOptions};
 pub use types::{

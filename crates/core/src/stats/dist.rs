@@ -166,11 +166,29 @@ mod tests {
     #[test]
     fn other_probabilities_and_symmetry() {
         // scipy.stats.t.ppf(0.95, 7) and t.ppf(0.995, 12).
-        assert!(close(t_quantile(0.95, 7.0).unwrap(), 1.894_578_605_090_006_2, 1e-10));
-        assert!(close(t_quantile(0.995, 12.0).unwrap(), 3.054_539_589_392_901_3, 1e-10));
-        assert!(close(-t_quantile(0.025, 4.0).unwrap(), t_quantile(0.975, 4.0).unwrap(), 1e-12));
+        assert!(close(
+            t_quantile(0.95, 7.0).unwrap(),
+            1.894_578_605_090_006_2,
+            1e-10
+        ));
+        assert!(close(
+            t_quantile(0.995, 12.0).unwrap(),
+            3.054_539_589_392_901_3,
+            1e-10
+        ));
+        assert!(close(
+            -t_quantile(0.025, 4.0).unwrap(),
+            t_quantile(0.975, 4.0).unwrap(),
+            1e-12
+        ));
         assert_eq!(t_quantile(0.5, 3.0), Some(0.0));
-        for bad in [(0.0, 3.0), (1.0, 3.0), (0.9, 0.0), (f64::NAN, 2.0), (0.9, f64::NAN)] {
+        for bad in [
+            (0.0, 3.0),
+            (1.0, 3.0),
+            (0.9, 0.0),
+            (f64::NAN, 2.0),
+            (0.9, f64::NAN),
+        ] {
             assert_eq!(t_quantile(bad.0, bad.1), None, "{bad:?}");
         }
     }
@@ -188,9 +206,15 @@ mod tests {
     fn wilson_intervals_match_statsmodels() {
         // scipy.stats.binomtest(k, n).proportion_ci(0.95, method="wilson"), scipy 1.17.1.
         let [lo, hi] = wilson_95(7.0, 10.0).unwrap();
-        assert!(close(lo, 0.396_778_147_461_145_26, 1e-9) && close(hi, 0.892_208_732_593_699, 1e-9), "{lo} {hi}");
+        assert!(
+            close(lo, 0.396_778_147_461_145_26, 1e-9) && close(hi, 0.892_208_732_593_699, 1e-9),
+            "{lo} {hi}"
+        );
         let [lo, hi] = wilson_95(0.0, 20.0).unwrap();
-        assert!(lo == 0.0 && close(hi, 0.161_125_158_052_819_35, 1e-9), "{lo} {hi}");
+        assert!(
+            lo == 0.0 && close(hi, 0.161_125_158_052_819_35, 1e-9),
+            "{lo} {hi}"
+        );
         let [lo, hi] = wilson_95(50.0, 50.0).unwrap();
         assert!(close(lo, 0.928_652_400_866_641_2, 1e-9) && hi == 1.0, "{lo} {hi}");
         assert_eq!(wilson_95(1.0, 0.0), None);

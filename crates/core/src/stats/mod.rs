@@ -245,7 +245,12 @@ pub struct Analysis {
 /// let a = &analysis.results.conditions[0];
 /// assert_eq!((a.summary.n, a.summary.mean, a.summary.sd), (3, 4.0, Some(1.0)));
 /// ```
-pub fn analyze(experiment: &str, experiment_type: &str, ratings: &[Rating], opts: &AnalysisOptions) -> Analysis {
+pub fn analyze(
+    experiment: &str,
+    experiment_type: &str,
+    ratings: &[Rating],
+    opts: &AnalysisOptions,
+) -> Analysis {
     let method = Method::for_type(experiment_type);
     let raters: BTreeSet<&str> = ratings.iter().map(|r| r.rater_id.as_str()).collect();
     let screened = method == Method::Mushra && opts.screening;

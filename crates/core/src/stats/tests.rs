@@ -97,13 +97,40 @@ fn mushra_statistics_leave_the_excluded_raters_out() {
     let names: Vec<&str> = results.conditions.iter().map(|c| c.condition.as_str()).collect();
     assert_eq!(names, ["codec", "lp70", "reference"]);
     let c = &results.conditions;
-    assert_summary(&c[0].summary, 4, 68.25, 5.560_275_772_537_426, [59.402_360_455_664_876, 77.097_639_544_335_12]);
-    assert_summary(&c[1].summary, 4, 47.5, 6.454_972_243_679_028, [37.228_698_716_197_4, 57.771_301_283_802_6]);
-    assert_summary(&c[2].summary, 4, 96.75, 3.947_573_094_109_004, [90.468_530_295_907_71, 103.031_469_704_092_29]);
+    assert_summary(
+        &c[0].summary,
+        4,
+        68.25,
+        5.560_275_772_537_426,
+        [59.402_360_455_664_876, 77.097_639_544_335_12],
+    );
+    assert_summary(
+        &c[1].summary,
+        4,
+        47.5,
+        6.454_972_243_679_028,
+        [37.228_698_716_197_4, 57.771_301_283_802_6],
+    );
+    assert_summary(
+        &c[2].summary,
+        4,
+        96.75,
+        3.947_573_094_109_004,
+        [90.468_530_295_907_71, 103.031_469_704_092_29],
+    );
     assert_eq!(results.by_source.len(), 6);
     let s1_codec = &results.by_source[0];
-    assert_eq!((s1_codec.source.as_str(), s1_codec.condition.as_str()), ("s1", "codec"));
-    assert_summary(&s1_codec.summary, 2, 72.5, 3.535_533_905_932_737_8, [40.734_488_159_563_27, 104.265_511_840_436_73]);
+    assert_eq!(
+        (s1_codec.source.as_str(), s1_codec.condition.as_str()),
+        ("s1", "codec")
+    );
+    assert_summary(
+        &s1_codec.summary,
+        2,
+        72.5,
+        3.535_533_905_932_737_8,
+        [40.734_488_159_563_27, 104.265_511_840_436_73],
+    );
 }
 
 #[test]
@@ -113,7 +140,13 @@ fn no_screening_keeps_everyone() {
     assert!(!analysis.screened);
     assert!(analysis.results.excluded_raters.is_empty());
     let codec = &analysis.results.conditions[0];
-    assert_summary(&codec.summary, 8, 67.875, 7.717_096_048_940_394, [61.423_346_248_859_85, 74.326_653_751_140_16]);
+    assert_summary(
+        &codec.summary,
+        8,
+        67.875,
+        7.717_096_048_940_394,
+        [61.423_346_248_859_85, 74.326_653_751_140_16],
+    );
 }
 
 #[test]
@@ -132,7 +165,11 @@ fn fifteen_percent_exactly_is_kept_and_more_is_excluded() {
     let excluded = post_screening(&ratings, &AnalysisOptions::default());
     assert_eq!(excluded.len(), 1);
     assert_eq!(excluded[0].rater_id, "8");
-    assert!(excluded[0].reason.contains("4 of 20 items (20%"), "{}", excluded[0].reason);
+    assert!(
+        excluded[0].reason.contains("4 of 20 items (20%"),
+        "{}",
+        excluded[0].reason
+    );
 }
 
 #[test]
@@ -145,12 +182,21 @@ fn the_mid_anchor_is_named_by_the_options_and_both_reasons_are_joined() {
     // lp70 is not rated here: only the reference criterion applies.
     let by_default = analyze("e", "mushra", &ratings, &AnalysisOptions::default());
     assert!(!by_default.mid_anchor_rated);
-    assert_eq!(by_default.results.excluded_raters[0].reason.matches("items").count(), 1);
+    assert_eq!(
+        by_default.results.excluded_raters[0]
+            .reason
+            .matches("items")
+            .count(),
+        1
+    );
     let opts = AnalysisOptions::default().with_mid_anchors(vec!["MID_7K".into()]);
     let named = analyze("e", "mushra", &ratings, &opts);
     assert!(named.mid_anchor_rated);
     let reason = &named.results.excluded_raters[0].reason;
-    assert!(reason.contains("hidden reference") && reason.contains("; scored the mid anchor"), "{reason}");
+    assert!(
+        reason.contains("hidden reference") && reason.contains("; scored the mid anchor"),
+        "{reason}"
+    );
 }
 
 #[test]
@@ -175,8 +221,20 @@ fn win_rates_with_wilson_intervals() {
     let analysis = analyze("e", "binary_audio", &ratings, &AnalysisOptions::default());
     assert_eq!(analysis.method, Method::WinRate);
     let c = &analysis.results.conditions;
-    assert_summary(&c[0].summary, 4, 0.75, 0.5, [0.300_641_842_582_401_84, 0.954_412_739_190_299_5]);
-    assert_summary(&c[1].summary, 4, 0.25, 0.5, [0.045_587_260_809_700_55, 0.699_358_157_417_598_1]);
+    assert_summary(
+        &c[0].summary,
+        4,
+        0.75,
+        0.5,
+        [0.300_641_842_582_401_84, 0.954_412_739_190_299_5],
+    );
+    assert_summary(
+        &c[1].summary,
+        4,
+        0.25,
+        0.5,
+        [0.045_587_260_809_700_55, 0.699_358_157_417_598_1],
+    );
 }
 
 #[test]
@@ -218,12 +276,23 @@ fn results_serialise_in_the_documented_shape() {
     let in_order = |keys: &[&str], within: &str| {
         let at: Vec<usize> = keys
             .iter()
-            .map(|k| within.find(&format!("\"{k}\":")).unwrap_or_else(|| panic!("{k} in {within}")))
+            .map(|k| {
+                within
+                    .find(&format!("\"{k}\":"))
+                    .unwrap_or_else(|| panic!("{k} in {within}"))
+            })
             .collect();
         assert!(at.windows(2).all(|w| w[0] < w[1]), "{keys:?} in {within}");
     };
     in_order(
-        &["experiment", "type", "conditions", "by_source", "excluded_raters", "platform_metrics"],
+        &[
+            "experiment",
+            "type",
+            "conditions",
+            "by_source",
+            "excluded_raters",
+            "platform_metrics",
+        ],
         &text,
     );
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
