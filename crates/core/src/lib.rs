@@ -14,6 +14,10 @@
 //!   pipeline that checked first does not read every file twice.
 //! - [`probe_file`] reads one media file on its own: a [`Stimulus`] and that file's findings.
 //! - [`supported_formats`] lists what stimpack reads.
+//! - [`stats`] summarises a subjective test's ratings (means with Student-t intervals, the MUSHRA
+//!   post-screening of ITU-R BS.1534-3, win rates with Wilson intervals), and
+//!   [`check_stimulus_names`] applies the dataset rules to stimuli known only by name (a
+//!   dataset already on a platform).
 //!
 //! A problem with a file is never an `Err`: it is an [`Issue`] in the report, and the run goes
 //! on. `Err` ([`InputError`], [`PackError`]) means the input or the output as a whole could not
