@@ -23,7 +23,8 @@ use serde::de::DeserializeOwned;
 
 pub use experiments::{
     ConfirmationToken, Consent, CreateExperimentRequest, CreateJobRequest, DatasetRef, Experiment,
-    ExperimentDetail, Job, JobCost, LANGUAGES, LaunchOutcome, MAX_TOKEN_FETCHES, Metric, PlatformId,
+    ExperimentDetail, Job, JobCost, LANGUAGES, LaunchOutcome, MAX_EXPERIMENT_NAME_CHARS,
+    MAX_INTRODUCTION_CHARS, MAX_QUESTION_CHARS, MAX_TITLE_CHARS, MAX_TOKEN_FETCHES, Metric, PlatformId,
     PlatformStimulus, PoolKind, RaterPool, Rating, Slate, SlateRating, Strategy, TOKEN_SAFETY_MARGIN,
     is_token_refusal,
 };
