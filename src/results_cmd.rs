@@ -2,13 +2,13 @@
 //! every rating to its source and condition, and shows the library's statistics
 //! (`stimpack_core::stats`) as a table with text bars, as JSON, or the raw ratings as CSV.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
 use clap::Args;
-use stimpack_client::mabyduck::Rating as PlatformRating;
-use stimpack_client::{Client, ClientError};
+use stimpack_client::ClientError;
+use stimpack_client::mabyduck::{PlacedRating, Rating as PlatformRating};
 use stimpack_core::stats::{Analysis, AnalysisOptions, Method, Rating, Summary, analyze};
 use stimpack_core::{CheckOptions, DEFAULT_REFERENCE, Role};
 
@@ -81,66 +81,6 @@ struct Mapped<'a> {
     role: Role,
 }
 
-/// The experiment's stimuli by the platform's id: `(source, filepath)`, or `None` for an id
-/// that two datasets both use (then the name decides).
-type StimulusIndex = HashMap<String, Option<(String, String)>>;
-
-/// How a rating names its stimulus: the API reference gives a `stimulus_id` and a `stimulus`
-/// string without saying what the string holds. The guess, made here only: the id is looked
-/// up in the experiment's datasets (their stimuli with ids); failing that, the string's last
-/// two path segments are `source/condition.ext`, as the platform names the stimuli of a URL
-/// list (so a file path and a URL both work). `None` when neither says.
-fn locate(rating: &PlatformRating, index: &StimulusIndex) -> Option<(String, String)> {
-    if let Some(Some(found)) = index.get(&rating.stimulus_id) {
-        return Some(found.clone());
-    }
-    let path = rating.stimulus.split(['?', '#']).next().unwrap_or("");
-    let mut segments = path.rsplit('/').filter(|s| !s.is_empty());
-    let file = segments.next()?;
-    let source = segments.next()?;
-    Some((source.to_owned(), format!("{source}/{file}")))
-}
-
-/// The condition a file path names: its file name without the extension (`x.req.json` -> `x`).
-fn condition_of(filepath: &str) -> &str {
-    let file = filepath.rsplit('/').next().unwrap_or(filepath);
-    let lower = file.to_ascii_lowercase();
-    if lower.ends_with(".req.json") && file.len() > ".req.json".len() {
-        return &file[..file.len() - ".req.json".len()];
-    }
-    match file.rfind('.') {
-        Some(dot) if dot > 0 => &file[..dot],
-        _ => file,
-    }
-}
-
-fn stimulus_index(client: &Client, datasets: &[String], progress: &Progress) -> StimulusIndex {
-    let mut index = StimulusIndex::new();
-    for dataset in datasets {
-        match client.dataset_stimuli(dataset, progress) {
-            Ok(stimuli) => {
-                for s in stimuli {
-                    let Some(id) = s.id else { continue };
-                    let entry = (s.group_id, s.filepath);
-                    index
-                        .entry(id)
-                        .and_modify(|e| {
-                            if e.as_ref() != Some(&entry) {
-                                *e = None;
-                            }
-                        })
-                        .or_insert(Some(entry));
-                }
-            }
-            Err(e) => say!(
-                "warning: the stimuli of dataset {dataset} could not be read ({}); its ratings are placed by name",
-                explain(&e)
-            ),
-        }
-    }
-    index
-}
-
 /// Runs `stimpack results`.
 pub fn run(args: &ResultsArgs, verbosity: Verbosity) -> io::Result<Exit> {
     let client = match args.platform.client() {
@@ -162,17 +102,22 @@ pub fn run(args: &ResultsArgs, verbosity: Verbosity) -> io::Result<Exit> {
             return fail(e, Exit::Findings);
         }
     }
-    let all = match client.ratings(&args.experiment, false, &progress) {
-        Ok(r) => r,
+    let placed = match client.placed_ratings(&detail, args.job.as_deref(), &progress) {
+        Ok(p) => p,
         Err(e) => return fail(explain(&e), exit_for(&e)),
     };
-    let ratings: Vec<&PlatformRating> = all
+    for (dataset, e) in &placed.unread_datasets {
+        say!(
+            "warning: the stimuli of dataset {dataset} could not be read ({}); its ratings are placed by name",
+            explain(e)
+        );
+    }
+    let dimensions: BTreeSet<Option<&str>> = placed
+        .placed
         .iter()
-        .filter(|r| !r.is_training)
-        .filter(|r| args.job.is_none() || r.job_id == args.job)
+        .map(|p| p.rating.dimension.as_deref())
         .collect();
-    let dimensions: BTreeSet<Option<&str>> = ratings.iter().map(|r| r.dimension.as_deref()).collect();
-    let ratings: Vec<&PlatformRating> = match &args.dimension {
+    let chosen: Vec<&PlacedRating> = match &args.dimension {
         Some(want) => {
             if !dimensions.contains(&Some(want.as_str())) {
                 let known: Vec<&str> = dimensions.iter().flatten().copied().collect();
@@ -188,9 +133,10 @@ pub fn run(args: &ResultsArgs, verbosity: Verbosity) -> io::Result<Exit> {
                     Exit::Usage,
                 );
             }
-            ratings
-                .into_iter()
-                .filter(|r| r.dimension.as_deref() == Some(want.as_str()))
+            placed
+                .placed
+                .iter()
+                .filter(|p| p.rating.dimension.as_deref() == Some(want.as_str()))
                 .collect()
         }
         None if dimensions.len() > 1 => {
@@ -204,35 +150,31 @@ pub fn run(args: &ResultsArgs, verbosity: Verbosity) -> io::Result<Exit> {
                 Exit::Usage,
             );
         }
-        None => ratings,
+        None => placed.placed.iter().collect(),
     };
-    let datasets: Vec<String> = detail.datasets.iter().map(|d| d.id.clone()).collect();
-    let index = stimulus_index(&client, &datasets, &progress);
     let roles = CheckOptions::default()
         .with_reference(args.reference.clone())
         .with_anchors(args.anchors.clone());
-    let mut mapped = Vec::with_capacity(ratings.len());
-    let (mut unplaced, mut unscored) = (0usize, 0usize);
-    for r in &ratings {
-        let Some((source, filepath)) = locate(r, &index) else {
-            unplaced += 1;
-            continue;
-        };
-        let condition = condition_of(&filepath).to_owned();
-        let role = if condition == roles.reference {
-            Role::Reference
-        } else if roles.is_anchor(&condition) {
-            Role::Anchor
-        } else {
-            Role::Condition
-        };
-        mapped.push(Mapped {
-            rating: r,
-            source,
-            condition,
-            role,
-        });
-    }
+    let mapped: Vec<Mapped> = chosen
+        .into_iter()
+        .map(|p| {
+            let role = if p.condition == roles.reference {
+                Role::Reference
+            } else if roles.is_anchor(&p.condition) {
+                Role::Anchor
+            } else {
+                Role::Condition
+            };
+            Mapped {
+                rating: &p.rating,
+                source: p.source.clone(),
+                condition: p.condition.clone(),
+                role,
+            }
+        })
+        .collect();
+    let unplaced = placed.unplaced;
+    let mut unscored = 0usize;
     let table: Vec<Rating> = mapped
         .iter()
         .filter_map(|m| {
@@ -578,36 +520,6 @@ fn format_number(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn platform_rating(id: &str, stimulus: &str) -> PlatformRating {
-        serde_json::from_value(serde_json::json!({
-            "score": 1.0, "rater_id": 1, "slate_id": 1, "stimulus_id": id, "stimulus": stimulus,
-        }))
-        .unwrap()
-    }
-
-    #[test]
-    fn ratings_are_placed_by_id_then_by_the_last_two_path_segments() {
-        let mut index = StimulusIndex::new();
-        index.insert("5".into(), Some(("song".into(), "song/a.wav".into())));
-        index.insert("6".into(), None);
-        let place = |id, name| locate(&platform_rating(id, name), &index);
-        assert_eq!(place("5", "whatever"), Some(("song".into(), "song/a.wav".into())));
-        assert_eq!(
-            place("6", "https://cdn.x/y/s2/b.wav?sig=1"),
-            Some(("s2".into(), "s2/b.wav".into()))
-        );
-        assert_eq!(place("7", "s3/c.mp3"), Some(("s3".into(), "s3/c.mp3".into())));
-        assert_eq!(place("7", "c.mp3"), None);
-    }
-
-    #[test]
-    fn conditions_are_file_names_without_extensions() {
-        assert_eq!(condition_of("s/codec_a.wav"), "codec_a");
-        assert_eq!(condition_of("s/api.req.json"), "api");
-        assert_eq!(condition_of("s/.hidden"), ".hidden");
-        assert_eq!(condition_of("s/plain"), "plain");
-    }
 
     #[test]
     fn csv_fields_are_quoted_when_needed() {

@@ -230,6 +230,21 @@ fn ratings_leave_training_out_unless_asked_and_map_to_dataset_stimuli() {
             .unwrap();
         assert_eq!(s.filepath, r.stimulus);
     }
+    let placed = client.placed_ratings(&detail, Some(&job), &NoopReporter).unwrap();
+    assert_eq!((placed.placed.len(), placed.unplaced), (24, 0));
+    assert!(placed.unread_datasets.is_empty());
+    for p in &placed.placed {
+        assert_eq!(p.filepath, p.rating.stimulus);
+        assert!(p.filepath.starts_with(&format!("{}/", p.source)));
+        assert!(
+            ["reference", "low", "codec"].contains(&p.condition.as_str()),
+            "{p:?}"
+        );
+    }
+    let other_job = client
+        .placed_ratings(&detail, Some("otherjob"), &NoopReporter)
+        .unwrap();
+    assert!(other_job.placed.is_empty());
     let slates = client.slates(&experiment, false, &NoopReporter).unwrap();
     assert_eq!(slates.len(), 8);
     let metrics = client.metrics(&experiment, Some(&job), &NoopReporter).unwrap();

@@ -7,8 +7,10 @@
 //! `GET .../costs/`, `POST .../launch/` (with the cost's token), `GET {experiment}/rater_pools/`,
 //! `GET {experiment}/ratings/`, `GET {experiment}/slates/`, `GET {experiment}/results/`.
 //! Where the API reference is silent or contradicts itself, the guess is made in
-//! [`PlatformId`] (how ids are sent) and [`is_token_refusal`] (how a refused token looks).
+//! [`PlatformId`] (how ids are sent), [`is_token_refusal`] (how a refused token looks) and
+//! [`place_rating`] (which stimulus a rating is of).
 
+use std::collections::HashMap;
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -522,6 +524,66 @@ pub struct PlatformStimulus {
     pub group_id: String,
 }
 
+/// A rating placed on its stimulus: the source, the file path inside the dataset and the
+/// condition it names.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PlacedRating {
+    /// The rating as the platform sent it.
+    pub rating: Rating,
+    /// The source (the dataset's folder, the platform's group).
+    pub source: String,
+    /// `source/condition.ext`.
+    pub filepath: String,
+    /// The condition: the file name without its extension.
+    pub condition: String,
+}
+
+/// An experiment's non-training ratings, placed on their stimuli.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct PlacedRatings {
+    /// Every rating that could be placed, in the platform's order.
+    pub placed: Vec<PlacedRating>,
+    /// Ratings that name a stimulus in none of the experiment's datasets.
+    pub unplaced: usize,
+    /// Datasets whose stimuli could not be read (their ratings are placed by name only).
+    pub unread_datasets: Vec<(String, ClientError)>,
+}
+
+/// The experiment's stimuli by the platform's id: `(source, filepath)`, or `None` for an id
+/// that two datasets both use (then the name decides).
+pub type StimulusIndex = HashMap<String, Option<(String, String)>>;
+
+/// Which stimulus a rating is of: the API reference gives a `stimulus_id` and a `stimulus`
+/// string without saying what the string holds. The guess, made here only: the id is looked
+/// up in the experiment's datasets (their stimuli with ids); failing that, the string's last
+/// two path segments are `source/condition.ext`, as the platform names the stimuli of a URL
+/// list (so a file path and a URL both work). Returns `(source, filepath)`, or `None` when
+/// neither says.
+pub fn place_rating(rating: &Rating, index: &StimulusIndex) -> Option<(String, String)> {
+    if let Some(Some(found)) = index.get(&rating.stimulus_id) {
+        return Some(found.clone());
+    }
+    let path = rating.stimulus.split(['?', '#']).next().unwrap_or("");
+    let mut segments = path.rsplit('/').filter(|s| !s.is_empty());
+    let file = segments.next()?;
+    let source = segments.next()?;
+    Some((source.to_owned(), format!("{source}/{file}")))
+}
+
+/// The condition a file path names: its file name without the extension (`x.req.json` -> `x`).
+pub fn condition_of(filepath: &str) -> &str {
+    let file = filepath.rsplit('/').next().unwrap_or(filepath);
+    let lower = file.to_ascii_lowercase();
+    if lower.ends_with(".req.json") && file.len() > ".req.json".len() {
+        return &file[..file.len() - ".req.json".len()];
+    }
+    match file.rfind('.') {
+        Some(dot) if dot > 0 => &file[..dot],
+        _ => file,
+    }
+}
+
 #[derive(Deserialize)]
 struct DatasetStimuli {
     #[serde(default)]
@@ -820,6 +882,57 @@ impl Client {
             .map_err(self.experiment_not_found(experiment_id))
     }
 
+    /// The experiment's non-training ratings (only `job`'s when given), each placed on its
+    /// source and condition by [`place_rating`] over the stimuli of the experiment's datasets.
+    /// What a front end (the CLI, a Python binding) hands to `stimpack_core::stats::analyze`.
+    pub fn placed_ratings(
+        &self,
+        experiment: &ExperimentDetail,
+        job: Option<&str>,
+        reporter: &dyn Reporter,
+    ) -> Result<PlacedRatings, ClientError> {
+        let ratings = self.ratings(&experiment.id, false, reporter)?;
+        let mut out = PlacedRatings::default();
+        let mut index = StimulusIndex::new();
+        for dataset in &experiment.datasets {
+            match self.dataset_stimuli(&dataset.id, reporter) {
+                Ok(stimuli) => {
+                    for s in stimuli {
+                        let Some(id) = s.id else { continue };
+                        let entry = (s.group_id, s.filepath);
+                        index
+                            .entry(id)
+                            .and_modify(|e| {
+                                if e.as_ref() != Some(&entry) {
+                                    *e = None;
+                                }
+                            })
+                            .or_insert(Some(entry));
+                    }
+                }
+                Err(e) => out.unread_datasets.push((dataset.id.clone(), e)),
+            }
+        }
+        for rating in ratings {
+            if rating.is_training || job.is_some_and(|j| rating.job_id.as_deref() != Some(j)) {
+                continue;
+            }
+            match place_rating(&rating, &index) {
+                Some((source, filepath)) => {
+                    let condition = condition_of(&filepath).to_owned();
+                    out.placed.push(PlacedRating {
+                        rating,
+                        source,
+                        filepath,
+                        condition,
+                    });
+                }
+                None => out.unplaced += 1,
+            }
+        }
+        Ok(out)
+    }
+
     /// A dataset's stimuli with the platform's ids for them (`GET /datasets/{id}/`).
     pub fn dataset_stimuli(
         &self,
@@ -843,6 +956,36 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn rating_of(id: &str, stimulus: &str) -> Rating {
+        serde_json::from_value(serde_json::json!({
+            "score": 1.0, "rater_id": 1, "slate_id": 1, "stimulus_id": id, "stimulus": stimulus,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn ratings_are_placed_by_id_then_by_the_last_two_path_segments() {
+        let mut index = StimulusIndex::new();
+        index.insert("5".into(), Some(("song".into(), "song/a.wav".into())));
+        index.insert("6".into(), None);
+        let place = |id, name| place_rating(&rating_of(id, name), &index);
+        assert_eq!(place("5", "whatever"), Some(("song".into(), "song/a.wav".into())));
+        assert_eq!(
+            place("6", "https://cdn.x/y/s2/b.wav?sig=1"),
+            Some(("s2".into(), "s2/b.wav".into()))
+        );
+        assert_eq!(place("7", "s3/c.mp3"), Some(("s3".into(), "s3/c.mp3".into())));
+        assert_eq!(place("7", "c.mp3"), None);
+    }
+
+    #[test]
+    fn conditions_are_file_names_without_extensions() {
+        assert_eq!(condition_of("s/codec_a.wav"), "codec_a");
+        assert_eq!(condition_of("s/api.req.json"), "api");
+        assert_eq!(condition_of("s/.hidden"), ".hidden");
+        assert_eq!(condition_of("s/plain"), "plain");
+    }
 
     #[test]
     fn ids_are_sent_as_numbers_when_they_are_numbers() {

@@ -24,9 +24,9 @@ use serde::de::DeserializeOwned;
 pub use experiments::{
     ConfirmationToken, Consent, CreateExperimentRequest, CreateJobRequest, DatasetRef, Experiment,
     ExperimentDetail, Job, JobCost, LANGUAGES, LaunchOutcome, MAX_EXPERIMENT_NAME_CHARS,
-    MAX_INTRODUCTION_CHARS, MAX_QUESTION_CHARS, MAX_TITLE_CHARS, MAX_TOKEN_FETCHES, Metric, PlatformId,
-    PlatformStimulus, PoolKind, RaterPool, Rating, Slate, SlateRating, Strategy, TOKEN_SAFETY_MARGIN,
-    is_token_refusal,
+    MAX_INTRODUCTION_CHARS, MAX_QUESTION_CHARS, MAX_TITLE_CHARS, MAX_TOKEN_FETCHES, Metric, PlacedRating,
+    PlacedRatings, PlatformId, PlatformStimulus, PoolKind, RaterPool, Rating, Slate, SlateRating,
+    StimulusIndex, Strategy, TOKEN_SAFETY_MARGIN, condition_of, is_token_refusal, place_rating,
 };
 pub use poll::{DEFAULT_POLL_INITIAL, DEFAULT_POLL_MAX_INTERVAL, DEFAULT_POLL_TIMEOUT, PollOptions};
 pub use types::{
