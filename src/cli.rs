@@ -75,6 +75,13 @@ pub enum Command {
     /// List the project's Mabyduck datasets.
     #[command(after_help = DATASETS_HELP)]
     Datasets(DatasetsArgs),
+    /// Create, list and show Mabyduck experiments made from uploaded datasets.
+    Experiment(crate::experiment_cmd::ExperimentArgs),
+    /// Create a Mabyduck job (raters for an experiment) and launch it, with cost confirmation.
+    Job(crate::experiment_cmd::JobArgs),
+    /// Scores of an experiment: per condition and per source, with 95% intervals and screening.
+    #[command(after_help = crate::results_cmd::RESULTS_HELP)]
+    Results(crate::results_cmd::ResultsArgs),
     /// List every container format, codec and file extension stimpack reads.
     Formats(FormatsArgs),
     /// Print a shell completion script on stdout (see the README for where to put it).
@@ -283,7 +290,7 @@ pub enum ColorChoice {
 }
 
 /// Accepts the platform's experiment types, and lists them in `--help`.
-fn experiment_parser() -> impl TypedValueParser<Value = ExperimentType> {
+pub(crate) fn experiment_parser() -> impl TypedValueParser<Value = ExperimentType> {
     PossibleValuesParser::new(ExperimentType::ALL.iter().map(|t| t.as_str()))
         .try_map(|s| s.parse::<ExperimentType>())
 }

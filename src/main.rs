@@ -5,10 +5,12 @@
 
 mod check_cmd;
 mod cli;
+mod experiment_cmd;
 mod formats;
 mod pack_cmd;
 mod platform;
 mod render;
+mod results_cmd;
 mod term;
 mod upload;
 mod version;
@@ -64,6 +66,9 @@ fn main() -> ExitCode {
         Command::Upload(args) => upload::upload(args, verbosity),
         Command::Status(args) => upload::status(args, verbosity),
         Command::Datasets(args) => upload::datasets(args, verbosity),
+        Command::Experiment(args) => experiment_cmd::experiment(args, verbosity),
+        Command::Job(args) => experiment_cmd::job(args, verbosity),
+        Command::Results(args) => results_cmd::run(args, verbosity),
         Command::Formats(args) => formats::run(args),
         Command::Completions(args) => completions(args.shell),
         Command::Man(args) => man(args.subcommand.as_deref()),

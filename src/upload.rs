@@ -107,7 +107,7 @@ impl<'a> From<&'a DatasetSummary> for SummaryView<'a> {
 }
 
 /// The exit code a client failure stands for.
-fn exit_for(e: &ClientError) -> Exit {
+pub(crate) fn exit_for(e: &ClientError) -> Exit {
     match e {
         ClientError::ProcessingFailed { .. }
         | ClientError::StimuliMismatch { .. }

@@ -200,6 +200,50 @@ pub enum ClientError {
         /// Every missing, unexpected and regrouped stimulus.
         mismatch: StimulusMismatch,
     },
+
+    /// A field of an experiment or job request breaks a limit the API documents.
+    #[error("the experiment or job's {field} {reason}. Change it and try again")]
+    InvalidField {
+        /// The request field.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The API answered 404 for an experiment id.
+    #[error(
+        "no experiment with id `{experiment_id}` in project {project_id}. Check the id (`stimpack experiment list` lists the project's experiments) and MABYDUCK_PROJECT"
+    )]
+    ExperimentNotFound {
+        /// The id as given.
+        experiment_id: String,
+        /// The project asked.
+        project_id: String,
+    },
+
+    /// The API answered 404 for a job id.
+    #[error(
+        "no job `{job_id}` in experiment {experiment_id} of project {project_id}. Check the ids (`stimpack experiment show {experiment_id}` lists its jobs)"
+    )]
+    JobNotFound {
+        /// The experiment.
+        experiment_id: String,
+        /// The job id as given.
+        job_id: String,
+        /// The project asked.
+        project_id: String,
+    },
+
+    /// Every cost confirmation token fetched ran out (or was refused) before the launch.
+    #[error(
+        "job {job_id} was not launched: the platform refused its cost confirmation token {attempts} times in a row (expired or invalid). Nothing was launched; try again, and answer the prompt sooner"
+    )]
+    TokenKeepsExpiring {
+        /// The job.
+        job_id: String,
+        /// How many tokens were fetched.
+        attempts: u32,
+    },
 }
 
 fn dataset_suffix(dataset_id: &Option<String>) -> String {
@@ -229,7 +273,11 @@ impl ClientError {
             | Self::InvalidProjectId { .. }
             | Self::InvalidName { .. }
             | Self::InvalidFilename { .. }
-            | Self::InvalidBaseUrl { .. } => None,
+            | Self::InvalidBaseUrl { .. }
+            | Self::InvalidField { .. }
+            | Self::ExperimentNotFound { .. }
+            | Self::JobNotFound { .. }
+            | Self::TokenKeepsExpiring { .. } => None,
         }
     }
 

@@ -14,6 +14,10 @@
 //!   pipeline that checked first does not read every file twice.
 //! - [`probe_file`] reads one media file on its own: a [`Stimulus`] and that file's findings.
 //! - [`supported_formats`] lists what stimpack reads.
+//! - [`stats`] summarises a subjective test's ratings (means with Student-t intervals, the MUSHRA
+//!   post-screening of ITU-R BS.1534-3, win rates with Wilson intervals), and
+//!   [`check_stimulus_names`] applies the dataset rules to stimuli known only by name (a
+//!   dataset already on a platform).
 //!
 //! A problem with a file is never an `Err`: it is an [`Issue`] in the report, and the run goes
 //! on. `Err` ([`InputError`], [`PackError`]) means the input or the output as a whole could not
@@ -92,10 +96,12 @@ mod manifest;
 mod options;
 pub(crate) mod pack;
 pub(crate) mod probe;
+mod remote;
 mod report;
 pub(crate) mod rules;
 pub(crate) mod scan;
 pub(crate) mod sniff;
+pub mod stats;
 
 #[cfg(test)]
 mod test_fixtures;
@@ -119,6 +125,7 @@ pub use options::{
     MUSHRA_MAX_RATED, UnknownExperiment,
 };
 pub use pack::{NoopReporter, PackError, PackOptions, PackOutcome, PackReporter, pack, pack_checked};
+pub use remote::check_stimulus_names;
 pub use report::{
     Code, Group, InputKind, Issue, MediaKind, Report, Role, Severity, Stimulus, Summary, UnknownCode,
 };

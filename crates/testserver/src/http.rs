@@ -151,6 +151,11 @@ pub(crate) fn now_iso8601() -> String {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
+    iso8601_at(secs)
+}
+
+/// `secs` after the Unix epoch, UTC, as `YYYY-MM-DDTHH:MM:SSZ`.
+pub(crate) fn iso8601_at(secs: u64) -> String {
     let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
     // Howard Hinnant's days-to-civil.
     let z = days + 719_468;

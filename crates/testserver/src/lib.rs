@@ -8,6 +8,7 @@
 
 #![deny(missing_docs)]
 
+mod experiments;
 mod http;
 mod stimuli;
 
@@ -22,6 +23,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::http::{Request, Response};
+
+pub use experiments::{ExperimentRoute, ExperimentsConfig, LaunchRecord, model_mean};
 
 /// The API key the server accepts unless [`ServerConfig::api_key`] says otherwise.
 pub const DEFAULT_TEST_API_KEY: &str = "test-api-key-0123456789";
@@ -39,6 +42,8 @@ pub struct ServerConfig {
     pub polls_until_ready: u32,
     /// Failures to inject.
     pub faults: Faults,
+    /// Experiments, jobs, costs and the rating model.
+    pub experiments: ExperimentsConfig,
 }
 
 impl Default for ServerConfig {
@@ -47,6 +52,7 @@ impl Default for ServerConfig {
             api_key: DEFAULT_TEST_API_KEY.to_owned(),
             polls_until_ready: 2,
             faults: Faults::default(),
+            experiments: ExperimentsConfig::default(),
         }
     }
 }
@@ -101,6 +107,8 @@ pub enum Route {
     Detail,
     /// `GET /projects/{project}/datasets/`
     List,
+    /// The experiment endpoints (`/projects/{project}/experiments/...`).
+    Experiments(ExperimentRoute),
 }
 
 /// One request as the server saw it.
@@ -146,6 +154,7 @@ pub struct DatasetRecord {
     pub stimuli: Vec<(String, String)>,
     /// The `X-Amz-Signature` of its upload URL, so tests can check it never leaks.
     pub signature: String,
+    seq: u32,
     polls: u32,
     error: Option<String>,
     created: String,
@@ -156,6 +165,7 @@ struct State {
     datasets: BTreeMap<String, DatasetRecord>,
     requests: Vec<RecordedRequest>,
     next_id: u32,
+    experiments: experiments::Store,
 }
 
 struct Shared {
@@ -195,6 +205,7 @@ impl TestServer {
                 datasets: BTreeMap::new(),
                 requests: Vec::new(),
                 next_id: 1,
+                experiments: experiments::Store::default(),
             }),
             shutdown: AtomicBool::new(false),
             base_url: format!("http://{addr}"),
@@ -348,7 +359,7 @@ fn route_of(request: &Request) -> Option<Route> {
         ("GET", ["projects", _, "datasets", _]) => Some(Route::Detail),
         ("GET", ["projects", _, "datasets", _, "status"]) => Some(Route::Status),
         ("PUT", ["uploads", _, _]) => Some(Route::Upload),
-        _ => None,
+        (method, segments) => experiments::route_of(method, segments).map(Route::Experiments),
     }
 }
 
@@ -397,7 +408,7 @@ fn handle_api(request: &Request, route: Option<Route>, body: &[u8], shared: &Sha
                         .iter()
                         .enumerate()
                         .map(|(i, (filepath, group_id))| {
-                            json!({"id": i + 1, "filepath": filepath, "group_id": group_id,
+                            json!({"id": experiments::stimulus_id(d.seq, i), "filepath": filepath, "group_id": group_id,
                                    "duration": null, "url": format!("https://cdn.invalid/{filepath}")})
                         })
                         .collect();
@@ -435,6 +446,7 @@ fn handle_api(request: &Request, route: Option<Route>, body: &[u8], shared: &Sha
             };
             Response::json(200, &json!({"id": d.id, "status": d.status, "error": error}))
         }
+        Route::Experiments(route) => experiments::handle(&mut state, route, request, &segments, body),
         Route::Upload => unreachable!("uploads are handled by handle_upload"),
     }
 }
@@ -490,6 +502,7 @@ fn create(state: &mut State, project: &str, body: &[u8], base_url: &str) -> Resp
         fastrand::u16(..0x1000),
         fastrand::u64(..1 << 48)
     );
+    let seq = state.next_id;
     state.next_id += 1;
     let signature: String = (0..64)
         .map(|_| char::from_digit(fastrand::u32(..16), 16).unwrap_or('0'))
@@ -511,6 +524,7 @@ fn create(state: &mut State, project: &str, body: &[u8], base_url: &str) -> Resp
             uploaded_bytes: None,
             stimuli: Vec::new(),
             signature,
+            seq,
             polls: 0,
             error: None,
             created: http::now_iso8601(),

@@ -4,8 +4,10 @@
 //! Endpoints (base [`DEFAULT_API_URL`], header `Authorization: Api-Key <key>`):
 //! `POST /projects/{project}/datasets/`, `PUT upload_url` (no API key: a signed
 //! object-store URL), `GET status_url`, `GET /projects/{project}/datasets/{id}/` and
-//! `GET /projects/{project}/datasets/`.
+//! `GET /projects/{project}/datasets/`. Experiments, jobs, costs, launches and ratings are in
+//! `experiments.rs` (see [`Client::launch_with_consent`]).
 
+mod experiments;
 mod poll;
 mod types;
 mod upload;
@@ -19,6 +21,13 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use experiments::{
+    ConfirmationToken, Consent, CreateExperimentRequest, CreateJobRequest, DatasetRef, Experiment,
+    ExperimentDetail, Job, JobCost, LANGUAGES, LaunchOutcome, MAX_EXPERIMENT_NAME_CHARS,
+    MAX_INTRODUCTION_CHARS, MAX_QUESTION_CHARS, MAX_TITLE_CHARS, MAX_TOKEN_FETCHES, Metric, PlacedRating,
+    PlacedRatings, PlatformId, PlatformStimulus, PoolKind, RaterPool, Rating, Slate, SlateRating,
+    StimulusIndex, Strategy, TOKEN_SAFETY_MARGIN, condition_of, is_token_refusal, place_rating,
+};
 pub use poll::{DEFAULT_POLL_INITIAL, DEFAULT_POLL_MAX_INTERVAL, DEFAULT_POLL_TIMEOUT, PollOptions};
 pub use types::{
     CreateDatasetRequest, CreatedDataset, DatasetDetail, DatasetStatus, DatasetSummary, StatusResponse,
