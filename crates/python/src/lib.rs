@@ -94,7 +94,7 @@ fn pack(
     // As the CLI: SOURCE_DATE_EPOCH from the environment unless given.
     let epoch = match source_date_epoch {
         Some(s) => Some(s),
-        None => stimpack_core::source_date_epoch().map_err(|e| errors::pack_error(&e))?,
+        None => source_date_epoch_from_env()?,
     };
     let opts = PackOptions::new(output)
         .with_manifest(manifest)
@@ -186,4 +186,23 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("PackError", py.get_type::<PackError>())?;
     m.add("ProbeError", py.get_type::<ProbeError>())?;
     Ok(())
+}
+
+/// `SOURCE_DATE_EPOCH` from the environment, as the CLI reads it (the library itself never
+/// reads the environment): unset or empty is none; anything but an integer is a `ValueError`
+/// naming the variable.
+fn source_date_epoch_from_env() -> PyResult<Option<i64>> {
+    let Some(value) = std::env::var_os("SOURCE_DATE_EPOCH") else {
+        return Ok(None);
+    };
+    let text = value.to_string_lossy();
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    trimmed.parse().map(Some).map_err(|_| {
+        PyValueError::new_err(format!(
+            "SOURCE_DATE_EPOCH='{text}' is not a Unix time in seconds. Set it to an integer or unset it"
+        ))
+    })
 }
