@@ -91,6 +91,7 @@ pub(crate) mod layout;
 mod manifest;
 mod options;
 pub(crate) mod pack;
+pub mod platform;
 pub(crate) mod probe;
 mod report;
 pub(crate) mod rules;
@@ -114,6 +115,7 @@ pub use options::{
 pub use pack::{
     NoopReporter, PackError, PackOptions, PackOutcome, PackReporter, pack, pack_checked, source_date_epoch,
 };
+pub use platform::{ExportError, ExportRow, Platform, UnknownPlatform};
 pub use report::{
     Code, Group, InputKind, Issue, MediaKind, Report, Role, Severity, Stimulus, Summary, UnknownCode,
 };
