@@ -257,6 +257,8 @@ pub struct RuleArgs {
     /// reads its sources with one thread.
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0, value_parser = parse_threads)]
     pub threads: usize,
+    #[command(flatten)]
+    pub target: crate::platforms::TargetArgs,
 }
 
 /// Flags that choose how results are shown.

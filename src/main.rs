@@ -8,6 +8,7 @@ mod cli;
 mod formats;
 mod pack_cmd;
 mod platform;
+mod platforms;
 mod render;
 mod term;
 mod upload;

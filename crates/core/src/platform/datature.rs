@@ -31,7 +31,11 @@ pub fn findings(report: &Report) -> Vec<Issue> {
             _ => None,
         };
         if let Some(message) = problem {
-            issues.push(Issue::error(Code::FormatNotAccepted, report.input_path(s), message));
+            issues.push(Issue::error(
+                Code::FormatNotAccepted,
+                report.input_path(s),
+                message,
+            ));
         }
     }
     issues
@@ -46,10 +50,13 @@ struct Line<'a> {
 /// Writes one `{"kind":"Image","url":"..."}` line per row, each ending in `\n`.
 pub fn write_ndjson(rows: &[ExportRow], mut out: impl Write) -> io::Result<()> {
     for r in rows {
-        serde_json::to_writer(&mut out, &Line {
-            kind: "Image",
-            url: &r.url,
-        })?;
+        serde_json::to_writer(
+            &mut out,
+            &Line {
+                kind: "Image",
+                url: &r.url,
+            },
+        )?;
         out.write_all(b"\n")?;
     }
     out.flush()

@@ -167,13 +167,19 @@ pub enum ExportError {
         path: String,
     },
     /// The base URL is not an absolute http(s) URL.
-    #[error("base URL `{0}` is not an http:// or https:// URL with a host; give the URL the dataset's folder is served at")]
+    #[error(
+        "base URL `{0}` is not an http:// or https:// URL with a host; give the URL the dataset's folder is served at"
+    )]
     BadBaseUrl(String),
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters, so a source or file name
 /// is always one path segment.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// `BASE/source/file.ext` for a stimulus path `source/file.ext`, each segment
 /// percent-encoded (a space is `%20`, `/` inside a name cannot occur).
@@ -186,14 +192,15 @@ pub fn media_url(base_url: &str, path: &str) -> String {
     url
 }
 
-fn check_base_url(base_url: &str) -> Result<(), ExportError> {
+/// The base URL as a URL parser writes it (a space becomes `%20`), or why it cannot be one.
+fn check_base_url(base_url: &str) -> Result<String, ExportError> {
     let parsed = url::Url::parse(base_url).map_err(|_| ExportError::BadBaseUrl(base_url.to_string()))?;
     let ok = matches!(parsed.scheme(), "http" | "https")
         && parsed.host_str().is_some_and(|h| !h.is_empty())
         && parsed.query().is_none()
         && parsed.fragment().is_none();
     if ok {
-        Ok(())
+        Ok(parsed.as_str().to_string())
     } else {
         Err(ExportError::BadBaseUrl(base_url.to_string()))
     }
@@ -206,12 +213,10 @@ pub fn export_rows(
     manifest: &Manifest,
     base_url: Option<&str>,
 ) -> Result<Vec<ExportRow>, ExportError> {
-    if let Some(base) = base_url {
-        check_base_url(base)?;
-    }
+    let base_url = base_url.map(check_base_url).transpose()?;
     manifest
         .stimuli()
-        .map(|s| row(platform, &s.stimulus, s.sha256.as_deref(), base_url))
+        .map(|s| row(platform, &s.stimulus, s.sha256.as_deref(), base_url.as_deref()))
         .collect()
 }
 
@@ -307,7 +312,10 @@ mod tests {
 
     #[test]
     fn base_urls_must_be_http_with_a_host() {
-        assert!(check_base_url("https://cdn.example.com/x").is_ok());
+        assert_eq!(
+            check_base_url("https://cdn.example.com/my study").unwrap(),
+            "https://cdn.example.com/my%20study"
+        );
         for bad in ["cdn.example.com", "ftp://h/x", "https://h/x?sig=1", "file:///tmp"] {
             assert!(check_base_url(bad).is_err(), "{bad}");
         }
