@@ -8,7 +8,11 @@
 
 #![deny(missing_docs)]
 
+pub mod coactive;
+pub mod datature;
 mod http;
+pub mod prolific;
+pub mod standin;
 mod stimuli;
 
 use std::collections::BTreeMap;
