@@ -188,6 +188,8 @@ pub struct UploadArgs {
     #[command(flatten)]
     pub platform: crate::platform::PlatformArgs,
     #[command(flatten)]
+    pub targets: crate::platforms::upload::PlatformUploadArgs,
+    #[command(flatten)]
     pub rules: RuleArgs,
 }
 

@@ -5,6 +5,7 @@
 
 pub mod export;
 pub mod pack;
+pub mod upload;
 
 use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
