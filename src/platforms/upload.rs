@@ -192,6 +192,12 @@ pub fn run(args: &UploadArgs, verbosity: Verbosity) -> io::Result<Option<Exit>> 
         Err(m) => return fail(m, Exit::Usage),
     };
     if platform == Platform::Mabyduck {
+        if args.targets.workspace.is_some() || args.targets.encoder.is_some() {
+            return fail(
+                "--workspace is for --platform prolific and --encoder for --platform coactive",
+                Exit::Usage,
+            );
+        }
         return Ok(None);
     }
     if args.input.as_os_str() == crate::check_cmd::STDIN {
