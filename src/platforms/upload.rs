@@ -49,6 +49,8 @@ struct View<'a> {
 struct Shown {
     progress: Progress,
     quiet: bool,
+    /// Coactive's "upload" is assets added by URL: counted in assets, not bytes.
+    assets: bool,
 }
 
 impl Reporter for Shown {
@@ -56,13 +58,23 @@ impl Reporter for Shown {
         self.progress.on_dataset_created(id);
     }
     fn on_upload_start(&self, total: u64) {
-        self.progress.on_upload_start(total);
+        if !self.assets {
+            self.progress.on_upload_start(total);
+        } else if !self.quiet {
+            say!("adding {total} assets by URL (at most 100 per request)");
+        }
     }
     fn on_upload_progress(&self, bytes: u64) {
-        self.progress.on_upload_progress(bytes);
+        if !self.assets {
+            self.progress.on_upload_progress(bytes);
+        }
     }
     fn on_upload_complete(&self) {
-        self.progress.on_upload_complete();
+        if !self.assets {
+            self.progress.on_upload_complete();
+        } else if !self.quiet {
+            say!("assets added");
+        }
     }
     fn on_retry(&self, retry: &RetryEvent) {
         self.progress.on_retry(retry);
@@ -262,6 +274,7 @@ pub fn run(args: &UploadArgs, verbosity: Verbosity) -> io::Result<Option<Exit>> 
     let shown = Shown {
         progress: Progress::new(verbosity),
         quiet: verbosity == Verbosity::Quiet,
+        assets: platform == Platform::Coactive,
     };
     let poll = args.wait.poll();
     let result = send(platform, cfg, args, &paths, &rows, poll, &shown);
