@@ -66,8 +66,8 @@ pub enum Command {
     /// Check, then write a clean, reproducible dataset.zip (or cleaned URL list) and its manifest.
     #[command(after_help = EXIT_CODES)]
     Pack(PackArgs),
-    /// Check (and pack a folder), upload to Mabyduck, wait until the dataset is ready, verify it.
-    #[command(after_help = UPLOAD_HELP)]
+    /// Check (and pack a folder), upload to Mabyduck (or --platform), wait until the dataset is ready, verify it.
+    #[command(after_help = crate::platforms::UPLOAD_HELP)]
     Upload(UploadArgs),
     /// Show a Mabyduck dataset's status, or wait for it.
     #[command(after_help = UPLOAD_HELP)]

@@ -21,8 +21,8 @@ pub enum Prepared {
     Ready {
         /// The check's report with the platform's findings.
         report: Report,
-        /// The manifest of what was packed.
-        manifest: Manifest,
+        /// The manifest of what was packed (boxed: it is large, and made once).
+        manifest: Box<Manifest>,
         /// One row per stimulus, in manifest order.
         rows: Vec<ExportRow>,
     },
@@ -65,7 +65,7 @@ pub fn prepare(
     let rows = export_rows(platform, &manifest, base_url).map_err(|e| e.to_string())?;
     Ok(Prepared::Ready {
         report,
-        manifest,
+        manifest: Box::new(manifest),
         rows,
     })
 }

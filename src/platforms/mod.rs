@@ -11,6 +11,25 @@ use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use stimpack_core::Platform;
 
+/// Configuration and exit codes of `stimpack upload`, every platform's, shown in `--help`.
+pub const UPLOAD_HELP: &str = "Configuration (--platform, or STIMPACK_PLATFORM; default mabyduck):
+  mabyduck  MABYDUCK_API_KEY (or --api-key-file), MABYDUCK_PROJECT (or --project),
+            MABYDUCK_API_URL (or --api-url; default https://api.mabyduck.com)
+  prolific  PROLIFIC_API_TOKEN (or --api-key-file), PROLIFIC_WORKSPACE (or --workspace),
+            PROLIFIC_API_URL (or --api-url; default https://api.prolific.com)
+  datature  DATATURE_SECRET_KEY (or --api-key-file), DATATURE_PROJECT (or --project),
+            DATATURE_API_URL (or --api-url; default https://api.datature.io)
+  coactive  COACTIVE_API_TOKEN (or --api-key-file), --encoder (default multimodal),
+            COACTIVE_API_URL (or --api-url; default https://app.coactive.ai)
+  prolific, datature and coactive take a .txt URL list, or a folder with --base-url URL.
+
+Exit codes:
+  0  done
+  1  the dataset has errors, the platform refused it, processing failed, or the platform's
+     stimuli (or item count) differ from ours
+  2  the input could not be read, the arguments or configuration are wrong
+  3  the platform or the network failed (key refused, time-out, retries exhausted)";
+
 /// The environment variable that chooses the platform when `--platform` is not given.
 pub const PLATFORM_ENV: &str = "STIMPACK_PLATFORM";
 
