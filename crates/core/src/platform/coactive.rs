@@ -232,6 +232,81 @@ mod tests {
         }
     }
 
+    fn stimulus(path: &str, media: MediaKind, reading: crate::probe::Reading) -> Stimulus {
+        let (group, file) = path.split_once('/').unwrap();
+        Stimulus {
+            path: path.into(),
+            group: group.into(),
+            condition: file.split('.').next().unwrap().into(),
+            role: Role::Condition,
+            media,
+            reading,
+            url: None,
+        }
+    }
+
+    fn codes_of(stimuli: Vec<Stimulus>) -> Vec<(String, Code, Severity)> {
+        let groups = vec![crate::report::Group {
+            id: "s".into(),
+            config: None,
+            stimuli,
+        }];
+        let report = Report::new("in".into(), crate::report::InputKind::Folder, groups, Vec::new());
+        findings(&report)
+            .into_iter()
+            .map(|i| (i.path.unwrap_or_default(), i.code, i.severity))
+            .collect()
+    }
+
+    #[test]
+    fn limits_at_their_edges() {
+        use crate::probe::Reading;
+        let image = |bytes, w, h| Reading {
+            bytes: Some(bytes),
+            width: Some(w),
+            height: Some(h),
+            ..Reading::default()
+        };
+        let video = |d, w, h, fps| Reading {
+            duration_s: Some(d),
+            width: Some(w),
+            height: Some(h),
+            fps: Some(fps),
+            ..Reading::default()
+        };
+        let got = codes_of(vec![
+            stimulus(
+                "s/big.jpg",
+                MediaKind::Image,
+                image(MAX_IMAGE_BYTES + 1, 4000, 3000),
+            ),
+            stimulus("s/edge.jpg", MediaKind::Image, image(MAX_IMAGE_BYTES, 350, 350)),
+            stimulus("s/thin.png", MediaKind::Image, image(10, 349, 2000)),
+            stimulus("s/ok.mp4", MediaKind::Video, video(5.0, 1920, 1080, 60.0)),
+            stimulus("s/portrait.mp4", MediaKind::Video, video(60.0, 1080, 1920, 30.0)),
+            stimulus("s/uhd.mp4", MediaKind::Video, video(60.0, 3840, 2160, 30.0)),
+            stimulus("s/fast.mp4", MediaKind::Video, video(60.0, 1280, 720, 120.0)),
+            stimulus(
+                "s/long.mp4",
+                MediaKind::Video,
+                video(4.0 * 3600.0 + 1.0, 640, 480, 25.0),
+            ),
+            stimulus("s/tiny.mp4", MediaKind::Video, video(60.0, 426, 239, 25.0)),
+        ]);
+        // In the report's order: by path.
+        assert_eq!(
+            got,
+            [
+                ("s/big.jpg".into(), Code::FileTooLarge, Severity::Error),
+                ("s/fast.mp4".into(), Code::VideoOutOfRange, Severity::Error),
+                ("s/long.mp4".into(), Code::VideoOutOfRange, Severity::Error),
+                ("s/thin.png".into(), Code::ImageTooSmall, Severity::Warning),
+                ("s/tiny.mp4".into(), Code::VideoOutOfRange, Severity::Error),
+                ("s/uhd.mp4".into(), Code::VideoOutOfRange, Severity::Error),
+            ]
+        );
+    }
+
     #[test]
     fn assets_are_path_and_metadata() {
         let mut out = Vec::new();
