@@ -38,7 +38,7 @@ pub fn findings(report: &Report) -> Vec<Issue> {
             Code::ConditionInUrl,
             None,
             format!(
-                "participants see each media URL, and its file name is the condition's name ({}{more}): in a blind test they can tell the conditions apart by name. Host the files under neutral names (e.g. numbered per source) and keep the real names in the META_ columns",
+                "participants see every column but the META_ ones, and both the media URL's file name and the id column (source/condition) are the condition's name ({}{more}): in a blind test they can tell the conditions apart by name. Name the files neutrally (e.g. c1, c2, c3 in each source) and keep your own key from those names to the real ones",
                 shown.join(", ")
             ),
         );
