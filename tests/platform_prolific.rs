@@ -71,6 +71,17 @@ fn prolific_pack_writes_a_csv_equal_to_the_manifest() {
         assert_eq!(row[7], s["sha256"].as_str().unwrap());
     }
     assert!(rows.iter().any(|r| r[5] == "reference"));
+    // Regression: the export was written with tempfile's private mode 0600; it has the mode
+    // any new file gets here (the umask's), like pack's zip.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, "x").unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&csv_path), mode(&plain));
+        assert_eq!(mode(&dir.path().join("demo.manifest.json")), mode(&plain));
+    }
     // The CSV is UTF-8 with \n line ends.
     let bytes = std::fs::read(&csv_path).unwrap();
     assert!(!bytes.contains(&b'\r'));

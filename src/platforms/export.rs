@@ -190,8 +190,15 @@ fn atomic_write(
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let temp = tempfile::Builder::new()
-        .prefix(".stimpack-tmp-")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".stimpack-tmp-");
+    // As any new file, not tempfile's private 0600: the export is meant to be shared.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o666));
+    }
+    let temp = builder
         .tempfile_in(dir)
         .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
     {
