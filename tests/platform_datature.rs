@@ -114,6 +114,41 @@ fn datature_pack_writes_ndjson_equal_to_the_manifest() {
         .unwrap();
     assert_exit(&inside, 2);
     assert!(!root.join("x.ndjson").exists());
+    // A base URL that is no http(s) URL is refused, by check too.
+    let bad = stimpack()
+        .args([
+            "check",
+            "--platform",
+            "datature",
+            "--base-url",
+            "cdn.example.com/study",
+        ])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_exit(&bad, 2);
+    assert!(
+        text(&bad.stderr).contains("cdn.example.com/study"),
+        "{}",
+        text(&bad.stderr)
+    );
+    // A URL list carries its own URLs: --base-url with one is refused.
+    let list = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/platforms/images.txt");
+    let both = stimpack()
+        .args([
+            "pack",
+            "--platform",
+            "datature",
+            "--base-url",
+            "https://cdn.example.com/x",
+        ])
+        .arg(&list)
+        .arg("-o")
+        .arg(dir.path().join("y.ndjson"))
+        .output()
+        .unwrap();
+    assert_exit(&both, 2);
+    assert!(text(&both.stderr).contains("URL list"), "{}", text(&both.stderr));
 }
 
 fn upload(server: &server::DatatureServer, input: &Path, extra: &[&str]) -> std::process::Output {

@@ -38,6 +38,12 @@ pub fn prepare(
     command: &str,
 ) -> Result<Prepared, String> {
     let kind = stimpack_core::input_kind(input).map_err(|e| crate::check_cmd::input_message(&e, command))?;
+    if kind == InputKind::UrlList && base_url.is_some() {
+        return Err(format!(
+            "{} is a URL list, which carries its own URLs; --base-url is for a folder or zip",
+            input.display()
+        ));
+    }
     if kind != InputKind::UrlList && base_url.is_none() {
         return Err(format!(
             "{} shows media by URL: give --base-url URL (where the folder {} will be served; each file is then BASE/source/condition.ext), or a .txt URL list",

@@ -62,6 +62,9 @@ impl TargetArgs {
                 _ => Platform::default(),
             },
         };
+        if let Some(base) = &self.base_url {
+            stimpack_core::platform::check_base_url(base).map_err(|e| e.to_string())?;
+        }
         if platform == Platform::Mabyduck && self.base_url.is_some() {
             return Err(
                 "--base-url is for --platform prolific, datature and coactive, which show media by URL; Mabyduck takes the dataset itself"

@@ -193,7 +193,7 @@ pub fn media_url(base_url: &str, path: &str) -> String {
 }
 
 /// The base URL as a URL parser writes it (a space becomes `%20`), or why it cannot be one.
-fn check_base_url(base_url: &str) -> Result<String, ExportError> {
+pub fn check_base_url(base_url: &str) -> Result<String, ExportError> {
     let parsed = url::Url::parse(base_url).map_err(|_| ExportError::BadBaseUrl(base_url.to_string()))?;
     let ok = matches!(parsed.scheme(), "http" | "https")
         && parsed.host_str().is_some_and(|h| !h.is_empty())
