@@ -20,6 +20,13 @@ pub const STDIN: &str = "-";
 /// Runs `stimpack check`.
 pub fn run(args: &CheckArgs, verbosity: Verbosity) -> io::Result<Exit> {
     let opts = args.rules.to_options();
+    let platform = match args.rules.target.platform() {
+        Ok(p) => p,
+        Err(m) => {
+            say!("stimpack: {m}");
+            return Ok(Exit::Usage);
+        }
+    };
     if args.inputs.iter().filter(|i| i.as_os_str() == STDIN).count() > 1 {
         say!("stimpack: `-` (stdin) can be given only once");
         return Ok(Exit::Usage);
@@ -36,7 +43,7 @@ pub fn run(args: &CheckArgs, verbosity: Verbosity) -> io::Result<Exit> {
             say!("checking {} with {}", shown(input), threads_text(&opts));
         }
         let report = match check_one(input, &opts) {
-            Ok(r) => r,
+            Ok(r) => platform.apply_rules(r, opts.strict),
             Err(message) => {
                 say!("stimpack: {message}");
                 worst = worst.max(Exit::Usage);

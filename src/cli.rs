@@ -66,8 +66,8 @@ pub enum Command {
     /// Check, then write a clean, reproducible dataset.zip (or cleaned URL list) and its manifest.
     #[command(after_help = EXIT_CODES)]
     Pack(PackArgs),
-    /// Check (and pack a folder), upload to Mabyduck, wait until the dataset is ready, verify it.
-    #[command(after_help = UPLOAD_HELP)]
+    /// Check (and pack a folder), upload to Mabyduck (or --platform), wait until the dataset is ready, verify it.
+    #[command(after_help = crate::platforms::UPLOAD_HELP)]
     Upload(UploadArgs),
     /// Show a Mabyduck dataset's status, or wait for it.
     #[command(after_help = UPLOAD_HELP)]
@@ -195,6 +195,8 @@ pub struct UploadArgs {
     #[command(flatten)]
     pub platform: crate::platform::PlatformArgs,
     #[command(flatten)]
+    pub targets: crate::platforms::upload::PlatformUploadArgs,
+    #[command(flatten)]
     pub rules: RuleArgs,
 }
 
@@ -264,6 +266,8 @@ pub struct RuleArgs {
     /// reads its sources with one thread.
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0, value_parser = parse_threads)]
     pub threads: usize,
+    #[command(flatten)]
+    pub target: crate::platforms::TargetArgs,
 }
 
 /// Flags that choose how results are shown.

@@ -9,6 +9,7 @@ mod experiment_cmd;
 mod formats;
 mod pack_cmd;
 mod platform;
+mod platforms;
 mod render;
 mod results_cmd;
 mod term;

@@ -107,6 +107,9 @@ fn message(e: &PackError) -> String {
 /// Whatever happens to stdout and stderr (a pipe closed early), the work is finished and the
 /// exit code is the verdict: the writers stop writing quietly instead of failing.
 pub fn run(args: &PackArgs, verbosity: Verbosity) -> io::Result<Exit> {
+    if let Some(exit) = crate::platforms::pack::run(args, verbosity)? {
+        return Ok(exit);
+    }
     if args.input.as_os_str() == crate::check_cmd::STDIN {
         say!(
             "stimpack: pack reads files, not stdin: save the URL list as a .txt file (its path goes in the manifest) and pack that"

@@ -164,6 +164,9 @@ fn file_stem(name: &str) -> String {
 
 /// Runs `stimpack upload`.
 pub fn upload(args: &UploadArgs, verbosity: Verbosity) -> io::Result<Exit> {
+    if let Some(exit) = crate::platforms::upload::run(args, verbosity)? {
+        return Ok(exit);
+    }
     if args.input.as_os_str() == crate::check_cmd::STDIN {
         return fail(
             "upload reads files, not stdin: save the URL list as a .txt file and upload that",

@@ -244,6 +244,92 @@ pub enum ClientError {
         /// How many tokens were fetched.
         attempts: u32,
     },
+
+    /// A platform's API answered 401 or 403: the credentials were rejected.
+    #[error(
+        "{platform} rejected the credentials (HTTP {status} from {url}). Check {env}: it must be a current token with access to this workspace or project"
+    )]
+    Rejected {
+        /// The platform.
+        platform: &'static str,
+        /// The environment variable the credentials come from.
+        env: &'static str,
+        /// 401 or 403.
+        status: u16,
+        /// The endpoint, redacted.
+        url: RedactedUrl,
+        /// The dataset concerned, if any.
+        dataset_id: Option<String>,
+    },
+
+    /// A platform refused a request as invalid (400 or 422) and said why.
+    #[error(
+        "{platform} refused the request to {url} (HTTP {status}){}: {}. Fix what it names and try again",
+        dataset_suffix(dataset_id),
+        details.join("; ")
+    )]
+    Invalid {
+        /// The platform.
+        platform: &'static str,
+        /// 400 or 422.
+        status: u16,
+        /// The endpoint, redacted.
+        url: RedactedUrl,
+        /// Each problem the platform named (`field: message`), scrubbed of secrets.
+        details: Vec<String>,
+        /// The dataset concerned, if any.
+        dataset_id: Option<String>,
+    },
+
+    /// A configuration value the platform cannot take (a dataset name, a workspace id).
+    #[error("{message}")]
+    Config {
+        /// The platform.
+        platform: &'static str,
+        /// What is wrong and what to do.
+        message: String,
+    },
+
+    /// A platform's processing of the dataset ended in failure.
+    #[error(
+        "{platform} could not process dataset {dataset_id}: {message}. Fix the dataset and upload it again"
+    )]
+    PlatformFailed {
+        /// The platform.
+        platform: &'static str,
+        /// The dataset.
+        dataset_id: String,
+        /// The platform's own words.
+        message: String,
+    },
+
+    /// A platform's dataset did not finish within the poll time-out.
+    #[error("{platform} dataset {dataset_id} is still {last_status} after {}s. It may still finish: look at it on {platform}'s site, or wait longer with --timeout", waited.as_secs())]
+    PlatformTimeout {
+        /// The platform.
+        platform: &'static str,
+        /// The dataset.
+        dataset_id: String,
+        /// How long polling went on.
+        waited: Duration,
+        /// The last status, in the platform's words.
+        last_status: String,
+    },
+
+    /// The platform holds another number of items than were sent.
+    #[error(
+        "{platform} dataset {dataset_id} holds {actual} items, but {expected} were sent. Look at the dataset on {platform}'s site and upload it again"
+    )]
+    CountMismatch {
+        /// The platform.
+        platform: &'static str,
+        /// The dataset.
+        dataset_id: String,
+        /// Items sent.
+        expected: usize,
+        /// Items the platform reports.
+        actual: usize,
+    },
 }
 
 fn dataset_suffix(dataset_id: &Option<String>) -> String {
@@ -263,7 +349,13 @@ impl ClientError {
             | Self::Http { dataset_id, .. }
             | Self::Transport { dataset_id, .. }
             | Self::RetriesExhausted { dataset_id, .. }
-            | Self::InvalidResponse { dataset_id, .. } => dataset_id.as_deref(),
+            | Self::InvalidResponse { dataset_id, .. }
+            | Self::Rejected { dataset_id, .. }
+            | Self::Invalid { dataset_id, .. } => dataset_id.as_deref(),
+            Self::PlatformFailed { dataset_id, .. }
+            | Self::PlatformTimeout { dataset_id, .. }
+            | Self::CountMismatch { dataset_id, .. } => Some(dataset_id),
+            Self::Config { .. } => None,
             Self::UploadUrlRefused { dataset_id, .. }
             | Self::DatasetNotFound { dataset_id, .. }
             | Self::ProcessingFailed { dataset_id, .. }
@@ -283,6 +375,9 @@ impl ClientError {
 
     /// True when the API key was rejected, so a front end can pick its exit code.
     pub fn is_auth(&self) -> bool {
-        matches!(self, Self::Unauthorized { .. } | Self::InvalidApiKey { .. })
+        matches!(
+            self,
+            Self::Unauthorized { .. } | Self::InvalidApiKey { .. } | Self::Rejected { .. }
+        )
     }
 }

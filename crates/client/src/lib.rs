@@ -10,9 +10,13 @@
 
 #![deny(missing_docs)]
 
+pub mod coactive;
+pub mod datature;
 mod error;
 pub mod mabyduck;
+pub mod prolific;
 mod reporter;
+mod rest;
 pub mod retry;
 mod secret;
 

@@ -40,6 +40,12 @@ pub trait Reporter {
     fn on_status(&self, status: &DatasetStatus) {
         let _ = status;
     }
+
+    /// Something the user should know that does not stop the upload (a dataset that
+    /// expires soon), as one sentence.
+    fn on_warning(&self, message: &str) {
+        let _ = message;
+    }
 }
 
 /// One retry of a request, as told to [`Reporter::on_retry`].

@@ -95,6 +95,7 @@ pub(crate) mod layout;
 mod manifest;
 mod options;
 pub(crate) mod pack;
+pub mod platform;
 pub(crate) mod probe;
 mod remote;
 mod report;
@@ -125,6 +126,7 @@ pub use options::{
     MUSHRA_MAX_RATED, UnknownExperiment,
 };
 pub use pack::{NoopReporter, PackError, PackOptions, PackOutcome, PackReporter, pack, pack_checked};
+pub use platform::{ExportError, ExportRow, Platform, UnknownPlatform};
 pub use remote::check_stimulus_names;
 pub use report::{
     Code, Group, InputKind, Issue, MediaKind, Report, Role, Severity, Stimulus, Summary, UnknownCode,

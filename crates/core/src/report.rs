@@ -482,4 +482,19 @@ codes! {
     TooFewConditions = "too-few-conditions",
     /// A video that is not MP4 (or, for hosted files, not fragmented MP4).
     VideoNotMp4 = "video-not-mp4",
+    // --- platform rules (`--platform`) ---
+    /// A stimulus the platform does not take: audio for Coactive, anything but images for
+    /// Datature, `.req.json`/`.js` stimuli anywhere but Mabyduck, an extension not on the
+    /// platform's list.
+    FormatNotAccepted = "format-not-accepted",
+    /// A media URL participants see spells out the condition's name (Prolific): a blind test
+    /// is no longer blind.
+    ConditionInUrl = "condition-in-url",
+    /// A file larger than the platform takes (Coactive: images up to 15 MB).
+    FileTooLarge = "file-too-large",
+    /// An image smaller than the platform recommends (Coactive: 350x350).
+    ImageTooSmall = "image-too-small",
+    /// A video outside the platform's limits of duration, resolution or frame rate
+    /// (Coactive: 5 s to 4 h, 240p to 1080p, at most 60 fps).
+    VideoOutOfRange = "video-out-of-range",
 }

@@ -9,7 +9,11 @@
 #![deny(missing_docs)]
 
 mod experiments;
+pub mod coactive;
+pub mod datature;
 mod http;
+pub mod prolific;
+pub mod standin;
 mod stimuli;
 
 use std::collections::BTreeMap;
