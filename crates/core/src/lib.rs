@@ -92,6 +92,7 @@ mod manifest;
 mod options;
 pub(crate) mod pack;
 pub(crate) mod probe;
+mod remote;
 mod report;
 pub(crate) mod rules;
 pub(crate) mod scan;
@@ -117,4 +118,5 @@ pub use pack::{
 pub use report::{
     Code, Group, InputKind, Issue, MediaKind, Report, Role, Severity, Stimulus, Summary, UnknownCode,
 };
+pub use remote::{DEFAULT_ONLINE_CONCURRENCY, Online, Opened, RemoteFile, UrlFinding, UrlOpener};
 pub use scan::urls::MAX_URL_LIST_BYTES;

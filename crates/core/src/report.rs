@@ -482,4 +482,24 @@ codes! {
     TooFewConditions = "too-few-conditions",
     /// A video that is not MP4 (or, for hosted files, not fragmented MP4).
     VideoNotMp4 = "video-not-mp4",
+    // --- hosted files (`check --online`) ---
+    /// The server answered 404 or 410: the URL points at nothing.
+    UrlNotFound = "url-not-found",
+    /// The server answered 401 or 403: the file is not public, or its signature is wrong or expired.
+    UrlForbidden = "url-forbidden",
+    /// The URL could not be fetched: another status, DNS, TLS, a refused connection, a time-out.
+    UrlError = "url-error",
+    /// The URL redirects elsewhere (a warning), or redirects in a loop or more than 5 times (an error).
+    UrlRedirect = "url-redirect",
+    /// The server ignores `Range` requests: players cannot seek in the file.
+    NoRangeSupport = "no-range-support",
+    /// The server's `Content-Type` is not the file's media type (`text/html` for a `.wav`).
+    ContentTypeMismatch = "content-type-mismatch",
+    /// The answer to a request with an `Origin` lacks `Access-Control-Allow-Origin` for it:
+    /// Web Audio players cannot read the file.
+    NoCors = "no-cors",
+    /// A signed URL expires within `--valid-for` (an error), or its expiry cannot be told (a warning).
+    UrlExpires = "url-expires",
+    /// A reading estimated from part of a hosted file: reading all of it would pass `--max-download`.
+    EstimatedReading = "estimated-reading",
 }
