@@ -119,4 +119,4 @@ pub use report::{
     Code, Group, InputKind, Issue, MediaKind, Report, Role, Severity, Stimulus, Summary, UnknownCode,
 };
 pub use remote::{DEFAULT_ONLINE_CONCURRENCY, Online, Opened, RemoteFile, UrlFinding, UrlOpener};
-pub use scan::urls::MAX_URL_LIST_BYTES;
+pub use scan::urls::{MAX_URL_LIST_BYTES, private_ip};

@@ -7,7 +7,7 @@ use std::io::{Read, Seek};
 use std::sync::Arc;
 
 use crate::probe::{self, Finding, Probe};
-use crate::report::{Code, Severity};
+use crate::report::{Code, MediaKind, Severity};
 use crate::sniff::{self, ExtensionKind};
 
 /// The bytes of one hosted file, read at any offset (`Read + Seek`, like a local file).
@@ -71,9 +71,10 @@ pub enum Opened {
 /// Opens a URL as a readable source. Implemented over HTTP by `stimpack-online`; tests may
 /// implement it over anything.
 pub trait UrlOpener: Send + Sync {
-    /// Opens `url` (its stimulus has the lower-case `extension`). An empty file is opened with
-    /// length 0; the probe reports it as `empty-file`.
-    fn open(&self, url: &str, extension: &str) -> Opened;
+    /// Opens `url`, whose stimulus has the lower-case `extension` (which promises `media`,
+    /// when it is a media extension). An empty file is opened with length 0; the probe reports
+    /// it as `empty-file`.
+    fn open(&self, url: &str, extension: &str, media: Option<MediaKind>) -> Opened;
 }
 
 /// `check --online`: how hosted files are read. Set with
@@ -144,7 +145,7 @@ impl PartialEq for Online {
 /// length when the server gave one.
 pub(crate) fn probe_url(online: &Online, url: &str, extension: &str) -> (Probe, Option<u64>) {
     let media = sniff::extension_kind(extension).map(ExtensionKind::media);
-    let (mut file, url_findings) = match online.opener.open(url, extension) {
+    let (mut file, url_findings) = match online.opener.open(url, extension, media) {
         Opened::File(file, findings) => (file, findings),
         Opened::Failed(findings) => {
             let mut probe = probe::from_extension(extension);
@@ -250,7 +251,7 @@ mod tests {
     struct OneFile(Vec<u8>, u64);
 
     impl UrlOpener for OneFile {
-        fn open(&self, _: &str, _: &str) -> Opened {
+        fn open(&self, _: &str, _: &str, _: Option<MediaKind>) -> Opened {
             let file = Memory {
                 len: self.0.len() as u64,
                 bytes: Cursor::new(self.0.clone()),

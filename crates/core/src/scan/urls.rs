@@ -266,6 +266,12 @@ fn private_host(host: &Host<&str>) -> Option<&'static str> {
         Host::Ipv4(v4) => IpAddr::V4(*v4),
         Host::Ipv6(v6) => IpAddr::V6(*v6),
     };
+    private_ip(ip)
+}
+
+/// Why an address cannot be fetched by the platform (loopback, private, link-local, ...), if
+/// it cannot: the rule for URL hosts, applied to addresses a name resolves to.
+pub fn private_ip(ip: IpAddr) -> Option<&'static str> {
     match ip {
         IpAddr::V4(v4) => private_v4(v4),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
