@@ -257,6 +257,8 @@ pub struct RuleArgs {
     /// reads its sources with one thread.
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0, value_parser = parse_threads)]
     pub threads: usize,
+    #[command(flatten)]
+    pub online: crate::online::OnlineArgs,
 }
 
 /// Flags that choose how results are shown.
@@ -320,5 +322,6 @@ impl RuleArgs {
             .with_strict(self.strict)
             .with_threads(self.threads)
             .with_decode(self.decode)
+            .with_online(self.online.to_online())
     }
 }

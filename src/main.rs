@@ -6,6 +6,7 @@
 mod check_cmd;
 mod cli;
 mod formats;
+mod online;
 mod pack_cmd;
 mod platform;
 mod render;

@@ -83,9 +83,10 @@ pub(crate) fn open(opener: &HttpOpener, url: &str, extension: &str, media: Optio
             findings.push(UrlFinding::error(
                 Code::UrlRedirect,
                 format!(
-                    "'{shown}' redirects in a loop (back to '{}' after {} hops); no player can fetch it. Fix the server's redirects",
+                    "'{shown}' redirects in a loop (back to '{}' after {} {}); no player can fetch it. Fix the server's redirects",
                     redact(next.as_str()),
-                    seen.len()
+                    seen.len(),
+                    if seen.len() == 1 { "hop" } else { "hops" }
                 ),
             ));
             return Opened::Failed(findings);

@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 mod http;
+pub mod media_host;
 mod stimuli;
 
 use std::collections::BTreeMap;
