@@ -138,11 +138,13 @@ pub fn summary(stats: &Stats) -> String {
         String::new()
     };
     format!(
-        "online: {} files, {} fetched of {}{share} in {} requests",
+        "online: {} {}, {} fetched of {}{share} in {} {}",
         stats.files_done(),
+        if stats.files_done() == 1 { "file" } else { "files" },
         human_bytes(fetched),
         human_bytes(total),
-        stats.requests()
+        stats.requests(),
+        if stats.requests() == 1 { "request" } else { "requests" }
     )
 }
 

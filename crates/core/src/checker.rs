@@ -233,6 +233,9 @@ pub(crate) fn check_scan(scan: &Scan, opts: &CheckOptions) -> Report {
             issues.extend(found);
             stimuli.push(stimulus);
         }
+        // In path order, as the report lists them, so the rules name files in the same order
+        // whatever the order of a URL list's lines.
+        stimuli.sort_by(|a, b| a.path.cmp(&b.path));
         let config = layout.configs.get(id).and_then(|&i| config(scan, i, &mut issues));
         groups.push(Group {
             id: id.clone(),

@@ -49,7 +49,8 @@ pub(crate) fn open(opener: &HttpOpener, url: &str, extension: &str, media: Optio
             findings.push(f);
             return Opened::Failed(findings);
         }
-        let response = match opener.http.get(current.as_str(), Some((0, HEAD_BYTES))) {
+        let head_bytes = HEAD_BYTES.min(options.max_download);
+        let response = match opener.http.get(current.as_str(), Some((0, head_bytes))) {
             Ok(r) => r,
             Err(Failure::Status(status)) => {
                 findings.push(status_finding(status, &shown, true));
@@ -163,7 +164,12 @@ pub(crate) fn open(opener: &HttpOpener, url: &str, extension: &str, media: Optio
                 return Opened::Failed(findings);
             };
             let mut response = response;
-            let head = match response.body_mut().with_config().limit(HEAD_BYTES).read_to_vec() {
+            let head = match response
+                .body_mut()
+                .with_config()
+                .limit(HEAD_BYTES.min(options.max_download))
+                .read_to_vec()
+            {
                 Ok(head) => head,
                 Err(e) => {
                     findings.push(UrlFinding::error(
@@ -190,7 +196,7 @@ pub(crate) fn open(opener: &HttpOpener, url: &str, extension: &str, media: Optio
             let cap = options.max_download;
             let mut head = Vec::new();
             let limit = match declared {
-                Some(_) => HEAD_BYTES,
+                Some(_) => HEAD_BYTES.min(cap),
                 // No length: the whole answer is read (up to the cap) to learn it.
                 None => cap.saturating_add(1),
             };

@@ -53,6 +53,8 @@ pub struct MediaRequest {
 #[derive(Debug, Default)]
 struct Shared {
     bytes: AtomicU64,
+    in_flight: AtomicU64,
+    peak_in_flight: AtomicU64,
     requests: Mutex<Vec<MediaRequest>>,
     stop: AtomicBool,
 }
@@ -125,6 +127,11 @@ impl MediaHost {
         self.shared.bytes.load(Ordering::SeqCst)
     }
 
+    /// The most requests that were being answered at the same time.
+    pub fn peak_in_flight(&self) -> u64 {
+        self.shared.peak_in_flight.load(Ordering::SeqCst)
+    }
+
     /// The requests seen so far.
     pub fn requests(&self) -> Vec<MediaRequest> {
         self.shared.requests.lock().map(|r| r.clone()).unwrap_or_default()
@@ -163,10 +170,14 @@ fn serve_connection(stream: TcpStream, root: &Path, config: &MediaHostConfig, sh
                 origin: request.header("origin").map(str::to_string),
             });
         }
+        let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.peak_in_flight.fetch_max(now, Ordering::SeqCst);
         if !config.latency.is_zero() {
             thread::sleep(config.latency);
         }
-        let keep = answer(&request, root, config, shared, &mut out)?;
+        let answered = answer(&request, root, config, shared, &mut out);
+        shared.in_flight.fetch_sub(1, Ordering::SeqCst);
+        let keep = answered?;
         out.flush()?;
         if !keep || request.header("connection").is_some_and(|c| c.eq_ignore_ascii_case("close")) {
             let _ = out.shutdown(Shutdown::Both);
