@@ -364,3 +364,31 @@ fn pack_and_upload_of_a_url_list_read_it_online() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("url-not-found"));
     assert!(server.requests().is_empty(), "nothing is uploaded");
 }
+
+/// Found while writing the online tests: the rules named a source's files in the order of the
+/// URL list's lines ("8000 Hz: zeta, beta"), where a folder of the same files gives path
+/// order ("beta, zeta"), so the same dataset gave two reports.
+#[test]
+fn rule_messages_do_not_depend_on_the_order_of_a_url_list() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = [
+        ("s/zeta.wav", "audio/wav_s16le.wav"),
+        ("s/beta.wav", "audio/wav_s16le.wav"),
+        ("s/alpha.flac", "audio/flac_s16.flac"),
+    ];
+    let root = dataset(&tmp.path().join("data"), &files);
+    let host = host(&root);
+    let list = url_list(tmp.path(), &host, "range", &["s/zeta.wav", "s/beta.wav", "s/alpha.flac"]);
+    let (_, report) = online(&list, &[]);
+    let (_, local) = check_json(&root, &[]);
+    let rates = |r: &Value| {
+        r["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["code"] == "mixed-sample-rates")
+            .map(|i| i["message"].as_str().unwrap().to_string())
+    };
+    assert!(rates(&local).unwrap().contains("beta, zeta"), "{local:#}");
+    assert_eq!(rates(&report), rates(&local));
+}
