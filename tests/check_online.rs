@@ -392,3 +392,26 @@ fn rule_messages_do_not_depend_on_the_order_of_a_url_list() {
     assert!(rates(&local).unwrap().contains("beta, zeta"), "{local:#}");
     assert_eq!(rates(&report), rates(&local));
 }
+
+#[test]
+fn hosted_video_that_is_not_fragmented_is_found_online() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = [
+        ("s1/reference.mp4", "video/h264_aac_frag.mp4"),
+        ("s1/a.mp4", "video/h264_aac.mp4"),
+    ];
+    let root = dataset(&tmp.path().join("data"), &files);
+    let host = host(&root);
+    let list = url_list(tmp.path(), &host, "range", &["s1/reference.mp4", "s1/a.mp4"]);
+    let (_, report) = online(&list, &["--experiment", "acr_video"]);
+    assert_eq!(stimulus(&report, "s1/a.mp4")["fragmented"], false);
+    assert_eq!(stimulus(&report, "s1/reference.mp4")["fragmented"], true);
+    let flagged: Vec<&Value> = report["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["code"] == "video-not-mp4")
+        .collect();
+    assert_eq!(flagged.len(), 1, "{report:#}");
+    assert!(flagged[0]["message"].as_str().unwrap().contains("fragmented"));
+}
