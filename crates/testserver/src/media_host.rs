@@ -15,6 +15,7 @@
 //! | `html` | the file, but as `text/html` |
 //! | `errorpage` | 200 `text/html` with a small HTML page instead of the file |
 //! | `truncated` | announces the full length, sends half the bytes asked for, closes |
+//! | `truncated-later` | like `range` for the first bytes; later ranges are cut like `truncated` |
 //! | `signed` | like `range`, but 403 once the AWS-style `X-Amz-Date` + `X-Amz-Expires` has passed |
 //!
 //! Every answer waits [`MediaHostConfig::latency`] first (a network's round trip). Body bytes
@@ -266,7 +267,7 @@ fn answer(request: &Request, root: &Path, config: &MediaHostConfig, shared: &Sha
             return send(out, 416, &headers, b"", request, shared);
         }
     };
-    let truncated = mode == "truncated";
+    let truncated = mode == "truncated" || mode == "truncated-later" && start > 0;
     let announced = end - start;
     let sent = if truncated { announced / 2 } else { announced };
     let mut head = format!("HTTP/1.1 {status} {}\r\n", reason(status));

@@ -1,0 +1,94 @@
+//! The HTTP opener against the media host of `stimpack-testserver`: what the probers read
+//! through it is the file's bytes, at any offset, with or without range support; failures
+//! are retried with the policy given, then reported.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::time::Duration;
+
+use stimpack_client::RetryPolicy;
+use stimpack_core::{Code, MediaKind, Opened, UrlOpener};
+use stimpack_online::{HttpOpener, OnlineOptions};
+use stimpack_testserver::media_host::{MediaHost, MediaHostConfig};
+
+fn options() -> OnlineOptions {
+    OnlineOptions {
+        allow_private: true,
+        retry: RetryPolicy {
+            base: Duration::from_millis(1),
+            cap: Duration::from_millis(5),
+            max_attempts: 3,
+            ..RetryPolicy::default()
+        },
+        ..OnlineOptions::default()
+    }
+}
+
+fn served(bytes: &[u8]) -> (tempfile::TempDir, MediaHost) {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("s")).unwrap();
+    std::fs::write(tmp.path().join("s/a.bin"), bytes).unwrap();
+    let host = MediaHost::start(tmp.path(), MediaHostConfig::default()).unwrap();
+    (tmp, host)
+}
+
+#[test]
+fn reads_at_any_offset_give_the_file_s_bytes_with_and_without_ranges() {
+    let bytes: Vec<u8> = (0..700_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
+    let (_tmp, host) = served(&bytes);
+    let opener = HttpOpener::new(options(), 4);
+    for mode in ["range", "norange"] {
+        let Opened::File(mut file, _) = opener.open(&host.url(mode, "s/a.bin"), "bin", None) else {
+            panic!("{mode}: not opened");
+        };
+        assert_eq!(file.len(), bytes.len() as u64);
+        // Forward reads across blocks, a jump to the tail, and back to the middle.
+        for (at, n) in [(0u64, 10usize), (5, 100_000), (200_000, 300_000), (699_990, 10), (699_000, 1000), (1000, 5)] {
+            file.seek(SeekFrom::Start(at)).unwrap();
+            let mut buf = vec![0u8; n];
+            file.read_exact(&mut buf).unwrap();
+            assert_eq!(buf, bytes[at as usize..at as usize + n], "{mode} at {at}");
+        }
+        let mut end = [0u8; 4];
+        file.seek(SeekFrom::End(0)).unwrap();
+        assert_eq!(file.read(&mut end).unwrap(), 0, "{mode}: nothing past the end");
+    }
+}
+
+#[test]
+fn server_errors_are_retried_with_the_policy_then_reported() {
+    let (_tmp, host) = served(b"RIFF");
+    let opener = HttpOpener::new(options(), 4);
+    let Opened::Failed(findings) = opener.open(&host.url("500", "s/a.bin"), "wav", Some(MediaKind::Audio)) else {
+        panic!("opened");
+    };
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].code, Code::UrlError);
+    assert!(findings[0].message.contains("HTTP 500"), "{}", findings[0].message);
+    assert_eq!(host.requests().len(), 3, "three attempts");
+    assert_eq!(opener.stats().requests(), 3);
+}
+
+#[test]
+fn a_body_cut_short_past_the_head_is_an_error_that_says_so() {
+    let bytes = vec![1u8; 300_000];
+    let (_tmp, host) = served(&bytes);
+    let opener = HttpOpener::new(options(), 4);
+    let Opened::File(mut file, _) = opener.open(&host.url("truncated-later", "s/a.bin"), "bin", None) else {
+        panic!("not opened");
+    };
+    file.seek(SeekFrom::Start(200_000)).unwrap();
+    let err = file.read(&mut [0u8; 10]).unwrap_err();
+    assert!(err.to_string().contains("cut its answer"), "{err}");
+    assert!(!err.to_string().contains('?'), "no query string: {err}");
+}
+
+#[test]
+fn a_host_that_does_not_answer_is_a_url_error() {
+    // A port nothing listens on: the connection is refused at once.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let opener = HttpOpener::new(options(), 4);
+    let Opened::Failed(findings) = opener.open(&format!("http://127.0.0.1:{port}/s/a.wav"), "wav", None) else {
+        panic!("opened");
+    };
+    assert_eq!(findings[0].code, Code::UrlError, "{findings:?}");
+}
