@@ -144,7 +144,11 @@ pub fn summary(stats: &Stats) -> String {
         human_bytes(fetched),
         human_bytes(total),
         stats.requests(),
-        if stats.requests() == 1 { "request" } else { "requests" }
+        if stats.requests() == 1 {
+            "request"
+        } else {
+            "requests"
+        }
     )
 }
 
@@ -187,14 +191,20 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "kb" | "k" => 1000,
-        "mb" | "m" => 1000_000,
-        "gb" | "g" => 1000_000_000,
+        "mb" | "m" => 1_000_000,
+        "gb" | "g" => 1_000_000_000,
         "kib" => 1 << 10,
         "mib" => 1 << 20,
         "gib" => 1 << 30,
-        _ => return Err(format!("'{s}': the unit must be B, kB, MB, GB (or KiB, MiB, GiB)")),
+        _ => {
+            return Err(format!(
+                "'{s}': the unit must be B, kB, MB, GB (or KiB, MiB, GiB)"
+            ));
+        }
     };
-    let bytes = n.checked_mul(factor).ok_or_else(|| format!("'{s}' is too large"))?;
+    let bytes = n
+        .checked_mul(factor)
+        .ok_or_else(|| format!("'{s}' is too large"))?;
     if bytes == 0 {
         return Err("--max-download must be more than 0 bytes".to_string());
     }

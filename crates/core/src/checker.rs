@@ -282,8 +282,10 @@ fn stimulus(scan: &Scan, c: &Candidate, place: &str, opts: &CheckOptions) -> (St
     let entry = &scan.entries[c.entry];
     let (mut probe, bytes) = match &entry.origin {
         Origin::Url { url, .. } => match &opts.online {
-            Some(online) => catch_unwind(AssertUnwindSafe(|| crate::remote::probe_url(online, url, &c.extension)))
-                .unwrap_or_else(|panic| (crashed(panic), entry.bytes)),
+            Some(online) => catch_unwind(AssertUnwindSafe(|| {
+                crate::remote::probe_url(online, url, &c.extension)
+            }))
+            .unwrap_or_else(|panic| (crashed(panic), entry.bytes)),
             None => (probe::from_extension(&c.extension), entry.bytes),
         },
         _ => catch_unwind(AssertUnwindSafe(|| probe_entry(scan, entry, &c.extension)))

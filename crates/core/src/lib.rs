@@ -115,8 +115,8 @@ pub use options::{
 pub use pack::{
     NoopReporter, PackError, PackOptions, PackOutcome, PackReporter, pack, pack_checked, source_date_epoch,
 };
+pub use remote::{DEFAULT_ONLINE_CONCURRENCY, Online, Opened, RemoteFile, UrlFinding, UrlOpener};
 pub use report::{
     Code, Group, InputKind, Issue, MediaKind, Report, Role, Severity, Stimulus, Summary, UnknownCode,
 };
-pub use remote::{DEFAULT_ONLINE_CONCURRENCY, Online, Opened, RemoteFile, UrlFinding, UrlOpener};
 pub use scan::urls::{MAX_URL_LIST_BYTES, private_ip};

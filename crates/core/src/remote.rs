@@ -172,7 +172,10 @@ pub(crate) fn probe_url(online: &Online, url: &str, extension: &str) -> (Probe, 
 fn estimate(probe: &mut Probe, len: u64, read: u64) {
     if probe.reading.is_some() {
         probe.findings.retain(|f| {
-            let cut = matches!(f.code, Code::TruncatedAudio | Code::CorruptAudio | Code::TrailingData);
+            let cut = matches!(
+                f.code,
+                Code::TruncatedAudio | Code::CorruptAudio | Code::TrailingData
+            );
             !(cut || f.code == Code::InvalidMedia && f.severity == Severity::Warning)
         });
     }
@@ -185,7 +188,10 @@ fn estimate(probe: &mut Probe, len: u64, read: u64) {
     });
     let mb = |b: u64| b as f64 / 1e6;
     let what = match scaled {
-        Some(d) => format!("the duration ({d:.1} s) is estimated from the first {:.1} MB", mb(read)),
+        Some(d) => format!(
+            "the duration ({d:.1} s) is estimated from the first {:.1} MB",
+            mb(read)
+        ),
         None => format!("only the first {:.1} MB were read", mb(read)),
     };
     probe.findings.push(Finding {
@@ -287,7 +293,12 @@ mod tests {
         let online = Online::new(Arc::new(OneFile(bytes, half)));
         let (probe, _) = probe_url(&online, "https://h/s/a.mp3", "mp3");
         let codes: Vec<Code> = probe.findings.iter().map(|f| f.code).collect();
-        assert_eq!(codes, [Code::NoCors, Code::EstimatedReading], "{:?}", probe.findings);
+        assert_eq!(
+            codes,
+            [Code::NoCors, Code::EstimatedReading],
+            "{:?}",
+            probe.findings
+        );
         let estimated = probe.reading.unwrap().duration_s.unwrap();
         assert!((estimated - whole).abs() / whole < 0.2, "{estimated} vs {whole}");
     }

@@ -115,7 +115,7 @@ impl HttpFile {
     }
 
     /// Copies what the kept blocks hold at `pos` into `buf`.
-    fn from_blocks(&self, buf: &mut [u8]) -> Option<usize> {
+    fn copy_kept(&self, buf: &mut [u8]) -> Option<usize> {
         let block = std::iter::once(&self.head)
             .chain(self.blocks.iter())
             .find(|b| b.start <= self.pos && self.pos < b.end())?;
@@ -165,7 +165,9 @@ impl HttpFile {
         if start + allowed <= self.pos {
             start = self.pos;
         }
-        let end = (start + size.max(self.pos - start + 1)).min(self.len).min(start + allowed);
+        let end = (start + size.max(self.pos - start + 1))
+            .min(self.len)
+            .min(start + allowed);
         let data = self.get_range(start, end)?;
         self.count(data.len() as u64);
         self.next_start = end;
@@ -192,7 +194,10 @@ impl HttpFile {
                     )));
                 }
                 Err(Failure::Transport(why)) => {
-                    return Err(io::Error::other(format!("fetching '{}' failed: {why}", self.shown)));
+                    return Err(io::Error::other(format!(
+                        "fetching '{}' failed: {why}",
+                        self.shown
+                    )));
                 }
             };
             let status = response.status().as_u16();
@@ -241,8 +246,12 @@ impl HttpFile {
         if self.stream.as_ref().is_none_or(|s| s.pos > self.pos) {
             self.stream = None;
             let response = self.http.get(&self.url, None).map_err(|f| match f {
-                Failure::Status(s) => io::Error::other(format!("the server answered HTTP {s} for '{}'", self.shown)),
-                Failure::Transport(why) => io::Error::other(format!("fetching '{}' failed: {why}", self.shown)),
+                Failure::Status(s) => {
+                    io::Error::other(format!("the server answered HTTP {s} for '{}'", self.shown))
+                }
+                Failure::Transport(why) => {
+                    io::Error::other(format!("fetching '{}' failed: {why}", self.shown))
+                }
             })?;
             self.stream = Some(Stream {
                 pos: 0,
@@ -267,9 +276,10 @@ impl HttpFile {
                 buf
             };
             let n = target.len().min(allowed.min(usize::MAX as u64) as usize);
-            let got = stream.reader.read(&mut target[..n]).map_err(|e| {
-                io::Error::new(e.kind(), format!("reading '{}' failed: {e}", self.shown))
-            })?;
+            let got = stream
+                .reader
+                .read(&mut target[..n])
+                .map_err(|e| io::Error::new(e.kind(), format!("reading '{}' failed: {e}", self.shown)))?;
             if got == 0 {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
@@ -295,7 +305,7 @@ impl Read for HttpFile {
         if buf.is_empty() || self.pos >= self.len {
             return Ok(0);
         }
-        if let Some(n) = self.from_blocks(buf) {
+        if let Some(n) = self.copy_kept(buf) {
             self.pos += n as u64;
             return Ok(n);
         }
@@ -303,7 +313,7 @@ impl Read for HttpFile {
             return self.read_stream(buf);
         }
         self.fetch_block()?;
-        match self.from_blocks(buf) {
+        match self.copy_kept(buf) {
             Some(n) => {
                 self.pos += n as u64;
                 Ok(n)
@@ -320,7 +330,8 @@ impl Seek for HttpFile {
             SeekFrom::End(d) => self.len.checked_add_signed(d),
             SeekFrom::Current(d) => self.pos.checked_add_signed(d),
         };
-        self.pos = target.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
+        self.pos =
+            target.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
         Ok(self.pos)
     }
 }

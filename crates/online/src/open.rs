@@ -9,10 +9,10 @@ use std::time::Duration;
 use stimpack_core::{Code, MediaKind, Opened, UrlFinding, private_ip};
 use url::{Host, Url};
 
+use crate::fetch::Failure;
 use crate::file::{HttpFile, Source};
 use crate::signed::{self, Expiry};
 use crate::{HEAD_BYTES, HttpOpener};
-use crate::fetch::Failure;
 
 /// More redirects than this is an error (browsers give up at around 20; a dataset's URL that
 /// needs more than a few is broken).
@@ -59,7 +59,9 @@ pub(crate) fn open(opener: &HttpOpener, url: &str, extension: &str, media: Optio
             Err(Failure::Transport(why)) => {
                 findings.push(UrlFinding::error(
                     Code::UrlError,
-                    format!("'{shown}' could not be fetched: {why}. Check the host name and that the server is up"),
+                    format!(
+                        "'{shown}' could not be fetched: {why}. Check the host name and that the server is up"
+                    ),
                 ));
                 return Opened::Failed(findings);
             }
@@ -129,7 +131,11 @@ pub(crate) fn open(opener: &HttpOpener, url: &str, extension: &str, media: Optio
             .map(str::to_string)
     };
     if let Some(origin) = &options.origin {
-        findings.extend(cors_finding(header("access-control-allow-origin").as_deref(), origin, &shown));
+        findings.extend(cors_finding(
+            header("access-control-allow-origin").as_deref(),
+            origin,
+            &shown,
+        ));
     }
     findings.extend(content_type_finding(
         header("content-type").as_deref(),
@@ -144,7 +150,16 @@ pub(crate) fn open(opener: &HttpOpener, url: &str, extension: &str, media: Optio
         416 => match range_total {
             // The only file that has no byte 0.
             Some(0) => Opened::File(
-                Box::new(HttpFile::new(http, final_url, shown, 0, Vec::new(), Source::Ranges, options.max_download, permit)),
+                Box::new(HttpFile::new(
+                    http,
+                    final_url,
+                    shown,
+                    0,
+                    Vec::new(),
+                    Source::Ranges,
+                    options.max_download,
+                    permit,
+                )),
                 findings,
             ),
             _ => {
@@ -174,13 +189,29 @@ pub(crate) fn open(opener: &HttpOpener, url: &str, extension: &str, media: Optio
                 Err(e) => {
                     findings.push(UrlFinding::error(
                         Code::UrlError,
-                        format!("'{shown}' could not be read: {}. Try again later", crate::fetch::transport_words(&e)),
+                        format!(
+                            "'{shown}' could not be read: {}. Try again later",
+                            crate::fetch::transport_words(&e)
+                        ),
                     ));
                     return Opened::Failed(findings);
                 }
             };
-            opener.http.stats.bytes.fetch_add(head.len() as u64, std::sync::atomic::Ordering::Relaxed);
-            let file = HttpFile::new(http, final_url, shown, len, head, Source::Ranges, options.max_download, permit);
+            opener
+                .http
+                .stats
+                .bytes
+                .fetch_add(head.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            let file = HttpFile::new(
+                http,
+                final_url,
+                shown,
+                len,
+                head,
+                Source::Ranges,
+                options.max_download,
+                permit,
+            );
             Opened::File(Box::new(file), findings)
         }
         _ => {
@@ -200,14 +231,20 @@ pub(crate) fn open(opener: &HttpOpener, url: &str, extension: &str, media: Optio
                 // No length: the whole answer is read (up to the cap) to learn it.
                 None => cap.saturating_add(1),
             };
-            if let Err(e) = std::io::Read::read_to_end(&mut std::io::Read::take(&mut reader, limit), &mut head) {
+            if let Err(e) =
+                std::io::Read::read_to_end(&mut std::io::Read::take(&mut reader, limit), &mut head)
+            {
                 findings.push(UrlFinding::error(
                     Code::UrlError,
                     format!("'{shown}' could not be read: {e}. Try again later"),
                 ));
                 return Opened::Failed(findings);
             }
-            opener.http.stats.bytes.fetch_add(head.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            opener
+                .http
+                .stats
+                .bytes
+                .fetch_add(head.len() as u64, std::sync::atomic::Ordering::Relaxed);
             let (len, rest) = match declared {
                 Some(len) => (len, Some(reader)),
                 None if head.len() as u64 > cap => {
@@ -222,7 +259,16 @@ pub(crate) fn open(opener: &HttpOpener, url: &str, extension: &str, media: Optio
                 }
                 None => (head.len() as u64, None),
             };
-            let file = HttpFile::new(http, final_url, shown, len, head, Source::Stream(rest), cap, permit);
+            let file = HttpFile::new(
+                http,
+                final_url,
+                shown,
+                len,
+                head,
+                Source::Stream(rest),
+                cap,
+                permit,
+            );
             Opened::File(Box::new(file), findings)
         }
     }
@@ -238,11 +284,18 @@ pub(crate) fn content_range_total(value: &str) -> Option<u64> {
 /// loopback or a private network, by name or by any address the name resolves to.
 fn reachable(url: &Url, allow_private: bool, redirected: bool) -> Result<(), UrlFinding> {
     let shown = redact(url.as_str());
-    let hop = if redirected { " (a redirect leads there)" } else { "" };
+    let hop = if redirected {
+        " (a redirect leads there)"
+    } else {
+        ""
+    };
     if !matches!(url.scheme(), "http" | "https") {
         return Err(UrlFinding::error(
             Code::UrlRedirect,
-            format!("'{shown}'{hop} uses the scheme '{}:'; players fetch only http(s)", url.scheme()),
+            format!(
+                "'{shown}'{hop} uses the scheme '{}:'; players fetch only http(s)",
+                url.scheme()
+            ),
         ));
     }
     if allow_private {
@@ -252,7 +305,9 @@ fn reachable(url: &Url, allow_private: bool, redirected: bool) -> Result<(), Url
         let resolved = ip.map(|ip| format!(" (it resolves to {ip})")).unwrap_or_default();
         UrlFinding::error(
             Code::PrivateUrl,
-            format!("'{shown}'{hop} points at {why}{resolved}, which the platform cannot reach. Host the file publicly"),
+            format!(
+                "'{shown}'{hop} points at {why}{resolved}, which the platform cannot reach. Host the file publicly"
+            ),
         )
     };
     let addresses: Vec<IpAddr> = match url.host() {
@@ -270,13 +325,18 @@ fn reachable(url: &Url, allow_private: bool, redirected: bool) -> Result<(), Url
                 Err(e) => {
                     return Err(UrlFinding::error(
                         Code::UrlError,
-                        format!("'{shown}'{hop} could not be fetched: DNS: the host name does not resolve ({e}). Check the host name"),
+                        format!(
+                            "'{shown}'{hop} could not be fetched: DNS: the host name does not resolve ({e}). Check the host name"
+                        ),
                     ));
                 }
             }
         }
     };
-    match addresses.iter().find_map(|&ip| private_ip(ip).map(|why| (why, ip))) {
+    match addresses
+        .iter()
+        .find_map(|&ip| private_ip(ip).map(|why| (why, ip)))
+    {
         Some((why, ip)) => Err(private(why, Some(ip))),
         None => Ok(()),
     }
@@ -286,7 +346,9 @@ fn status_finding(status: u16, shown: &str, retried: bool) -> UrlFinding {
     match status {
         404 | 410 => UrlFinding::error(
             Code::UrlNotFound,
-            format!("'{shown}' answers HTTP {status}: there is no file at this URL. Upload it, or fix the line"),
+            format!(
+                "'{shown}' answers HTTP {status}: there is no file at this URL. Upload it, or fix the line"
+            ),
         ),
         401 | 403 => UrlFinding::error(
             Code::UrlForbidden,

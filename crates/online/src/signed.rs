@@ -185,15 +185,21 @@ mod tests {
     fn each_scheme_gives_its_expiry() {
         // 2024-01-02T03:04:05Z is 1704164645.
         assert_eq!(
-            of("https://b.s3.amazonaws.com/s/a.wav?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20240102T030405Z&X-Amz-Expires=3600&X-Amz-Signature=ab"),
+            of(
+                "https://b.s3.amazonaws.com/s/a.wav?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20240102T030405Z&X-Amz-Expires=3600&X-Amz-Signature=ab"
+            ),
             Expiry::At(1_704_164_645 + 3600, "AWS SigV4")
         );
         assert_eq!(
-            of("https://storage.googleapis.com/b/s/a.wav?X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Date=20240102T030405Z&X-Goog-Expires=60&X-Goog-Signature=ab"),
+            of(
+                "https://storage.googleapis.com/b/s/a.wav?X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Date=20240102T030405Z&X-Goog-Expires=60&X-Goog-Signature=ab"
+            ),
             Expiry::At(1_704_164_645 + 60, "Google Cloud Storage")
         );
         assert_eq!(
-            of("https://a.blob.core.windows.net/c/s/a.wav?sv=2022-11-02&se=2024-01-02T03:04:05Z&sr=b&sp=r&sig=abc%3D"),
+            of(
+                "https://a.blob.core.windows.net/c/s/a.wav?sv=2022-11-02&se=2024-01-02T03:04:05Z&sr=b&sp=r&sig=abc%3D"
+            ),
             Expiry::At(1_704_164_645, "Azure SAS")
         );
         assert_eq!(
@@ -225,7 +231,7 @@ mod tests {
         assert_eq!(basic_timestamp("20240102T030405Z"), Some(1_704_164_645));
         assert_eq!(show_time(1_704_164_645), "2024-01-02 03:04 UTC");
         assert_eq!(basic_timestamp("2024010xT030405Z"), None);
-        assert_eq!(iso8601("2024-02-30T00:00Z").is_some(), true, "lenient on day counts");
+        assert!(iso8601("2024-02-30T00:00Z").is_some(), "lenient on day counts");
         assert_eq!(iso8601("garbage"), None);
     }
 }

@@ -42,7 +42,14 @@ fn reads_at_any_offset_give_the_file_s_bytes_with_and_without_ranges() {
         };
         assert_eq!(file.len(), bytes.len() as u64);
         // Forward reads across blocks, a jump to the tail, and back to the middle.
-        for (at, n) in [(0u64, 10usize), (5, 100_000), (200_000, 300_000), (699_990, 10), (699_000, 1000), (1000, 5)] {
+        for (at, n) in [
+            (0u64, 10usize),
+            (5, 100_000),
+            (200_000, 300_000),
+            (699_990, 10),
+            (699_000, 1000),
+            (1000, 5),
+        ] {
             file.seek(SeekFrom::Start(at)).unwrap();
             let mut buf = vec![0u8; n];
             file.read_exact(&mut buf).unwrap();
@@ -58,12 +65,17 @@ fn reads_at_any_offset_give_the_file_s_bytes_with_and_without_ranges() {
 fn server_errors_are_retried_with_the_policy_then_reported() {
     let (_tmp, host) = served(b"RIFF");
     let opener = HttpOpener::new(options(), 4);
-    let Opened::Failed(findings) = opener.open(&host.url("500", "s/a.bin"), "wav", Some(MediaKind::Audio)) else {
+    let Opened::Failed(findings) = opener.open(&host.url("500", "s/a.bin"), "wav", Some(MediaKind::Audio))
+    else {
         panic!("opened");
     };
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].code, Code::UrlError);
-    assert!(findings[0].message.contains("HTTP 500"), "{}", findings[0].message);
+    assert!(
+        findings[0].message.contains("HTTP 500"),
+        "{}",
+        findings[0].message
+    );
     assert_eq!(host.requests().len(), 3, "three attempts");
     assert_eq!(opener.stats().requests(), 3);
 }
@@ -85,9 +97,14 @@ fn a_body_cut_short_past_the_head_is_an_error_that_says_so() {
 #[test]
 fn a_host_that_does_not_answer_is_a_url_error() {
     // A port nothing listens on: the connection is refused at once.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let opener = HttpOpener::new(options(), 4);
-    let Opened::Failed(findings) = opener.open(&format!("http://127.0.0.1:{port}/s/a.wav"), "wav", None) else {
+    let Opened::Failed(findings) = opener.open(&format!("http://127.0.0.1:{port}/s/a.wav"), "wav", None)
+    else {
         panic!("opened");
     };
     assert_eq!(findings[0].code, Code::UrlError, "{findings:?}");

@@ -149,7 +149,12 @@ impl Drop for MediaHost {
     }
 }
 
-fn serve_connection(stream: TcpStream, root: &Path, config: &MediaHostConfig, shared: &Shared) -> io::Result<()> {
+fn serve_connection(
+    stream: TcpStream,
+    root: &Path,
+    config: &MediaHostConfig,
+    shared: &Shared,
+) -> io::Result<()> {
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
@@ -180,7 +185,11 @@ fn serve_connection(stream: TcpStream, root: &Path, config: &MediaHostConfig, sh
         shared.in_flight.fetch_sub(1, Ordering::SeqCst);
         let keep = answered?;
         out.flush()?;
-        if !keep || request.header("connection").is_some_and(|c| c.eq_ignore_ascii_case("close")) {
+        if !keep
+            || request
+                .header("connection")
+                .is_some_and(|c| c.eq_ignore_ascii_case("close"))
+        {
             let _ = out.shutdown(Shutdown::Both);
             return Ok(());
         }
@@ -191,14 +200,27 @@ fn serve_connection(stream: TcpStream, root: &Path, config: &MediaHostConfig, sh
 }
 
 /// Writes one answer; false when the connection must close after it.
-fn answer(request: &Request, root: &Path, config: &MediaHostConfig, shared: &Shared, out: &mut TcpStream) -> io::Result<bool> {
+fn answer(
+    request: &Request,
+    root: &Path,
+    config: &MediaHostConfig,
+    shared: &Shared,
+    out: &mut TcpStream,
+) -> io::Result<bool> {
     if request.path() == "/__stats" {
         let body = format!(
             "{{\"bytes\":{},\"requests\":{}}}",
             shared.bytes.load(Ordering::SeqCst),
             shared.requests.lock().map(|r| r.len()).unwrap_or(0)
         );
-        return send(out, 200, &[("Content-Type", "application/json".into())], body.as_bytes(), request, shared);
+        return send(
+            out,
+            200,
+            &[("Content-Type", "application/json".into())],
+            body.as_bytes(),
+            request,
+            shared,
+        );
     }
     let path = request.path().trim_start_matches('/');
     let (mode, rest) = path.split_once('/').unwrap_or((path, ""));
@@ -209,7 +231,14 @@ fn answer(request: &Request, root: &Path, config: &MediaHostConfig, shared: &Sha
         "404" | "403" | "410" | "500" | "401" => {
             let status: u16 = mode.parse().unwrap_or(500);
             let body = page(status);
-            return send(out, status, &[("Content-Type", "text/html".into()), cors], body.as_bytes(), request, shared);
+            return send(
+                out,
+                status,
+                &[("Content-Type", "text/html".into()), cors],
+                body.as_bytes(),
+                request,
+                shared,
+            );
         }
         "loop" => {
             let target = format!("/loop/{rest}");
@@ -217,7 +246,14 @@ fn answer(request: &Request, root: &Path, config: &MediaHostConfig, shared: &Sha
         }
         "errorpage" => {
             let body = "<!doctype html><html><body>Sign in to see this file</body></html>";
-            return send(out, 200, &[("Content-Type", "text/html; charset=utf-8".into()), cors], body.as_bytes(), request, shared);
+            return send(
+                out,
+                200,
+                &[("Content-Type", "text/html; charset=utf-8".into()), cors],
+                body.as_bytes(),
+                request,
+                shared,
+            );
         }
         m if m.starts_with("redirect-") => {
             let n: u32 = m["redirect-".len()..].parse().unwrap_or(0);
@@ -226,20 +262,39 @@ fn answer(request: &Request, root: &Path, config: &MediaHostConfig, shared: &Sha
                 return send(out, 302, &[("Location", target)], b"", request, shared);
             }
         }
-        "signed" => {
-            if signed_expired(&request.target) {
-                let body = "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>";
-                return send(out, 403, &[("Content-Type", "application/xml".into())], body.as_bytes(), request, shared);
-            }
+        "signed" if signed_expired(&request.target) => {
+            let body = "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>";
+            return send(
+                out,
+                403,
+                &[("Content-Type", "application/xml".into())],
+                body.as_bytes(),
+                request,
+                shared,
+            );
         }
         "slow" => thread::sleep(config.slow),
         _ => {}
     }
     let Some(file) = local_path(root, &rest) else {
-        return send(out, 404, &[("Content-Type", "text/html".into())], page(404).as_bytes(), request, shared);
+        return send(
+            out,
+            404,
+            &[("Content-Type", "text/html".into())],
+            page(404).as_bytes(),
+            request,
+            shared,
+        );
     };
     let Ok(mut f) = std::fs::File::open(&file) else {
-        return send(out, 404, &[("Content-Type", "text/html".into())], page(404).as_bytes(), request, shared);
+        return send(
+            out,
+            404,
+            &[("Content-Type", "text/html".into())],
+            page(404).as_bytes(),
+            request,
+            shared,
+        );
     };
     let len = f.metadata()?.len();
     let content_type = if mode == "html" {
@@ -255,7 +310,10 @@ fn answer(request: &Request, root: &Path, config: &MediaHostConfig, shared: &Sha
     if ranges {
         headers.push(("Accept-Ranges", "bytes".into()));
     }
-    let range = request.header("range").filter(|_| ranges).map(|r| parse_range(r, len));
+    let range = request
+        .header("range")
+        .filter(|_| ranges)
+        .map(|r| parse_range(r, len));
     let (status, start, end) = match range {
         None => (200, 0, len),
         Some(Some((s, e))) => {
@@ -339,7 +397,10 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-        if let Some(b) = hex.filter(|_| bytes[i] == b'%').and_then(|h| u8::from_str_radix(h, 16).ok()) {
+        if let Some(b) = hex
+            .filter(|_| bytes[i] == b'%')
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
             out.push(b);
             i += 3;
             continue;
@@ -406,7 +467,9 @@ fn signed_expired(target: &str) -> bool {
     let (Some(at), Ok(expires)) = (parse_basic_timestamp(date), expires.parse::<u64>()) else {
         return true;
     };
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     at + expires <= now
 }
 

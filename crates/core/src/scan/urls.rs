@@ -164,7 +164,11 @@ fn read_line(text: &str, allow_private: bool) -> Result<(String, Option<Issue>),
             ));
         }
     }
-    if let Some(why) = url.host().and_then(|h| private_host(&h)).filter(|_| !allow_private) {
+    if let Some(why) = url
+        .host()
+        .and_then(|h| private_host(&h))
+        .filter(|_| !allow_private)
+    {
         return Err(Issue::error(
             Code::PrivateUrl,
             None,

@@ -21,7 +21,11 @@ fn main() -> ExitCode {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
             }
-            "--port" => args.next().and_then(|v| v.parse().ok()).map(|p| port = p).is_some(),
+            "--port" => args
+                .next()
+                .and_then(|v| v.parse().ok())
+                .map(|p| port = p)
+                .is_some(),
             "--latency-ms" => args
                 .next()
                 .and_then(|v| v.parse().ok())
