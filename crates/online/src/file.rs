@@ -1,6 +1,7 @@
 //! A hosted file read at any offset: blocks fetched with `Range` requests as the probers ask
-//! for them (64 KiB, doubling while they read on, up to 2 MiB), or one streamed answer from a
-//! server that ignores `Range`. The head block stays; two more are kept for re-reads.
+//! for them (64 KiB, growing four-fold while they read on, up to 2 MiB, so a file read through
+//! costs few round trips), or one streamed answer from a server that ignores `Range`. The head
+//! block and the block at the end stay; two more are kept for re-reads.
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -147,7 +148,7 @@ impl HttpFile {
     fn fetch_block(&mut self) -> io::Result<()> {
         let sequential = self.pos == self.next_start;
         let size = if sequential {
-            (self.next_size * 2).min(MAX_BLOCK)
+            (self.next_size * 4).min(MAX_BLOCK)
         } else {
             HEAD_BYTES
         };
@@ -172,8 +173,13 @@ impl HttpFile {
         self.count(data.len() as u64);
         self.next_start = end;
         self.next_size = size;
-        if self.blocks.len() >= KEPT_BLOCKS {
-            self.blocks.pop_front();
+        if self.blocks.len() > KEPT_BLOCKS {
+            // The oldest, but not the one at the end: readers come back to the end (tags,
+            // the last frame) after reading on from the start.
+            let len = self.len;
+            if let Some(i) = self.blocks.iter().position(|b| b.end() != len) {
+                self.blocks.remove(i);
+            }
         }
         self.blocks.push_back(Block { start, data });
         Ok(())
