@@ -14,6 +14,10 @@
 //!   pipeline that checked first does not read every file twice.
 //! - [`probe_file`] reads one media file on its own: a [`Stimulus`] and that file's findings.
 //! - [`supported_formats`] lists what stimpack reads.
+//! - [`CheckOptions::with_online`] reads the files of a URL list through a [`UrlOpener`] you
+//!   give it, with the same probers as local files (`stimpack check --online`; the crate
+//!   `stimpack-online` implements the opener over HTTP range requests). Without it URLs are
+//!   checked from their names, and nothing touches the network.
 //!
 //! A problem with a file is never an `Err`: it is an [`Issue`] in the report, and the run goes
 //! on. `Err` ([`InputError`], [`PackError`]) means the input or the output as a whole could not
