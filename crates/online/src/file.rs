@@ -146,9 +146,21 @@ impl HttpFile {
 
     /// Fetches the block holding `pos` with one `Range` request.
     fn fetch_block(&mut self) -> io::Result<()> {
-        let sequential = self.pos == self.next_start;
+        // Reading on from where a kept block ends (the head, say, after a look at the tail):
+        // the next block is four times as long.
+        let before = std::iter::once(&self.head)
+            .chain(self.blocks.iter())
+            .filter(|b| b.end() == self.pos)
+            .map(|b| b.data.len() as u64)
+            .max();
+        let sequential = self.pos == self.next_start || before.is_some();
+        let grown_from = before.unwrap_or(0).max(if self.pos == self.next_start {
+            self.next_size
+        } else {
+            0
+        });
         let size = if sequential {
-            (self.next_size * 4).min(MAX_BLOCK)
+            (grown_from * 4).clamp(HEAD_BYTES, MAX_BLOCK)
         } else {
             HEAD_BYTES
         };
@@ -166,9 +178,18 @@ impl HttpFile {
         if start + allowed <= self.pos {
             start = self.pos;
         }
+        // Never again what a kept block holds: stop where the next one starts.
+        let next_kept = self
+            .blocks
+            .iter()
+            .map(|b| b.start)
+            .filter(|&s| s > self.pos)
+            .min()
+            .unwrap_or(u64::MAX);
         let end = (start + size.max(self.pos - start + 1))
             .min(self.len)
-            .min(start + allowed);
+            .min(start + allowed)
+            .min(next_kept);
         let data = self.get_range(start, end)?;
         self.count(data.len() as u64);
         self.next_start = end;

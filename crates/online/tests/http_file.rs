@@ -109,3 +109,27 @@ fn a_host_that_does_not_answer_is_a_url_error() {
     };
     assert_eq!(findings[0].code, Code::UrlError, "{findings:?}");
 }
+
+/// Found by the benchmark: an MP3 read through after a look at its tail (for ID3v1) fetched
+/// the tail's 64 KiB twice (109% of the file), and restarted its block growth at 64 KiB.
+#[test]
+fn a_file_read_through_after_its_tail_is_fetched_once_in_few_requests() {
+    let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    let (_tmp, host) = served(&bytes);
+    let opener = HttpOpener::new(options(), 4);
+    let Opened::File(mut file, _) = opener.open(&host.url("range", "s/a.bin"), "bin", None) else {
+        panic!("not opened");
+    };
+    file.seek(SeekFrom::End(-128)).unwrap();
+    file.read_exact(&mut [0u8; 128]).unwrap();
+    file.seek(SeekFrom::Start(0)).unwrap();
+    let mut all = Vec::new();
+    file.read_to_end(&mut all).unwrap();
+    assert!(all == bytes);
+    assert_eq!(opener.stats().bytes_fetched(), bytes.len() as u64);
+    assert!(
+        opener.stats().requests() <= 5,
+        "{} requests",
+        opener.stats().requests()
+    );
+}
