@@ -133,3 +133,39 @@ fn a_file_read_through_after_its_tail_is_fetched_once_in_few_requests() {
         opener.stats().requests()
     );
 }
+
+#[test]
+fn a_host_slower_than_the_read_timeout_is_a_url_error_that_says_time_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("s")).unwrap();
+    std::fs::write(tmp.path().join("s/a.wav"), b"RIFF").unwrap();
+    let config = MediaHostConfig {
+        slow: Duration::from_secs(3),
+        ..MediaHostConfig::default()
+    };
+    let host = MediaHost::start(tmp.path(), config).unwrap();
+    let options = OnlineOptions {
+        read_timeout: Duration::from_millis(300),
+        retry: RetryPolicy {
+            max_attempts: 1,
+            ..options().retry
+        },
+        ..options()
+    };
+    let opener = HttpOpener::new(options, 4);
+    let started = std::time::Instant::now();
+    let Opened::Failed(findings) = opener.open(&host.url("slow", "s/a.wav"), "wav", None) else {
+        panic!("opened");
+    };
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(findings[0].code, Code::UrlError);
+    assert!(
+        findings[0].message.contains("time-out"),
+        "{}",
+        findings[0].message
+    );
+}
