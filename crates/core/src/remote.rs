@@ -166,9 +166,9 @@ pub(crate) fn probe_url(online: &Online, url: &str, extension: &str) -> (Probe, 
     (probe, Some(len))
 }
 
-/// The download cap stopped the reads after `read` of `len` bytes (an MP3 without a length
-/// header, whose every frame is walked): what the probers took for the end of the file is the
-/// cap, so the duration is scaled to the whole length and marked estimated.
+/// The download cap stopped the reads after `read` of `len` bytes (an MP3 or ADTS file, whose
+/// every frame header is walked): what the probers took for the end of the file is the cap, so
+/// the duration is scaled to the whole length and marked estimated.
 fn estimate(probe: &mut Probe, len: u64, read: u64) {
     if probe.reading.is_some() {
         probe.findings.retain(|f| {
@@ -198,9 +198,8 @@ fn estimate(probe: &mut Probe, len: u64, read: u64) {
         severity: Severity::Warning,
         code: Code::EstimatedReading,
         message: format!(
-            "the file ({:.1} MB) has no length header, and reading every frame would take more than \
-             the download cap: {what}. Raise --max-download, or add a Xing/VBRI header (re-encode \
-             with LAME, or `ffmpeg -c copy`)",
+            "the file ({:.1} MB) is measured by reading every frame header, and that would take \
+             more than the download cap: {what}. Raise --max-download to measure it exactly",
             mb(len)
         ),
     });
