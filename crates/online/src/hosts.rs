@@ -1,6 +1,7 @@
 //! At most so many files read from one host at once, as a browser keeps at most six
 //! connections to one host: a permit is held while one file is read, and given back when its
-//! reader is dropped.
+//! reader is dropped. A host that did not answer at all (after the retries) is not asked
+//! again in the same run, so a dead host costs one file's retries, not every file's.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex};
@@ -11,6 +12,7 @@ pub(crate) struct HostLimits {
     limit: usize,
     busy: Mutex<HashMap<String, usize>>,
     freed: Condvar,
+    dead: Mutex<HashMap<String, String>>,
 }
 
 /// One file being read from `host`; dropping it frees the place.
@@ -26,7 +28,20 @@ impl HostLimits {
             limit: limit.max(1),
             busy: Mutex::new(HashMap::new()),
             freed: Condvar::new(),
+            dead: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Remembers that `host` did not answer, and why.
+    pub(crate) fn mark_dead(&self, host: &str, why: &str) {
+        if let Ok(mut dead) = self.dead.lock() {
+            dead.entry(host.to_string()).or_insert_with(|| why.to_string());
+        }
+    }
+
+    /// Why `host` did not answer earlier in this run, if it did not.
+    pub(crate) fn dead(&self, host: &str) -> Option<String> {
+        self.dead.lock().ok()?.get(host).cloned()
     }
 
     /// Waits until fewer than the limit of files are being read from `host`.

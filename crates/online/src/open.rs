@@ -41,6 +41,16 @@ pub(crate) fn open(opener: &HttpOpener, url: &str, extension: &str, media: Optio
         parsed.port_or_known_default().unwrap_or(0)
     );
     let permit = opener.hosts.acquire(&host_key);
+    if let Some(why) = opener.hosts.dead(&host_key) {
+        findings.push(UrlFinding::error(
+            Code::UrlError,
+            format!(
+                "'{shown}' was not fetched: its host did not answer an earlier request of this run ({why}). \
+                 Check the host name and that the server is up"
+            ),
+        ));
+        return Opened::Failed(findings);
+    }
 
     let mut current = parsed;
     let mut seen = vec![current.to_string()];
@@ -57,6 +67,9 @@ pub(crate) fn open(opener: &HttpOpener, url: &str, extension: &str, media: Optio
                 return Opened::Failed(findings);
             }
             Err(Failure::Transport(why)) => {
+                if seen.len() == 1 {
+                    opener.hosts.mark_dead(&host_key, &why);
+                }
                 findings.push(UrlFinding::error(
                     Code::UrlError,
                     format!(

@@ -108,6 +108,18 @@ fn a_host_that_does_not_answer_is_a_url_error() {
         panic!("opened");
     };
     assert_eq!(findings[0].code, Code::UrlError, "{findings:?}");
+    // The same host is not asked again: a dead host costs one file's retries, not every file's.
+    let requests = opener.stats().requests();
+    let Opened::Failed(findings) = opener.open(&format!("http://127.0.0.1:{port}/s/b.wav"), "wav", None)
+    else {
+        panic!("opened");
+    };
+    assert_eq!(findings[0].code, Code::UrlError);
+    assert!(
+        findings[0].message.contains("did not answer an earlier request"),
+        "{findings:?}"
+    );
+    assert_eq!(opener.stats().requests(), requests);
 }
 
 /// Found by the benchmark: an MP3 read through after a look at its tail (for ID3v1) fetched
