@@ -42,7 +42,10 @@ pub fn run(args: &CheckArgs, verbosity: Verbosity) -> io::Result<Exit> {
         if verbosity == Verbosity::Verbose {
             say!("checking {} with {}", shown(input), threads_text(&opts));
         }
-        let report = match check_one(input, &opts) {
+        let progress = crate::online::Progress::start(opts.online.is_some(), verbosity);
+        let checked = check_one(input, &opts);
+        let fetched = progress.and_then(crate::online::Progress::finish);
+        let report = match checked {
             Ok(r) => platform.apply_rules(r, opts.strict),
             Err(message) => {
                 say!("stimpack: {message}");
@@ -64,6 +67,9 @@ pub fn run(args: &CheckArgs, verbosity: Verbosity) -> io::Result<Exit> {
             render::report(&mut out, &report, &style)?;
         }
         out.flush()?;
+        if let Some(line) = fetched {
+            say!("{line}");
+        }
         if verbosity == Verbosity::Verbose {
             say!(
                 "checked {} in {:.2} s",

@@ -268,6 +268,8 @@ pub struct RuleArgs {
     pub threads: usize,
     #[command(flatten)]
     pub target: crate::platforms::TargetArgs,
+    #[command(flatten)]
+    pub online: crate::online::OnlineArgs,
 }
 
 /// Flags that choose how results are shown.
@@ -331,5 +333,6 @@ impl RuleArgs {
             .with_strict(self.strict)
             .with_threads(self.threads)
             .with_decode(self.decode)
+            .with_online(self.online.to_online())
     }
 }

@@ -7,6 +7,7 @@ mod check_cmd;
 mod cli;
 mod experiment_cmd;
 mod formats;
+mod online;
 mod pack_cmd;
 mod platform;
 mod platforms;

@@ -128,7 +128,11 @@ pub fn run(args: &PackArgs, verbosity: Verbosity) -> io::Result<Exit> {
         say!("packing {} into {}", args.input.display(), args.output.display());
     }
     let bar = Bar::new(verbosity != Verbosity::Quiet);
+    let progress = crate::online::Progress::start(args.rules.online.online, verbosity);
     let outcome = stimpack_core::pack(&args.input, &opts, &bar);
+    if let Some(line) = progress.and_then(crate::online::Progress::finish) {
+        say!("{line}");
+    }
     bar.on_finish();
     let style = render::Style::new(args.output_format.color, true).with_verbosity(verbosity);
     let mut err = term::stderr();

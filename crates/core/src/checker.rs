@@ -27,7 +27,7 @@ const READ_BUFFER: usize = 32 << 10;
 /// Fails only when the input itself cannot be read; every problem with its content is a
 /// finding in the report.
 pub fn check(input: &Path, opts: &CheckOptions) -> Result<Report, InputError> {
-    let scan = scan::scan(input)?;
+    let scan = scan::scan_with(input, opts.allow_private_urls())?;
     Ok(check_scan(&scan, opts))
 }
 
@@ -65,7 +65,7 @@ pub fn check_many<'i, P: AsRef<Path> + 'i>(
 /// assert_eq!(report.summary.stimuli, 2);
 /// ```
 pub fn check_url_list(bytes: &[u8], name: &str, opts: &CheckOptions) -> Report {
-    let (entries, issues) = scan::urls::parse(bytes);
+    let (entries, issues) = scan::urls::parse_with(bytes, opts.allow_private_urls());
     let scan = Scan {
         kind: InputKind::UrlList,
         root: name.into(),
@@ -203,7 +203,12 @@ pub(crate) fn check_scan(scan: &Scan, opts: &CheckOptions) -> Report {
             .map(|c| stimulus(scan, c, &layout.input_path(&c.path), opts))
             .collect()
     };
-    let probed = match opts.threads {
+    // Hosted files are probed many at once: the time goes into waiting for servers.
+    let threads = match &opts.online {
+        Some(online) if scan.kind == InputKind::UrlList => online.concurrency(),
+        _ => opts.threads,
+    };
+    let probed = match threads {
         0 => probe_all(),
         n => match rayon::ThreadPoolBuilder::new().num_threads(n).build() {
             Ok(pool) => pool.install(probe_all),
@@ -222,6 +227,9 @@ pub(crate) fn check_scan(scan: &Scan, opts: &CheckOptions) -> Report {
             issues.extend(found);
             stimuli.push(stimulus);
         }
+        // In path order, as the report lists them, so the rules name files in the same order
+        // whatever the order of a URL list's lines.
+        stimuli.sort_by(|a, b| a.path.cmp(&b.path));
         let config = layout.configs.get(id).and_then(|&i| config(scan, i, &mut issues));
         groups.push(Group {
             id: id.clone(),
@@ -267,7 +275,13 @@ fn crashed(panic: Box<dyn std::any::Any + Send>) -> Probe {
 fn stimulus(scan: &Scan, c: &Candidate, place: &str, opts: &CheckOptions) -> (Stimulus, Vec<Issue>) {
     let entry = &scan.entries[c.entry];
     let (mut probe, bytes) = match &entry.origin {
-        Origin::Url { .. } => (probe::from_extension(&c.extension), entry.bytes),
+        Origin::Url { url, .. } => match &opts.online {
+            Some(online) => catch_unwind(AssertUnwindSafe(|| {
+                crate::remote::probe_url(online, url, &c.extension)
+            }))
+            .unwrap_or_else(|panic| (crashed(panic), entry.bytes)),
+            None => (probe::from_extension(&c.extension), entry.bytes),
+        },
         _ => catch_unwind(AssertUnwindSafe(|| probe_entry(scan, entry, &c.extension)))
             .unwrap_or_else(|panic| (crashed(panic), entry.bytes)),
     };

@@ -18,6 +18,10 @@
 //!   post-screening of ITU-R BS.1534-3, win rates with Wilson intervals), and
 //!   [`check_stimulus_names`] applies the dataset rules to stimuli known only by name (a
 //!   dataset already on a platform).
+//! - [`CheckOptions::with_online`] reads the files of a URL list through a [`UrlOpener`] you
+//!   give it, with the same probers as local files (`stimpack check --online`; the crate
+//!   `stimpack-online` implements the opener over HTTP range requests). Without it URLs are
+//!   checked from their names, and nothing touches the network.
 //!
 //! A problem with a file is never an `Err`: it is an [`Issue`] in the report, and the run goes
 //! on. `Err` ([`InputError`], [`PackError`]) means the input or the output as a whole could not
@@ -93,6 +97,7 @@ pub mod fuzzing;
 pub(crate) mod jsonfiles;
 pub(crate) mod layout;
 mod manifest;
+mod named;
 mod options;
 pub(crate) mod pack;
 pub mod platform;
@@ -125,10 +130,11 @@ pub use options::{
     CheckOptions, DEFAULT_ANCHORS, DEFAULT_DURATION_TOLERANCE, DEFAULT_REFERENCE, ExperimentType,
     MUSHRA_MAX_RATED, UnknownExperiment,
 };
+pub use named::check_stimulus_names;
 pub use pack::{NoopReporter, PackError, PackOptions, PackOutcome, PackReporter, pack, pack_checked};
 pub use platform::{ExportError, ExportRow, Platform, UnknownPlatform};
-pub use remote::check_stimulus_names;
+pub use remote::{DEFAULT_ONLINE_CONCURRENCY, Online, Opened, RemoteFile, UrlFinding, UrlOpener};
 pub use report::{
     Code, Group, InputKind, Issue, MediaKind, Report, Role, Severity, Stimulus, Summary, UnknownCode,
 };
-pub use scan::urls::MAX_URL_LIST_BYTES;
+pub use scan::urls::{MAX_URL_LIST_BYTES, private_ip};

@@ -46,6 +46,9 @@ pub struct CheckOptions {
     pub threads: usize,
     /// Also decode every audio file completely (slower) to prove its stream is decodable.
     pub decode: bool,
+    /// Read hosted files (URL lists) through this opener, as `check --online` does; `None`
+    /// (the default): URLs are checked offline, from their names.
+    pub online: Option<crate::remote::Online>,
 }
 
 impl Default for CheckOptions {
@@ -59,6 +62,7 @@ impl Default for CheckOptions {
             duration_tolerance: DEFAULT_DURATION_TOLERANCE,
             threads: 0,
             decode: false,
+            online: None,
         }
     }
 }
@@ -98,6 +102,17 @@ impl CheckOptions {
     pub fn with_decode(mut self, decode: bool) -> Self {
         self.decode = decode;
         self
+    }
+
+    /// Reads hosted files through an opener (see [`CheckOptions::online`]).
+    pub fn with_online(mut self, online: Option<crate::remote::Online>) -> Self {
+        self.online = online;
+        self
+    }
+
+    /// Whether URL lists may point at loopback and private networks (online, when allowed).
+    pub(crate) fn allow_private_urls(&self) -> bool {
+        self.online.as_ref().is_some_and(|o| o.allow_private())
     }
 
     /// Sets the number of probing threads (0: one per core).

@@ -1,146 +1,304 @@
-//! The experiment rules for a dataset that is already on the platform and known only by its
-//! stimuli's names (`source/condition.ext` and the group): the rules `check --experiment`
-//! applies, with each stimulus's media kind read from its extension.
+//! Probing hosted files (`check --online`): the checker reads a URL through a [`UrlOpener`]
+//! that the caller provides, with the same probers as local files. Core itself never touches
+//! the network; `stimpack-online` implements the opener over HTTP range requests.
 
-use std::collections::BTreeMap;
+use std::fmt;
+use std::io::{Read, Seek};
+use std::sync::Arc;
 
-use crate::layout::split_name;
-use crate::options::CheckOptions;
-use crate::probe::Reading;
-use crate::report::{Code, Group, Issue, Role, Stimulus};
-use crate::rules;
-use crate::sniff;
+use crate::probe::{self, Finding, Probe};
+use crate::report::{Code, MediaKind, Severity};
+use crate::sniff::{self, ExtensionKind};
 
-/// Applies the dataset rules of `opts` (its experiment type above all: media kind, the MUSHRA
-/// reference, at least two conditions for pairwise types) to a dataset known by its stimuli
-/// only: `(filepath, group)` pairs as a platform lists them (`song_1/codec_a.wav`, `song_1`).
-/// The media kind of each comes from its extension, as for a URL list; nothing is downloaded,
-/// so readings (durations, rates, sizes) are not compared.
-///
-/// A stimulus whose extension stimpack does not know is a `unsupported-file` warning and is
-/// left out of the rules (the platform took it, so it may be a kind stimpack cannot judge).
-/// Findings name the stimuli's paths as given. `opts.experiment` unset applies the general
-/// rules only.
-///
-/// ```
-/// use stimpack_core::{check_stimulus_names, CheckOptions, Code, ExperimentType, Severity};
-/// let stimuli = [("s1/a.wav", "s1"), ("s1/b.wav", "s1"), ("s2/a.png", "s2"), ("s2/b.png", "s2")];
-/// let opts = CheckOptions::default().with_experiment(Some(ExperimentType::BinaryAudio));
-/// let issues = check_stimulus_names(stimuli, &opts);
-/// assert!(issues.iter().any(|i| i.code == Code::WrongMediaForExperiment && i.severity == Severity::Error));
-/// ```
-pub fn check_stimulus_names<'a>(
-    stimuli: impl IntoIterator<Item = (&'a str, &'a str)>,
-    opts: &CheckOptions,
-) -> Vec<Issue> {
-    let mut issues = Vec::new();
-    let mut groups: BTreeMap<String, Vec<Stimulus>> = BTreeMap::new();
-    for (path, group) in stimuli {
-        let file = path.rsplit('/').next().unwrap_or(path);
-        let (condition, extension) = split_name(file);
-        let Some(kind) = sniff::extension_kind(&extension) else {
-            issues.push(Issue::warning(
-                Code::UnsupportedFile,
-                path.to_string(),
-                format!(
-                    "the platform lists this stimulus, but stimpack does not know the extension '.{extension}', \
-                     so it is left out of the experiment rules. Check that it is a stimulus the experiment can show"
-                ),
-            ));
-            continue;
-        };
-        let role = if condition == opts.reference {
-            Role::Reference
-        } else if opts.is_anchor(condition) {
-            Role::Anchor
-        } else {
-            Role::Condition
-        };
-        let stimulus = Stimulus {
-            path: path.to_string(),
-            group: group.to_string(),
-            condition: condition.to_string(),
-            role,
-            media: kind.media(),
-            reading: Reading {
-                format: extension.clone(),
-                ..Reading::default()
-            },
-            url: None,
-        };
-        groups.entry(group.to_string()).or_default().push(stimulus);
+/// The bytes of one hosted file, read at any offset (`Read + Seek`, like a local file).
+pub trait RemoteFile: Read + Seek + Send {
+    /// The file's full length in bytes, as the server gave it.
+    fn len(&self) -> u64;
+    /// True when the file has no bytes (never for an opened file: see [`UrlOpener::open`]).
+    fn is_empty(&self) -> bool {
+        self.len() == 0
     }
-    let groups: Vec<Group> = groups
-        .into_iter()
-        .map(|(id, mut stimuli)| {
-            stimuli.sort_by(|a, b| a.path.cmp(&b.path));
-            Group {
-                id,
-                config: None,
-                stimuli,
-            }
-        })
-        .collect();
-    issues.extend(rules::check_groups_in(&groups, opts, &|p: &str| p.to_string()));
-    issues
+    /// How many bytes were read before the download cap stopped the reads, when it did: the
+    /// probers then saw only that much of the file, and readings are estimated from it.
+    fn capped_at(&self) -> Option<u64>;
+    /// Findings about the reads themselves (a body shorter than the server announced, a
+    /// server that changed its answer between requests, ...), taken once probing is done.
+    fn take_findings(&mut self) -> Vec<UrlFinding> {
+        Vec::new()
+    }
+}
+
+/// A finding about a URL (its status, headers, signature, redirects, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlFinding {
+    /// Error or warning.
+    pub severity: Severity,
+    /// The finding's code (`url-not-found`, `no-cors`, ...).
+    pub code: Code,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl UrlFinding {
+    /// An error.
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
+        UrlFinding {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A warning.
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
+        UrlFinding {
+            severity: Severity::Warning,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// What opening a URL gave.
+pub enum Opened {
+    /// The file can be read; with the findings about the URL so far (warnings, or errors that
+    /// still leave the bytes readable, such as a signature that expires soon).
+    File(Box<dyn RemoteFile>, Vec<UrlFinding>),
+    /// The file cannot be read: the findings say why (at least one error).
+    Failed(Vec<UrlFinding>),
+}
+
+/// Opens a URL as a readable source. Implemented over HTTP by `stimpack-online`; tests may
+/// implement it over anything.
+pub trait UrlOpener: Send + Sync {
+    /// Opens `url`, whose stimulus has the lower-case `extension` (which promises `media`,
+    /// when it is a media extension). An empty file is opened with length 0; the probe reports
+    /// it as `empty-file`.
+    fn open(&self, url: &str, extension: &str, media: Option<MediaKind>) -> Opened;
+}
+
+/// `check --online`: how hosted files are read. Set with
+/// [`CheckOptions::with_online`](crate::CheckOptions::with_online).
+#[derive(Clone)]
+pub struct Online {
+    opener: Arc<dyn UrlOpener>,
+    concurrency: usize,
+    allow_private: bool,
+}
+
+/// How many URLs are probed at once, unless told otherwise (the global limit; the opener
+/// keeps its own per-host limit).
+pub const DEFAULT_ONLINE_CONCURRENCY: usize = 32;
+
+impl Online {
+    /// Reads hosted files through `opener`, [`DEFAULT_ONLINE_CONCURRENCY`] at once.
+    pub fn new(opener: Arc<dyn UrlOpener>) -> Self {
+        Online {
+            opener,
+            concurrency: DEFAULT_ONLINE_CONCURRENCY,
+            allow_private: false,
+        }
+    }
+
+    /// How many URLs are probed at once (at least 1).
+    pub fn with_concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Accepts URLs on loopback and private networks (for local test servers); the opener
+    /// must be told the same.
+    pub fn with_allow_private(mut self, yes: bool) -> Self {
+        self.allow_private = yes;
+        self
+    }
+
+    /// How many URLs are probed at once.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    /// Whether private and loopback URLs are accepted.
+    pub fn allow_private(&self) -> bool {
+        self.allow_private
+    }
+}
+
+impl fmt::Debug for Online {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Online")
+            .field("concurrency", &self.concurrency)
+            .field("allow_private", &self.allow_private)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for Online {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.opener, &other.opener)
+            && self.concurrency == other.concurrency
+            && self.allow_private == other.allow_private
+    }
+}
+
+/// Probes one hosted file: its probe (readings and findings, the URL's own first) and its
+/// length when the server gave one.
+pub(crate) fn probe_url(online: &Online, url: &str, extension: &str) -> (Probe, Option<u64>) {
+    let media = sniff::extension_kind(extension).map(ExtensionKind::media);
+    let (mut file, url_findings) = match online.opener.open(url, extension, media) {
+        Opened::File(file, findings) => (file, findings),
+        Opened::Failed(findings) => {
+            let mut probe = probe::from_extension(extension);
+            probe.media = probe.media.or(media);
+            probe.findings.extend(findings.into_iter().map(to_finding));
+            return (probe, None);
+        }
+    };
+    let len = file.len();
+    let mut probe = probe::probe(&mut file, len, extension);
+    let mut findings: Vec<Finding> = url_findings.into_iter().map(to_finding).collect();
+    findings.extend(file.take_findings().into_iter().map(to_finding));
+    if let Some(read) = file.capped_at() {
+        estimate(&mut probe, len, read);
+    }
+    findings.append(&mut probe.findings);
+    probe.findings = findings;
+    (probe, Some(len))
+}
+
+/// The download cap stopped the reads after `read` of `len` bytes (an MP3 or ADTS file, whose
+/// every frame header is walked): what the probers took for the end of the file is the cap, so
+/// the duration is scaled to the whole length and marked estimated.
+fn estimate(probe: &mut Probe, len: u64, read: u64) {
+    if probe.reading.is_some() {
+        probe.findings.retain(|f| {
+            let cut = matches!(
+                f.code,
+                Code::TruncatedAudio | Code::CorruptAudio | Code::TrailingData
+            );
+            !(cut || f.code == Code::InvalidMedia && f.severity == Severity::Warning)
+        });
+    }
+    let scaled = probe.reading.as_mut().and_then(|r| {
+        let d = r.duration_s.as_mut()?;
+        if read > 0 {
+            *d *= len as f64 / read as f64;
+        }
+        Some(*d)
+    });
+    let mb = |b: u64| b as f64 / 1e6;
+    let what = match scaled {
+        Some(d) => format!(
+            "the duration ({d:.1} s) is estimated from the first {:.1} MB",
+            mb(read)
+        ),
+        None => format!("only the first {:.1} MB were read", mb(read)),
+    };
+    probe.findings.push(Finding {
+        severity: Severity::Warning,
+        code: Code::EstimatedReading,
+        message: format!(
+            "the file ({:.1} MB) is measured by reading every frame header, and that would take \
+             more than the download cap: {what}. Raise --max-download to measure it exactly",
+            mb(len)
+        ),
+    });
+}
+
+fn to_finding(f: UrlFinding) -> Finding {
+    Finding {
+        severity: f.severity,
+        code: f.code,
+        message: f.message,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::options::ExperimentType;
-    use crate::report::Severity;
+    use std::io::{self, Cursor, SeekFrom};
 
-    fn errors(issues: &[Issue]) -> Vec<Code> {
-        issues
-            .iter()
-            .filter(|i| i.severity == Severity::Error)
-            .map(|i| i.code)
-            .collect()
+    /// A remote file held in memory, that stops reading at a cap like the HTTP reader does.
+    struct Memory {
+        bytes: Cursor<Vec<u8>>,
+        len: u64,
+        cap: u64,
+        capped: bool,
+    }
+
+    impl Read for Memory {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let pos = self.bytes.position();
+            if pos >= self.cap {
+                self.capped = true;
+                return Ok(0);
+            }
+            let n = buf.len().min((self.cap - pos) as usize);
+            self.bytes.read(&mut buf[..n])
+        }
+    }
+
+    impl Seek for Memory {
+        fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+            self.bytes.seek(to)
+        }
+    }
+
+    impl RemoteFile for Memory {
+        fn len(&self) -> u64 {
+            self.len
+        }
+        fn capped_at(&self) -> Option<u64> {
+            self.capped.then_some(self.cap)
+        }
+    }
+
+    struct OneFile(Vec<u8>, u64);
+
+    impl UrlOpener for OneFile {
+        fn open(&self, _: &str, _: &str, _: Option<MediaKind>) -> Opened {
+            let file = Memory {
+                len: self.0.len() as u64,
+                bytes: Cursor::new(self.0.clone()),
+                cap: self.1,
+                capped: false,
+            };
+            Opened::File(Box::new(file), vec![UrlFinding::warning(Code::NoCors, "no CORS")])
+        }
+    }
+
+    fn mp3() -> Vec<u8> {
+        crate::test_fixtures::fixture("mp3/vbr_noxing.mp3")
     }
 
     #[test]
-    fn mushra_needs_a_reference_in_every_source() {
-        let opts = CheckOptions::default().with_experiment(Some(ExperimentType::Mushra));
-        let good = [
-            ("s1/reference.wav", "s1"),
-            ("s1/a.mp3", "s1"),
-            ("s2/reference.flac", "s2"),
-        ];
-        assert!(errors(&check_stimulus_names(good, &opts)).is_empty());
-        let bad = [("s1/reference.wav", "s1"), ("s2/a.wav", "s2")];
-        let issues = check_stimulus_names(bad, &opts);
-        assert_eq!(errors(&issues), [Code::MissingReference], "{issues:?}");
-        assert_eq!(issues[0].path.as_deref(), Some("s2"));
+    fn a_hosted_file_is_probed_like_a_local_one_with_the_url_findings_first() {
+        let bytes = mp3();
+        let local = probe::probe(&mut Cursor::new(&bytes), bytes.len() as u64, "mp3");
+        let online = Online::new(Arc::new(OneFile(bytes.clone(), u64::MAX)));
+        let (probe, len) = probe_url(&online, "https://h/s/a.mp3", "mp3");
+        assert_eq!(len, Some(bytes.len() as u64));
+        assert_eq!(probe.reading, local.reading);
+        assert_eq!(probe.findings[0].code, Code::NoCors);
+        assert_eq!(probe.findings[1..], local.findings[..]);
     }
 
     #[test]
-    fn pairwise_types_need_two_conditions_and_the_right_media() {
-        let opts = CheckOptions::default().with_experiment(Some(ExperimentType::BinaryImage));
-        let issues = check_stimulus_names(
-            [("s1/a.png", "s1"), ("s2/a.wav", "s2"), ("s2/b.png", "s2")],
-            &opts,
+    fn an_mp3_cut_off_by_the_download_cap_is_estimated_not_truncated() {
+        let bytes = mp3();
+        let local = probe::probe(&mut Cursor::new(&bytes), bytes.len() as u64, "mp3");
+        let whole = local.reading.unwrap().duration_s.unwrap();
+        let half = bytes.len() as u64 / 2;
+        let online = Online::new(Arc::new(OneFile(bytes, half)));
+        let (probe, _) = probe_url(&online, "https://h/s/a.mp3", "mp3");
+        let codes: Vec<Code> = probe.findings.iter().map(|f| f.code).collect();
+        assert_eq!(
+            codes,
+            [Code::NoCors, Code::EstimatedReading],
+            "{:?}",
+            probe.findings
         );
-        let codes = errors(&issues);
-        assert!(codes.contains(&Code::TooFewConditions), "{issues:?}");
-        assert!(codes.contains(&Code::WrongMediaForExperiment), "{issues:?}");
-    }
-
-    #[test]
-    fn unknown_extensions_are_a_warning_and_left_out() {
-        let opts = CheckOptions::default().with_experiment(Some(ExperimentType::AcrAudio));
-        let issues = check_stimulus_names([("s1/a.wav", "s1"), ("s1/b.xyz", "s1")], &opts);
-        assert!(errors(&issues).is_empty(), "{issues:?}");
-        assert!(
-            issues
-                .iter()
-                .any(|i| i.code == Code::UnsupportedFile && i.path.as_deref() == Some("s1/b.xyz"))
-        );
-    }
-
-    #[test]
-    fn no_stimuli_is_an_error() {
-        let opts = CheckOptions::default().with_experiment(Some(ExperimentType::AcrAudio));
-        assert_eq!(errors(&check_stimulus_names([], &opts)), [Code::NoStimuli]);
+        let estimated = probe.reading.unwrap().duration_s.unwrap();
+        assert!((estimated - whole).abs() / whole < 0.2, "{estimated} vs {whole}");
     }
 }

@@ -497,4 +497,24 @@ codes! {
     /// A video outside the platform's limits of duration, resolution or frame rate
     /// (Coactive: 5 s to 4 h, 240p to 1080p, at most 60 fps).
     VideoOutOfRange = "video-out-of-range",
+    // --- hosted files (`check --online`) ---
+    /// The server answered 404 or 410: the URL points at nothing.
+    UrlNotFound = "url-not-found",
+    /// The server answered 401 or 403: the file is not public, or its signature is wrong or expired.
+    UrlForbidden = "url-forbidden",
+    /// The URL could not be fetched: another status, DNS, TLS, a refused connection, a time-out.
+    UrlError = "url-error",
+    /// The URL redirects elsewhere (a warning), or redirects in a loop or more than 5 times (an error).
+    UrlRedirect = "url-redirect",
+    /// The server ignores `Range` requests: players cannot seek in the file.
+    NoRangeSupport = "no-range-support",
+    /// The server's `Content-Type` is not the file's media type (`text/html` for a `.wav`).
+    ContentTypeMismatch = "content-type-mismatch",
+    /// The answer to a request with an `Origin` lacks `Access-Control-Allow-Origin` for it:
+    /// Web Audio players cannot read the file.
+    NoCors = "no-cors",
+    /// A signed URL expires within `--valid-for` (an error), or its expiry cannot be told (a warning).
+    UrlExpires = "url-expires",
+    /// A reading estimated from part of a hosted file: reading all of it would pass `--max-download`.
+    EstimatedReading = "estimated-reading",
 }

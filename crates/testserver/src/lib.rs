@@ -14,6 +14,7 @@ pub mod datature;
 mod http;
 pub mod prolific;
 pub mod standin;
+pub mod media_host;
 mod stimuli;
 
 use std::collections::BTreeMap;

@@ -143,7 +143,7 @@ fn pack_inner(
         }
     }
 
-    let scan = scan::scan(input)?;
+    let scan = scan::scan_with(input, opts.check.allow_private_urls())?;
     let snapshot = Snapshot::take(&scan);
     let report = match checked {
         Some(report) => {

@@ -132,11 +132,12 @@ fn special_kind(t: &std::fs::FileType) -> &'static str {
     "a special file"
 }
 
-/// Scans an input of any kind.
-pub fn scan(path: &Path) -> Result<Scan, InputError> {
+/// Scans an input of any kind; private and loopback URLs are accepted in a URL list when
+/// `allow_private_urls` is set (`--online --allow-private`).
+pub fn scan_with(path: &Path, allow_private_urls: bool) -> Result<Scan, InputError> {
     match detect(path)? {
         InputKind::Folder => folder::scan(path),
         InputKind::Zip => ziparchive::scan(path),
-        InputKind::UrlList => urls::scan(path),
+        InputKind::UrlList => urls::scan_with(path, allow_private_urls),
     }
 }

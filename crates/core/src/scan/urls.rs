@@ -20,9 +20,11 @@ use crate::report::{Code, InputKind, Issue};
 pub const MAX_URL_LIST_BYTES: u64 = 256 << 20;
 
 /// Reads a URL list into entries, one per usable line, with findings for the other lines.
-pub fn scan(path: &Path) -> Result<Scan, InputError> {
+/// URLs on loopback and private networks are accepted when `allow_private` is set
+/// (`check --online --allow-private`, for local test servers).
+pub fn scan_with(path: &Path, allow_private: bool) -> Result<Scan, InputError> {
     let bytes = read_capped(path, MAX_URL_LIST_BYTES)?;
-    let (entries, issues) = parse(&bytes);
+    let (entries, issues) = parse_with(&bytes, allow_private);
     Ok(Scan {
         kind: InputKind::UrlList,
         root: path.to_path_buf(),
@@ -72,6 +74,11 @@ pub(crate) fn read_limited(input: impl Read, path: &Path, limit: u64) -> Result<
 
 /// Parses the text of a URL list.
 pub fn parse(bytes: &[u8]) -> (Vec<Entry>, Vec<Issue>) {
+    parse_with(bytes, false)
+}
+
+/// [`parse`], with private and loopback hosts accepted when `allow_private` is set.
+pub fn parse_with(bytes: &[u8], allow_private: bool) -> (Vec<Entry>, Vec<Issue>) {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut entries = Vec::new();
     let mut issues = Vec::new();
@@ -93,7 +100,7 @@ pub fn parse(bytes: &[u8]) -> (Vec<Entry>, Vec<Issue>) {
         if text.is_empty() || text.starts_with('#') {
             continue;
         }
-        match read_line(text) {
+        match read_line(text, allow_private) {
             Ok((name, warning)) => {
                 if let Some(first) = first_line_of.get(text) {
                     issues.push(
@@ -126,7 +133,7 @@ pub fn parse(bytes: &[u8]) -> (Vec<Entry>, Vec<Issue>) {
 }
 
 /// Reads one URL: the stimulus name it gives, or the finding that makes it unusable.
-fn read_line(text: &str) -> Result<(String, Option<Issue>), Issue> {
+fn read_line(text: &str, allow_private: bool) -> Result<(String, Option<Issue>), Issue> {
     let shown = redact(text);
     let url = Url::parse(text).map_err(|e| {
         Issue::error(
@@ -157,7 +164,11 @@ fn read_line(text: &str) -> Result<(String, Option<Issue>), Issue> {
             ));
         }
     }
-    if let Some(why) = url.host().and_then(|h| private_host(&h)) {
+    if let Some(why) = url
+        .host()
+        .and_then(|h| private_host(&h))
+        .filter(|_| !allow_private)
+    {
         return Err(Issue::error(
             Code::PrivateUrl,
             None,
@@ -259,6 +270,12 @@ fn private_host(host: &Host<&str>) -> Option<&'static str> {
         Host::Ipv4(v4) => IpAddr::V4(*v4),
         Host::Ipv6(v6) => IpAddr::V6(*v6),
     };
+    private_ip(ip)
+}
+
+/// Why an address cannot be fetched by the platform (loopback, private, link-local, ...), if
+/// it cannot: the rule for URL hosts, applied to addresses a name resolves to.
+pub fn private_ip(ip: IpAddr) -> Option<&'static str> {
     match ip {
         IpAddr::V4(v4) => private_v4(v4),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -295,7 +312,7 @@ mod tests {
     use super::*;
 
     fn one(line: &str) -> Result<String, Code> {
-        read_line(line).map(|(n, _)| n).map_err(|i| i.code)
+        read_line(line, false).map(|(n, _)| n).map_err(|i| i.code)
     }
 
     #[test]
@@ -338,7 +355,7 @@ mod tests {
             "https://h.example.com/s/..%5Ca.wav",
             "https://h.example.com/x//a.wav",
         ] {
-            let issue = read_line(line).map(|(n, _)| n).unwrap_err();
+            let issue = read_line(line, false).map(|(n, _)| n).unwrap_err();
             assert_eq!(issue.code, Code::UnsafePath, "{line}: {}", issue.message);
             assert!(
                 !issue.message.chars().any(|c| c.is_control()),
@@ -388,7 +405,7 @@ mod tests {
 
     #[test]
     fn messages_never_show_the_query_string() {
-        let issue = read_line("ftp://h.example.com/s/a.wav?Signature=SECRET").unwrap_err();
+        let issue = read_line("ftp://h.example.com/s/a.wav?Signature=SECRET", false).unwrap_err();
         assert!(!issue.message.contains("SECRET"), "{}", issue.message);
     }
 }

@@ -1,0 +1,456 @@
+//! `stimpack check --online` end to end: URL lists over the static media host of
+//! `stimpack-testserver` on 127.0.0.1 (hence `--allow-private` throughout).
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::*;
+use serde_json::Value;
+use stimpack_testserver::media_host::{MediaHost, MediaHostConfig};
+
+/// Every kind of fixture, sound or damaged, in three sources.
+const FILES: &[(&str, &str)] = &[
+    ("aud/reference.wav", "audio/wav_s16le.wav"),
+    ("aud/wav_trunc.wav", "audio/wav_s16le_trunc.wav"),
+    ("aud/rf64.wav", "audio/wav_rf64.wav"),
+    ("aud/aiff.aiff", "audio/aiff_s16be.aiff"),
+    ("aud/flac.flac", "audio/flac_s16.flac"),
+    ("aud/flac_trunc.flac", "audio/flac_s16_trunc.flac"),
+    ("aud/opus.opus", "audio/opus.opus"),
+    ("aud/opus_trunc.opus", "audio/opus_trunc.opus"),
+    ("aud/chained.opus", "audio/opus_chained.opus"),
+    ("aud/vorbis.ogg", "audio/vorbis.ogg"),
+    ("aud/cbr.mp3", "mp3/cbr_info.mp3"),
+    ("aud/noxing.mp3", "mp3/vbr_noxing.mp3"),
+    ("aud/mp3_trunc.mp3", "mp3/truncated.mp3"),
+    ("aud/garbage.mp3", "mp3/garbage.mp3"),
+    ("aud/adts.aac", "mp3/adts.aac"),
+    ("aud/aac.m4a", "video/aac.m4a"),
+    ("aud/mislabelled.wav", "mp3/cbr_info.mp3"),
+    ("img/png.png", "image/png.png"),
+    ("img/jpg.jpg", "image/progressive.jpg"),
+    ("img/jpg_trunc.jpg", "image/trunc.jpg"),
+    ("img/gif.gif", "image/gif.gif"),
+    ("img/webp.webp", "image/lossy.webp"),
+    ("img/tif.tif", "image/tiff.tif"),
+    ("img/bmp.bmp", "image/bmp.bmp"),
+    ("vid/moov_last.mp4", "video/h264_aac.mp4"),
+    ("vid/faststart.mp4", "video/h264_aac_faststart.mp4"),
+    ("vid/frag.mp4", "video/h264_aac_frag.mp4"),
+    ("vid/hevc.mp4", "video/hevc_hvc1.mp4"),
+    ("vid/no_moov.mp4", "video/no_moov.mp4"),
+    ("vid/trunc_mdat.mp4", "video/trunc_mdat.mp4"),
+    ("vid/mov.mov", "video/mov_h264_pcm.mov"),
+];
+
+fn host(root: &Path) -> MediaHost {
+    MediaHost::start(root, MediaHostConfig::default()).expect("media host starts")
+}
+
+/// Writes a URL list of `paths` served in `mode`, and returns its path.
+fn url_list(dir: &Path, host: &MediaHost, mode: &str, paths: &[&str]) -> std::path::PathBuf {
+    let list = dir.join(format!("{mode}.txt"));
+    let text: String = paths.iter().map(|p| host.url(mode, p) + "\n").collect();
+    std::fs::write(&list, text).unwrap();
+    list
+}
+
+fn online(list: &Path, args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["--online", "--allow-private"];
+    all.extend_from_slice(args);
+    check_json(list, &all)
+}
+
+/// A report without what differs between a folder and a URL list of the same files: the
+/// stimuli's `url`, the findings' `line`, and the findings with codes in `skip`.
+fn comparable(report: &Value, skip: &[&str]) -> (Value, Vec<Value>) {
+    let mut groups = report["groups"].clone();
+    for group in groups.as_array_mut().unwrap() {
+        for s in group["stimuli"].as_array_mut().unwrap() {
+            s.as_object_mut().unwrap().remove("url");
+        }
+    }
+    let issues = report["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| !skip.contains(&i["code"].as_str().unwrap()))
+        .map(|i| {
+            let mut i = i.clone();
+            i.as_object_mut().unwrap().remove("line");
+            i
+        })
+        .collect();
+    (groups, issues)
+}
+
+fn codes_at(report: &Value, path: &str) -> Vec<String> {
+    codes(report)
+        .into_iter()
+        .filter(|(_, p)| p == path)
+        .map(|(c, _)| c)
+        .collect()
+}
+
+#[test]
+fn a_url_list_over_the_media_host_reads_like_the_same_files_on_disk() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = dataset(&tmp.path().join("data"), FILES);
+    let (local_code, local) = check_json(&root, &[]);
+    let host = host(&root);
+    let paths: Vec<&str> = FILES.iter().map(|(p, _)| *p).collect();
+    // With ranges, and from a server that ignores them (the whole answer, read on).
+    for (mode, extra) in [("range", &[][..]), ("norange", &["no-range-support"][..])] {
+        let list = url_list(tmp.path(), &host, mode, &paths);
+        let (code, report) = online(&list, &[]);
+        assert_eq!(code, local_code, "{mode}");
+        let skip: Vec<&str> = ["insecure-url"].iter().chain(extra).copied().collect();
+        let (groups, issues) = comparable(&report, &skip);
+        let (local_groups, local_issues) = comparable(&local, &[]);
+        assert_eq!(groups, local_groups, "{mode}: the stimuli differ");
+        assert_eq!(issues, local_issues, "{mode}: the findings differ");
+        assert_eq!(report["ok"], local["ok"]);
+        for key in ["groups", "stimuli", "errors", "duration_s", "bytes"] {
+            assert_eq!(
+                report["summary"][key], local["summary"][key],
+                "{mode}: summary {key}"
+            );
+        }
+        for s in report["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["stimuli"].as_array().unwrap())
+        {
+            let url = s["url"].as_str().unwrap();
+            assert!(url.ends_with(s["path"].as_str().unwrap()), "{url}");
+        }
+    }
+}
+
+#[test]
+fn big_files_are_read_in_small_ranges_at_the_head_and_tail() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("data");
+    std::fs::create_dir_all(root.join("s")).unwrap();
+    // A WAV of 4 MB: its header and the end of its data chunk are all that is read.
+    let wav = std::fs::read(fixture("audio/wav_s16le.wav")).unwrap();
+    let data_at = wav.windows(4).position(|w| w == b"data").unwrap();
+    let mut big = wav[..data_at].to_vec();
+    let samples = 4_000_000u32;
+    big.extend_from_slice(b"data");
+    big.extend_from_slice(&samples.to_le_bytes());
+    big.resize(big.len() + samples as usize, 0);
+    let riff = (big.len() - 8) as u32;
+    big[4..8].copy_from_slice(&riff.to_le_bytes());
+    std::fs::write(root.join("s/reference.wav"), &big).unwrap();
+    let host = host(&root);
+    let list = url_list(tmp.path(), &host, "range", &["s/reference.wav"]);
+    let (_, report) = online(&list, &[]);
+    let (_, local) = check_json(&root, &[]);
+    assert_eq!(comparable(&report, &["insecure-url"]), comparable(&local, &[]));
+    let sent = host.bytes_sent();
+    assert!(sent <= 200 << 10, "{sent} bytes of {} were sent", big.len());
+    assert!(
+        host.requests().iter().all(|r| r.range.is_some()),
+        "every request asks for a range"
+    );
+}
+
+#[test]
+fn each_server_failure_gets_its_finding() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = dataset(
+        &tmp.path().join("data"),
+        &[
+            ("s/a.wav", "audio/wav_s16le.wav"),
+            ("s/b.flac", "audio/flac_s16.flac"),
+        ],
+    );
+    let host = host(&root);
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("404", "s/a.wav", &["url-not-found"]),
+        ("410", "s/a.wav", &["url-not-found"]),
+        ("403", "s/a.wav", &["url-forbidden"]),
+        ("401", "s/a.wav", &["url-forbidden"]),
+        ("redirect-2", "s/a.wav", &["url-redirect"]),
+        ("redirect-6", "s/a.wav", &["url-redirect"]),
+        ("loop", "s/a.wav", &["url-redirect"]),
+        ("html", "s/a.wav", &["content-type-mismatch"]),
+        // An error page ignores the Range request too.
+        (
+            "errorpage",
+            "s/a.wav",
+            &["content-type-mismatch", "invalid-media", "no-range-support"],
+        ),
+        ("nocors", "s/a.wav", &["no-cors"]),
+        ("norange", "s/a.wav", &["no-range-support"]),
+        ("truncated", "s/b.flac", &["url-error"]),
+        ("range", "s/missing.wav", &["url-not-found"]),
+    ];
+    for (mode, path, want) in cases {
+        let list = tmp.path().join("one.txt");
+        std::fs::write(&list, host.url(mode, path) + "\n").unwrap();
+        let (_, report) = online(&list, &[]);
+        let mut found = codes_at(&report, path);
+        found.retain(|c| c != "insecure-url");
+        found.sort();
+        let mut want: Vec<String> = want.iter().map(|c| c.to_string()).collect();
+        want.sort();
+        assert_eq!(found, want, "{mode} {path}: {:#}", report["issues"]);
+        let severity = |code: &str| {
+            report["issues"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["code"] == code)
+                .map(|i| i["severity"].as_str().unwrap().to_string())
+        };
+        match *mode {
+            "redirect-2" => {
+                assert_eq!(severity("url-redirect").as_deref(), Some("warning"));
+                // The file behind the redirects is read and measured.
+                assert_eq!(stimulus(&report, path)["duration_s"], 1.0);
+            }
+            "redirect-6" | "loop" => assert_eq!(severity("url-redirect").as_deref(), Some("error")),
+            _ => {}
+        }
+        for i in report["issues"].as_array().unwrap() {
+            assert_eq!(i["line"], 1, "URL findings name their line: {i}");
+        }
+    }
+}
+
+#[test]
+fn signed_urls_that_expire_within_valid_for_are_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = dataset(&tmp.path().join("data"), &[("s/a.wav", "audio/wav_s16le.wav")]);
+    let host = host(&root);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let list = tmp.path().join("signed.txt");
+    let run = |url: String, args: &[&str]| {
+        std::fs::write(&list, url + "\n").unwrap();
+        let (_, report) = online(&list, args);
+        let mut found: Vec<(String, String)> = report["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["code"] != "insecure-url")
+            .map(|i| {
+                (
+                    i["code"].as_str().unwrap().into(),
+                    i["severity"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        found.sort();
+        (found, report)
+    };
+    let pair = |c: &str, s: &str| (c.to_string(), s.to_string());
+    // Two hours left: too short for the default 7 days, enough for --valid-for 1h.
+    let (found, report) = run(host.signed_url("s/a.wav", now + 7200), &[]);
+    assert_eq!(found, [pair("url-expires", "error")]);
+    let message = report["issues"][0]["message"].as_str().unwrap().to_string()
+        + report["issues"][1]["message"].as_str().unwrap_or("");
+    assert!(
+        !message.contains("X-Amz-Signature"),
+        "no secrets in messages: {message}"
+    );
+    assert_eq!(
+        run(host.signed_url("s/a.wav", now + 7200), &["--valid-for", "1h"]).0,
+        []
+    );
+    assert_eq!(run(host.signed_url("s/a.wav", now + 30 * 86_400), &[]).0, []);
+    // Expired: the host refuses it too.
+    let (found, _) = run(host.signed_url("s/a.wav", now - 60), &[]);
+    assert_eq!(
+        found,
+        [pair("url-expires", "error"), pair("url-forbidden", "error")]
+    );
+    // A CloudFront custom policy: the expiry is inside the signed policy.
+    let url = host.url("range", "s/a.wav") + "?Policy=eyJTdGF0ZW1lbnQiOltdfQ__&Signature=abc&Key-Pair-Id=K2";
+    assert_eq!(run(url, &[]).0, [pair("url-expires", "warning")]);
+}
+
+#[test]
+fn without_online_nothing_touches_the_network_and_private_urls_stay_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = dataset(&tmp.path().join("data"), &[("s/a.wav", "audio/wav_s16le.wav")]);
+    let host = host(&root);
+    let list = url_list(tmp.path(), &host, "range", &["s/a.wav"]);
+    let (_, offline) = check_json(&list, &[]);
+    assert!(has(&offline, "private-url", ""), "{offline:#}");
+    let (_, not_allowed) = check_json(&list, &["--online"]);
+    assert!(has(&not_allowed, "private-url", ""), "{not_allowed:#}");
+    assert!(host.requests().is_empty(), "{:?}", host.requests());
+    let out = stimpack()
+        .arg("check")
+        .arg(&list)
+        .arg("--allow-private")
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+}
+
+#[test]
+fn an_mp3_without_a_length_header_is_read_through_up_to_max_download() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = dataset(&tmp.path().join("data"), &[("s/a.mp3", "mp3/vbr_noxing.mp3")]);
+    let host = host(&root);
+    let list = url_list(tmp.path(), &host, "range", &["s/a.mp3"]);
+    let (_, whole) = online(&list, &[]);
+    let exact = stimulus(&whole, "s/a.mp3")["duration_s"].as_f64().unwrap();
+    assert!(!has(&whole, "estimated-reading", "s/a.mp3"));
+    let (code, capped) = online(&list, &["--max-download", "5kB"]);
+    assert_eq!(code, 0, "{capped:#}");
+    assert!(has(&capped, "estimated-reading", "s/a.mp3"), "{capped:#}");
+    let estimated = stimulus(&capped, "s/a.mp3")["duration_s"].as_f64().unwrap();
+    assert!((estimated - exact).abs() / exact < 0.25, "{estimated} vs {exact}");
+    assert!(!has(&capped, "truncated-audio", "s/a.mp3"));
+}
+
+#[test]
+fn no_more_than_per_host_files_are_read_from_one_host_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files: Vec<(String, &str)> = (0..12)
+        .map(|i| (format!("s/c{i}.wav"), "audio/wav_s16le.wav"))
+        .collect();
+    let refs: Vec<(&str, &str)> = files.iter().map(|(p, f)| (p.as_str(), *f)).collect();
+    let root = dataset(&tmp.path().join("data"), &refs);
+    let config = MediaHostConfig {
+        slow: Duration::from_millis(150),
+        ..MediaHostConfig::default()
+    };
+    let host = MediaHost::start(&root, config).unwrap();
+    let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+    let list = url_list(tmp.path(), &host, "slow", &paths);
+    let (_, report) = online(&list, &["--per-host", "3"]);
+    assert_eq!(report["summary"]["stimuli"], 12);
+    let peak = host.peak_in_flight();
+    assert!((1..=3).contains(&peak), "{peak} requests at once");
+}
+
+#[test]
+fn bytes_fetched_are_said_on_stderr() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = dataset(&tmp.path().join("data"), &[("s/a.wav", "audio/wav_s16le.wav")]);
+    let host = host(&root);
+    let list = url_list(tmp.path(), &host, "range", &["s/a.wav"]);
+    let out = stimpack()
+        .args(["check", "--online", "--allow-private"])
+        .arg(&list)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let len = std::fs::metadata(root.join("s/a.wav")).unwrap().len();
+    let size = format!("{:.1} kB", len as f64 / 1000.0);
+    let line = format!("online: 1 file, {size} fetched of {size} (100.0%) in 1 request");
+    assert!(stderr.contains(&line), "{stderr}");
+    // On stderr, so the report on stdout stays as it is.
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("online:"));
+}
+
+#[test]
+fn pack_and_upload_of_a_url_list_read_it_online() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = dataset(&tmp.path().join("data"), &[("s/a.wav", "audio/wav_s16le.wav")]);
+    let host = host(&root);
+    let good = url_list(tmp.path(), &host, "range", &["s/a.wav"]);
+    let out = stimpack()
+        .args(["pack", "--online", "--allow-private", "--json"])
+        .arg(&good)
+        .arg("-o")
+        .arg(tmp.path().join("dataset.txt"))
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let manifest: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stimulus(&manifest, "s/a.wav")["duration_s"], 1.0, "{manifest:#}");
+
+    let missing = url_list(tmp.path(), &host, "404", &["s/a.wav"]);
+    let out = stimpack()
+        .args(["pack", "--online", "--allow-private"])
+        .arg(&missing)
+        .arg("-o")
+        .arg(tmp.path().join("refused.txt"))
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("url-not-found"));
+    assert!(!tmp.path().join("refused.txt").exists());
+
+    let server = stimpack_testserver::TestServer::start(Default::default()).unwrap();
+    let out = stimpack()
+        .env("MABYDUCK_API_KEY", server.api_key())
+        .env("MABYDUCK_PROJECT", "proj1")
+        .env("MABYDUCK_API_URL", server.base_url())
+        .args(["upload", "--online", "--allow-private", "--name", "x"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("url-not-found"));
+    assert!(server.requests().is_empty(), "nothing is uploaded");
+}
+
+/// Found while writing the online tests: the rules named a source's files in the order of the
+/// URL list's lines ("8000 Hz: zeta, beta"), where a folder of the same files gives path
+/// order ("beta, zeta"), so the same dataset gave two reports.
+#[test]
+fn rule_messages_do_not_depend_on_the_order_of_a_url_list() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = [
+        ("s/zeta.wav", "audio/wav_s16le.wav"),
+        ("s/beta.wav", "audio/wav_s16le.wav"),
+        ("s/alpha.flac", "audio/flac_s16.flac"),
+    ];
+    let root = dataset(&tmp.path().join("data"), &files);
+    let host = host(&root);
+    let list = url_list(
+        tmp.path(),
+        &host,
+        "range",
+        &["s/zeta.wav", "s/beta.wav", "s/alpha.flac"],
+    );
+    let (_, report) = online(&list, &[]);
+    let (_, local) = check_json(&root, &[]);
+    let rates = |r: &Value| {
+        r["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["code"] == "mixed-sample-rates")
+            .map(|i| i["message"].as_str().unwrap().to_string())
+    };
+    assert!(rates(&local).unwrap().contains("beta, zeta"), "{local:#}");
+    assert_eq!(rates(&report), rates(&local));
+}
+
+#[test]
+fn hosted_video_that_is_not_fragmented_is_found_online() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = [
+        ("s1/reference.mp4", "video/h264_aac_frag.mp4"),
+        ("s1/a.mp4", "video/h264_aac.mp4"),
+    ];
+    let root = dataset(&tmp.path().join("data"), &files);
+    let host = host(&root);
+    let list = url_list(tmp.path(), &host, "range", &["s1/reference.mp4", "s1/a.mp4"]);
+    let (_, report) = online(&list, &["--experiment", "acr_video"]);
+    assert_eq!(stimulus(&report, "s1/a.mp4")["fragmented"], false);
+    assert_eq!(stimulus(&report, "s1/reference.mp4")["fragmented"], true);
+    let flagged: Vec<&Value> = report["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["code"] == "video-not-mp4")
+        .collect();
+    assert_eq!(flagged.len(), 1, "{report:#}");
+    assert!(flagged[0]["message"].as_str().unwrap().contains("fragmented"));
+}
