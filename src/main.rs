@@ -8,6 +8,7 @@ mod cli;
 mod formats;
 mod pack_cmd;
 mod platform;
+mod preview;
 mod render;
 mod term;
 mod upload;
@@ -65,6 +66,7 @@ fn main() -> ExitCode {
         Command::Status(args) => upload::status(args, verbosity),
         Command::Datasets(args) => upload::datasets(args, verbosity),
         Command::Formats(args) => formats::run(args),
+        Command::Preview(args) => preview::run(args, verbosity),
         Command::Completions(args) => completions(args.shell),
         Command::Man(args) => man(args.subcommand.as_deref()),
     };

@@ -14,6 +14,7 @@
 //!   pipeline that checked first does not read every file twice.
 //! - [`probe_file`] reads one media file on its own: a [`Stimulus`] and that file's findings.
 //! - [`supported_formats`] lists what stimpack reads.
+//! - [`ZipInput`] opens single entries of an input zip by name, in place (to serve or copy them).
 //!
 //! A problem with a file is never an `Err`: it is an [`Issue`] in the report, and the run goes
 //! on. `Err` ([`InputError`], [`PackError`]) means the input or the output as a whole could not
@@ -96,6 +97,7 @@ mod report;
 pub(crate) mod rules;
 pub(crate) mod scan;
 pub(crate) mod sniff;
+mod zip_input;
 
 #[cfg(test)]
 mod test_fixtures;
@@ -118,3 +120,4 @@ pub use report::{
     Code, Group, InputKind, Issue, MediaKind, Report, Role, Severity, Stimulus, Summary, UnknownCode,
 };
 pub use scan::urls::MAX_URL_LIST_BYTES;
+pub use zip_input::{ZipEntryReader, ZipInput};
