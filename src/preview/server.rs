@@ -244,7 +244,9 @@ fn respond_media(request: Request, name: &str, mut reader: Body, len: u64, range
         headers.push(header("Content-Range", &cr));
     }
     let size = usize::try_from(count).ok();
-    let response = Response::new(StatusCode(status), headers, reader.take(count), size, None);
+    // A known length, never chunked: a media element seeks by the length it is told.
+    let response = Response::new(StatusCode(status), headers, reader.take(count), size, None)
+        .with_chunked_threshold(usize::MAX);
     request.respond(response)
 }
 
