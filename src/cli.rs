@@ -88,7 +88,8 @@ pub enum Command {
 }
 
 /// Keys and exit codes of `stimpack preview`, shown in `--help`.
-pub const PREVIEW_HELP: &str = "On the page: 1-9 and 0 switch to that condition of the current row at the same
+pub const PREVIEW_HELP: &str =
+    "On the page: 1-9 and 0 switch to that condition of the current row at the same
 playback position, space plays or pauses, up and down change rows.
 
 Exit codes:

@@ -59,20 +59,33 @@ fn serves_the_page_and_every_stimulus_whole_and_in_ranges() {
     let data = page_data(&String::from_utf8(page.body).unwrap());
     assert_eq!(data["report"]["summary"]["stimuli"], 16);
     for (path, bytes) in demo_files() {
-        let url = data["media"][&path].as_str().unwrap_or_else(|| panic!("no media URL for {path}"));
+        let url = data["media"][&path]
+            .as_str()
+            .unwrap_or_else(|| panic!("no media URL for {path}"));
         let whole = get(preview.port, url);
         assert_eq!(whole.status, 200, "{path}");
         assert_eq!(whole.header("accept-ranges"), Some("bytes"));
         same(&whole.body, &bytes, &path);
         let part = request(preview.port, "GET", url, &[("Range", "bytes=100-1099")]);
         assert_eq!(part.status, 206, "{path}");
-        assert_eq!(part.header("content-range"), Some(format!("bytes 100-1099/{}", bytes.len()).as_str()));
+        assert_eq!(
+            part.header("content-range"),
+            Some(format!("bytes 100-1099/{}", bytes.len()).as_str())
+        );
         same(&part.body, &bytes[100..1100], &path);
         let end = request(preview.port, "GET", url, &[("Range", "bytes=-10")]);
         same(&end.body, &bytes[bytes.len() - 10..], &path);
-        let past = request(preview.port, "GET", url, &[("Range", &format!("bytes={}-", bytes.len()))]);
+        let past = request(
+            preview.port,
+            "GET",
+            url,
+            &[("Range", &format!("bytes={}-", bytes.len()))],
+        );
         assert_eq!(past.status, 416, "{path}");
-        assert_eq!(past.header("content-range"), Some(format!("bytes */{}", bytes.len()).as_str()));
+        assert_eq!(
+            past.header("content-range"),
+            Some(format!("bytes */{}", bytes.len()).as_str())
+        );
         let head = request(preview.port, "HEAD", url, &[]);
         assert_eq!(head.status, 200);
         assert!(head.body.is_empty());
@@ -118,15 +131,18 @@ fn zip_entries_are_served_in_place_with_ranges_and_nothing_is_extracted() {
     for (path, bytes) in &files {
         let url = data["media"][path].as_str().unwrap();
         assert_eq!(url, format!("/media/study/{path}"));
-        same(&get(preview.port, url).body, bytes, &path);
+        same(&get(preview.port, url).body, bytes, path);
         let mid = bytes.len() as u64 / 2;
         let part = request(preview.port, "GET", url, &[("Range", &format!("bytes={mid}-"))]);
         assert_eq!(part.status, 206);
-        same(&part.body, &bytes[mid as usize..], &path);
+        same(&part.body, &bytes[mid as usize..], path);
     }
     let left: Vec<_> = fs::read_dir(&tmp).unwrap().collect();
     assert!(left.is_empty(), "files written to TMPDIR: {left:?}");
-    let mut names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let mut names: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     names.sort();
     assert_eq!(names, ["study.zip", "tmp"]);
 }
@@ -171,8 +187,14 @@ fn paths_outside_the_dataset_are_never_served() {
             answer.status,
             String::from_utf8_lossy(&answer.body)
         );
-        assert!(!String::from_utf8_lossy(&answer.body).contains("not part of the dataset"), "{target}");
-        assert!(!String::from_utf8_lossy(&answer.body).contains("root:"), "{target}");
+        assert!(
+            !String::from_utf8_lossy(&answer.body).contains("not part of the dataset"),
+            "{target}"
+        );
+        assert!(
+            !String::from_utf8_lossy(&answer.body).contains("root:"),
+            "{target}"
+        );
     }
 }
 
@@ -181,9 +203,19 @@ fn only_loopback_names_and_reads_are_answered() {
     let preview = Preview::start(&testdata().join("demo"), &[]);
     let evil = request(preview.port, "GET", "/", &[("Host", "attacker.example:80")]);
     assert_eq!(evil.status, 403, "a rebound DNS name must not read the page");
-    let localhost = request(preview.port, "GET", "/", &[("Host", &format!("localhost:{}", preview.port))]);
+    let localhost = request(
+        preview.port,
+        "GET",
+        "/",
+        &[("Host", &format!("localhost:{}", preview.port))],
+    );
     assert_eq!(localhost.status, 200);
-    let post = request(preview.port, "POST", "/media/music_1/low.wav", &[("Content-Length", "0")]);
+    let post = request(
+        preview.port,
+        "POST",
+        "/media/music_1/low.wav",
+        &[("Content-Length", "0")],
+    );
     assert_eq!(post.status, 405);
     assert_eq!(post.header("allow"), Some("GET, HEAD"));
     assert_eq!(get(preview.port, "/favicon.ico").status, 404);
@@ -219,9 +251,20 @@ fn binds_to_127_0_0_1_only() {
             .filter(|l| l.split_whitespace().nth(3) == Some("0A"))
             .collect();
         assert_eq!(listening.len(), 1, "{listening:?}");
-        assert!(listening[0].split_whitespace().nth(1).unwrap().starts_with("0100007F:"), "{listening:?}");
+        assert!(
+            listening[0]
+                .split_whitespace()
+                .nth(1)
+                .unwrap()
+                .starts_with("0100007F:"),
+            "{listening:?}"
+        );
         let tcp6 = fs::read_to_string("/proc/net/tcp6").unwrap_or_default();
-        assert!(!tcp6.lines().any(|l| l.split_whitespace().nth(1).is_some_and(|a| a.ends_with(&port))));
+        assert!(
+            !tcp6
+                .lines()
+                .any(|l| l.split_whitespace().nth(1).is_some_and(|a| a.ends_with(&port)))
+        );
     }
 }
 
@@ -237,7 +280,10 @@ fn a_port_in_use_is_a_clear_error() {
         .unwrap();
     assert_exit(&out, 2);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&format!("cannot listen on 127.0.0.1:{port}")), "{err}");
+    assert!(
+        err.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{err}"
+    );
     assert!(err.contains("--port 0"), "{err}");
 }
 
@@ -253,11 +299,23 @@ fn static_page_of_a_folder_links_every_stimulus_relatively() {
     let dir = tempfile::tempdir().unwrap();
     let root = study(dir.path());
     let out_dir = dir.path().join("pages").join("preview");
-    let out = stimpack().arg("preview").arg(&root).arg("-o").arg(&out_dir).output().unwrap();
+    let out = stimpack()
+        .arg("preview")
+        .arg(&root)
+        .arg("-o")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
     assert_exit(&out, 0);
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), out_dir.join("index.html").display().to_string());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        out_dir.join("index.html").display().to_string()
+    );
     let html = fs::read_to_string(out_dir.join("index.html")).unwrap();
-    assert!(!html.contains("http://") && !html.contains("https://"), "a static page loads nothing from the network");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "a static page loads nothing from the network"
+    );
     let data = page_data(&html);
     let media = data["media"].as_object().unwrap();
     assert_eq!(media.len(), 16);
@@ -268,10 +326,23 @@ fn static_page_of_a_folder_links_every_stimulus_relatively() {
     }
     assert!(data["note"].is_null());
     // The same page again needs --force; then it is replaced.
-    let again = stimpack().arg("preview").arg(&root).arg("-o").arg(&out_dir).output().unwrap();
+    let again = stimpack()
+        .arg("preview")
+        .arg(&root)
+        .arg("-o")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
     assert_exit(&again, 2);
     assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
-    let forced = stimpack().arg("preview").arg(&root).arg("-o").arg(&out_dir).arg("--force").output().unwrap();
+    let forced = stimpack()
+        .arg("preview")
+        .arg(&root)
+        .arg("-o")
+        .arg(&out_dir)
+        .arg("--force")
+        .output()
+        .unwrap();
     assert_exit(&forced, 0);
 }
 
@@ -279,7 +350,13 @@ fn static_page_of_a_folder_links_every_stimulus_relatively() {
 fn static_page_inside_the_dataset_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let root = study(dir.path());
-    let out = stimpack().arg("preview").arg(&root).arg("-o").arg(root.join("music_1")).output().unwrap();
+    let out = stimpack()
+        .arg("preview")
+        .arg(&root)
+        .arg("-o")
+        .arg(root.join("music_1"))
+        .output()
+        .unwrap();
     assert_exit(&out, 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("inside the dataset folder"));
     assert!(!root.join("music_1/index.html").exists());
@@ -289,14 +366,29 @@ fn static_page_inside_the_dataset_is_refused() {
 fn static_page_of_a_zip_says_it_needs_the_server() {
     let dir = tempfile::tempdir().unwrap();
     let zip_path = dir.path().join("study.zip");
-    let packed = stimpack().arg("pack").arg(testdata().join("demo")).arg("-o").arg(&zip_path).output().unwrap();
+    let packed = stimpack()
+        .arg("pack")
+        .arg(testdata().join("demo"))
+        .arg("-o")
+        .arg(&zip_path)
+        .output()
+        .unwrap();
     assert_exit(&packed, 0);
-    let out = stimpack().arg("preview").arg(&zip_path).arg("-o").arg(dir.path()).output().unwrap();
+    let out = stimpack()
+        .arg("preview")
+        .arg(&zip_path)
+        .arg("-o")
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert_exit(&out, 0);
     let data = page_data(&fs::read_to_string(dir.path().join("index.html")).unwrap());
     assert!(data["media"].as_object().unwrap().is_empty());
     let note = data["note"].as_str().unwrap();
-    assert!(note.contains("stimpack preview") && note.contains("study.zip"), "{note}");
+    assert!(
+        note.contains("stimpack preview") && note.contains("study.zip"),
+        "{note}"
+    );
     assert_eq!(data["report"]["summary"]["stimuli"], 16);
 }
 
@@ -311,11 +403,78 @@ fn url_lists_play_from_their_urls() {
     .unwrap();
     let preview = Preview::start(&list, &[]);
     let data = page_data(&String::from_utf8(get(preview.port, "/").body).unwrap());
-    assert_eq!(data["media"]["s1/reference.wav"], "https://cdn.example.com/study/s1/reference.wav");
-    assert_eq!(data["media"]["s1/codec.mp3"], "https://cdn.example.com/study/s1/codec.mp3?sig=1");
+    assert_eq!(
+        data["media"]["s1/reference.wav"],
+        "https://cdn.example.com/study/s1/reference.wav"
+    );
+    assert_eq!(
+        data["media"]["s1/codec.mp3"],
+        "https://cdn.example.com/study/s1/codec.mp3?sig=1"
+    );
     assert_eq!(get(preview.port, "/media/s1/reference.wav").status, 404);
-    let out = stimpack().arg("preview").arg(&list).arg("-o").arg(dir.path().join("page")).output().unwrap();
+    let out = stimpack()
+        .arg("preview")
+        .arg(&list)
+        .arg("-o")
+        .arg(dir.path().join("page"))
+        .output()
+        .unwrap();
     assert_exit(&out, 0);
     let data = page_data(&fs::read_to_string(dir.path().join("page/index.html")).unwrap());
     assert_eq!(data["media"].as_object().unwrap().len(), 2);
+}
+
+#[cfg(unix)]
+#[test]
+fn open_starts_the_browser_named_by_browser_with_the_url() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let seen = dir.path().join("seen.txt");
+    let script = dir.path().join("browser.sh");
+    fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", seen.display()),
+    )
+    .unwrap();
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("stimpack"));
+    command
+        .args(["preview", "--open"])
+        .arg(testdata().join("demo"))
+        .env("BROWSER", &script)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    let mut child = command.spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let mut opened = String::new();
+    for _ in 0..100 {
+        opened = fs::read_to_string(&seen).unwrap_or_default();
+        if !opened.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(opened, line.trim());
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_the_server() {
+    let mut preview = Preview::start(&testdata().join("demo"), &[]);
+    assert_eq!(get(preview.port, "/").status, 200);
+    let status = preview
+        .interrupt(Duration::from_secs(10))
+        .expect("stopped by SIGINT");
+    assert!(!status.success());
+    assert!(
+        TcpStream::connect(("127.0.0.1", preview.port)).is_err(),
+        "still listening"
+    );
 }

@@ -104,12 +104,8 @@ fn serve(args: &PreviewArgs, report: Report, verbosity: Verbosity) -> io::Result
     if args.open {
         open_browser(&url);
     }
-    let site = Arc::new(Site {
-        page,
-        files,
-        media,
-    });
-    server::serve(server, addr.port(), site);
+    let site = Arc::new(Site { page, files, media });
+    server::serve(server, addr.port(), site, verbosity == Verbosity::Verbose);
     Ok(Exit::Ok)
 }
 
@@ -149,7 +145,10 @@ fn write_static(args: &PreviewArgs, report: &Report, dir: &Path) -> io::Result<E
             for s in report.stimuli() {
                 let inside = report.input_path(s);
                 let segments: Vec<&str> = inside.split('/').collect();
-                sources.insert(s.path.as_str(), format!("{base}{}", server::encode_path(&segments)));
+                sources.insert(
+                    s.path.as_str(),
+                    format!("{base}{}", server::encode_path(&segments)),
+                );
             }
         }
         InputKind::Zip => {
@@ -243,8 +242,14 @@ mod tests {
 
     #[test]
     fn relative_urls_climb_then_descend() {
-        assert_eq!(relative_url(Path::new("/a/b/out"), Path::new("/a/b/study")), "../study/");
-        assert_eq!(relative_url(Path::new("/a/out/x"), Path::new("/a/my study")), "../../my%20study/");
+        assert_eq!(
+            relative_url(Path::new("/a/b/out"), Path::new("/a/b/study")),
+            "../study/"
+        );
+        assert_eq!(
+            relative_url(Path::new("/a/out/x"), Path::new("/a/my study")),
+            "../../my%20study/"
+        );
         assert_eq!(relative_url(Path::new("/a"), Path::new("/a/s")), "s/");
     }
 }

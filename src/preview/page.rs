@@ -29,7 +29,10 @@ pub fn render(data: &PageData) -> String {
     let json = serde_json::to_string(data).unwrap_or_else(|_| "{}".to_string());
     // Inside <script> only `</script` or `<!--` could end or bend the element: with `<` escaped
     // (JSON allows `\u003c` wherever `<` may appear, which is only inside strings) neither can.
-    let json = json.replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026");
+    let json = json
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026");
     // Filled in one pass, so that a marker inside the report's text is never replaced.
     let mut out = String::with_capacity(HTML.len() + STYLE.len() + SCRIPT.len() + json.len());
     let mut rest = HTML;
@@ -82,15 +85,26 @@ mod tests {
 
     #[test]
     fn names_that_look_like_html_cannot_end_the_data_script() {
-        let report = Report::new("</script><script>alert(1)</script>{{script}}".into(), InputKind::Folder, vec![], vec![]);
+        let report = Report::new(
+            "</script><script>alert(1)</script>{{script}}".into(),
+            InputKind::Folder,
+            vec![],
+            vec![],
+        );
         let page = render(&PageData {
             report: &report,
             media: BTreeMap::new(),
             note: None,
             no_player: None,
         });
-        assert_eq!(page.matches("</script>").count(), 2, "only the page's own two scripts end");
-        assert!(page.contains("<title>&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;{{script}} — stimpack preview</title>"));
+        assert_eq!(
+            page.matches("</script>").count(),
+            2,
+            "only the page's own two scripts end"
+        );
+        assert!(page.contains(
+            "<title>&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;{{script}} — stimpack preview</title>"
+        ));
         assert!(!page.contains("{{style}}"));
         assert_eq!(page.matches(SCRIPT).count(), 1);
     }

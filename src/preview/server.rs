@@ -36,7 +36,11 @@ pub struct Site {
 }
 
 /// Everything but the unreserved characters is encoded in a media URL's segments.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// The page's URL for a stimulus at `input_path` inside the input.
 pub fn media_url(input_path: &str) -> String {
@@ -70,43 +74,57 @@ pub fn bind(port: u16) -> Result<(Server, SocketAddr), String> {
 }
 
 /// Answers requests until the process is stopped, each on its own thread: a browser holds media
-/// connections open while it buffers, and one slow reader must not hold up the others.
-pub fn serve(server: Server, port: u16, site: Arc<Site>) {
+/// connections open while it buffers, and one slow reader must not hold up the others. With
+/// `log`, each request and its status go to stderr.
+pub fn serve(server: Server, port: u16, site: Arc<Site>, log: bool) {
     for request in server.incoming_requests() {
         let site = site.clone();
         std::thread::spawn(move || {
-            let _ = answer(&site, port, request);
+            let line = log.then(|| format!("{} {}", request.method(), crate::term::escape(request.url())));
+            let status = answer(&site, port, request);
+            if let Some(line) = line {
+                match status {
+                    Ok(code) => eprintln!("{line} -> {code}"),
+                    Err(e) => eprintln!("{line} -> not sent: {e}"),
+                }
+            }
         });
     }
 }
 
-fn answer(site: &Site, port: u16, request: Request) -> io::Result<()> {
+fn answer(site: &Site, port: u16, request: Request) -> io::Result<u16> {
     if !host_is_local(&request, port) {
         // A page elsewhere that rebinds its own name to 127.0.0.1 would otherwise read the dataset.
-        return request.respond(text(403, "Forbidden: this server answers only to http://127.0.0.1 and http://localhost"));
+        return send(
+            request,
+            text(
+                403,
+                "Forbidden: this server answers only to http://127.0.0.1 and http://localhost",
+            ),
+        );
     }
     if !matches!(request.method(), Method::Get | Method::Head) {
         let mut response = text(405, "Method not allowed: the preview is read-only");
         response.add_header(header("Allow", "GET, HEAD"));
-        return request.respond(response);
+        return send(request, response);
     }
     let path = request.url().split(['?', '#']).next().unwrap_or("").to_string();
     if path == "/" || path == "/index.html" {
         let response = Response::from_data(site.page.as_bytes().to_vec())
             .with_header(header("Content-Type", "text/html; charset=utf-8"))
             .with_header(header("Cache-Control", "no-store"));
-        return request.respond(response);
+        return send(request, response);
     }
     let Some(encoded) = path.strip_prefix("/media/") else {
-        return request.respond(text(404, "Not found"));
+        return send(request, text(404, "Not found"));
     };
     let Some(name) = served_name(site, encoded) else {
-        return request.respond(text(404, "Not found: not a stimulus of this dataset"));
+        return send(request, text(404, "Not found: not a stimulus of this dataset"));
     };
     let (reader, len) = match open(site, &name) {
         Ok(Some(opened)) => opened,
-        Ok(None) => return request.respond(text(404, "Not found: not a stimulus of this dataset")),
-        Err(e) => return request.respond(text(500, &format!("cannot read {name}: {e}"))),
+        Ok(None) => return send(request, text(404, "Not found: not a stimulus of this dataset")),
+        Err(e) => return send(request, text(500, &format!("cannot read {name}: {e}"))),
     };
     let range = request
         .headers()
@@ -220,7 +238,13 @@ pub fn wanted(range: Option<&str>, len: u64) -> Wanted {
     }
 }
 
-fn respond_media(request: Request, name: &str, mut reader: Body, len: u64, range: Option<&str>) -> io::Result<()> {
+fn respond_media(
+    request: Request,
+    name: &str,
+    mut reader: Body,
+    len: u64,
+    range: Option<&str>,
+) -> io::Result<u16> {
     let common = [
         header("Content-Type", content_type(name)),
         header("Accept-Ranges", "bytes"),
@@ -229,15 +253,20 @@ fn respond_media(request: Request, name: &str, mut reader: Body, len: u64, range
     ];
     let (status, start, count, content_range) = match wanted(range, len) {
         Wanted::Whole => (200, 0, len, None),
-        Wanted::Part { start, end } => (206, start, end - start + 1, Some(format!("bytes {start}-{end}/{len}"))),
+        Wanted::Part { start, end } => (
+            206,
+            start,
+            end - start + 1,
+            Some(format!("bytes {start}-{end}/{len}")),
+        ),
         Wanted::Unsatisfiable => {
             let mut response = text(416, "Range not satisfiable");
             response.add_header(header("Content-Range", &format!("bytes */{len}")));
-            return request.respond(response);
+            return send(request, response);
         }
     };
     if let Err(e) = reader.seek(SeekFrom::Start(start)) {
-        return request.respond(text(500, &format!("cannot read {name}: {e}")));
+        return send(request, text(500, &format!("cannot read {name}: {e}")));
     }
     let mut headers = common.to_vec();
     if let Some(cr) = content_range {
@@ -247,7 +276,13 @@ fn respond_media(request: Request, name: &str, mut reader: Body, len: u64, range
     // A known length, never chunked: a media element seeks by the length it is told.
     let response = Response::new(StatusCode(status), headers, reader.take(count), size, None)
         .with_chunked_threshold(usize::MAX);
-    request.respond(response)
+    send(request, response)
+}
+
+/// Sends a response; its status, for the log.
+fn send<R: Read>(request: Request, response: Response<R>) -> io::Result<u16> {
+    let status = response.status_code().0;
+    request.respond(response).map(|()| status)
 }
 
 /// Whether the request's `Host` is this server under a loopback name.
@@ -289,9 +324,8 @@ pub fn content_type(name: &str) -> &'static str {
 }
 
 fn header(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).unwrap_or_else(|_| {
-        Header::from_bytes(&b"X-Invalid-Header"[..], &b"1"[..]).expect("a valid header")
-    })
+    Header::from_bytes(name.as_bytes(), value.as_bytes())
+        .unwrap_or_else(|_| Header::from_bytes(&b"X-Invalid-Header"[..], &b"1"[..]).expect("a valid header"))
 }
 
 fn text(status: u16, body: &str) -> Response<Cursor<Vec<u8>>> {
@@ -308,10 +342,22 @@ mod tests {
     fn ranges_of_every_form() {
         assert_eq!(wanted(None, 100), Wanted::Whole);
         assert_eq!(wanted(Some("bytes=0-"), 100), Wanted::Part { start: 0, end: 99 });
-        assert_eq!(wanted(Some("bytes=10-19"), 100), Wanted::Part { start: 10, end: 19 });
-        assert_eq!(wanted(Some("bytes=90-1000"), 100), Wanted::Part { start: 90, end: 99 });
-        assert_eq!(wanted(Some("bytes=-10"), 100), Wanted::Part { start: 90, end: 99 });
-        assert_eq!(wanted(Some("bytes=-1000"), 100), Wanted::Part { start: 0, end: 99 });
+        assert_eq!(
+            wanted(Some("bytes=10-19"), 100),
+            Wanted::Part { start: 10, end: 19 }
+        );
+        assert_eq!(
+            wanted(Some("bytes=90-1000"), 100),
+            Wanted::Part { start: 90, end: 99 }
+        );
+        assert_eq!(
+            wanted(Some("bytes=-10"), 100),
+            Wanted::Part { start: 90, end: 99 }
+        );
+        assert_eq!(
+            wanted(Some("bytes=-1000"), 100),
+            Wanted::Part { start: 0, end: 99 }
+        );
         assert_eq!(wanted(Some("bytes=100-"), 100), Wanted::Unsatisfiable);
         assert_eq!(wanted(Some("bytes=-0"), 100), Wanted::Unsatisfiable);
         assert_eq!(wanted(Some("bytes=0-"), 0), Wanted::Unsatisfiable);
@@ -319,7 +365,10 @@ mod tests {
         assert_eq!(wanted(Some("bytes=0-1,5-6"), 100), Wanted::Whole);
         assert_eq!(wanted(Some("items=0-1"), 100), Wanted::Whole);
         assert_eq!(wanted(Some("bytes=x-1"), 100), Wanted::Whole);
-        assert_eq!(wanted(Some("bytes=99999999999999999999999-"), 100), Wanted::Unsatisfiable);
+        assert_eq!(
+            wanted(Some("bytes=99999999999999999999999-"), 100),
+            Wanted::Unsatisfiable
+        );
     }
 
     #[test]

@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub mod webdriver;
+
 /// A running `stimpack preview`, stopped when dropped.
 pub struct Preview {
     child: Child,
@@ -66,6 +68,25 @@ impl Preview {
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("no port in {url:?}"));
         Preview { child, url, port }
+    }
+}
+
+impl Preview {
+    /// Sends SIGINT (what Ctrl-C sends) and waits for the process to end, for at most `limit`.
+    #[cfg(unix)]
+    pub fn interrupt(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        // SAFETY: signals a child process this test started and has not yet reaped.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGINT);
+        }
+        let started = std::time::Instant::now();
+        while started.elapsed() < limit {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
     }
 }
 
@@ -168,7 +189,7 @@ pub fn aiff(frames: u32) -> Vec<u8> {
     out.extend_from_slice(&(comm.len() as u32).to_be_bytes());
     out.extend_from_slice(&comm);
     out.extend_from_slice(b"SSND");
-    out.extend_from_slice(&((data_len + 8)).to_be_bytes());
+    out.extend_from_slice(&(data_len + 8).to_be_bytes());
     out.extend_from_slice(&ssnd);
     out
 }

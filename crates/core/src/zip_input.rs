@@ -6,8 +6,8 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use crate::error::InputError;
-use crate::scan::ziparchive::{self, ReadSeek, ZipEntry, ZipSource};
 use crate::scan::Origin;
+use crate::scan::ziparchive::{self, ReadSeek, ZipEntry, ZipSource};
 
 /// An input zip, opened once, whose entries are read in place by their names.
 ///
@@ -96,7 +96,9 @@ impl ZipEntryReader {
 
 impl std::fmt::Debug for ZipEntryReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ZipEntryReader").field("len", &self.len).finish_non_exhaustive()
+        f.debug_struct("ZipEntryReader")
+            .field("len", &self.len)
+            .finish_non_exhaustive()
     }
 }
 
@@ -117,7 +119,9 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    fn zip_with(entries: &[(&str, &[u8], zip::CompressionMethod)]) -> (tempfile::TempDir, std::path::PathBuf) {
+    fn zip_with(
+        entries: &[(&str, &[u8], zip::CompressionMethod)],
+    ) -> (tempfile::TempDir, std::path::PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("in.zip");
         let mut w = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());

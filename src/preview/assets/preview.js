@@ -100,6 +100,20 @@
   grid.tHead.appendChild(headRow);
   if (!columns.length) document.getElementById("empty").hidden = false;
 
+  // Media elements are given their files a few at a time: a browser asked to open hundreds at
+  // once stalls some of them (Chromium leaves some with no data and no error), and a dataset
+  // can be large. Each settled cell lets the next one start.
+  const LOADING_AT_ONCE = 4;
+  const loadQueue = [];
+  let loading = 0;
+  const loadNext = () => {
+    while (loading < LOADING_AT_ONCE && loadQueue.length) {
+      loading++;
+      loadQueue.shift()();
+    }
+  };
+  const loaded = () => { loading--; loadNext(); };
+
   // --- Cells ----------------------------------------------------------------------------
   const rows = [];          // rows[r] = { tr, cells: [cell|null per column], findings }
   const cellsByPath = new Map();
@@ -155,8 +169,8 @@
       if (src != null && (s.media === "audio" || s.media === "video")) {
         player = el(s.media);
         player.controls = true;
-        player.preload = "metadata";
-        player.src = src;
+        player.preload = "auto";
+        loadQueue.push(() => { player.src = src; });
       } else if (src != null && s.media === "image") {
         player = el("img");
         player.alt = s.path;
@@ -203,6 +217,7 @@
     const m = cell.media;
     const s = cell.stimulus;
     const finish = (state, text, bad) => {
+      if (cell.state === "pending" && m.tagName !== "IMG") loaded();
       cell.state = state;
       cell.bad = bad;
       cell.td.dataset.state = state;
@@ -324,6 +339,7 @@
     document.body.classList.toggle("only-findings", e.target.checked);
   });
   if (rows.length) select(0, 0);
+  loadNext();
 
   // For tests and scripts: what the browser found, per file.
   window.stimpackPreview = {
@@ -337,6 +353,8 @@
       duration: c.duration === undefined ? null : c.duration,
       stimpack_duration: c.stimulus.duration_s,
       error: c.error || null,
+      ready_state: c.media && c.media.readyState !== undefined ? c.media.readyState : null,
+      network_state: c.media && c.media.networkState !== undefined ? c.media.networkState : null,
     })),
   };
 })();
