@@ -189,6 +189,29 @@ fn number_keys_switch_conditions_at_the_same_playback_position() {
         session.js("return window.stimpackPreview.current().path;", json!([])),
         "speech_1/codec_opus.opus"
     );
+
+    // With the player itself focused (after a click on its controls), space still toggles once.
+    session.js(
+        "document.querySelector('td[data-path=\"speech_1/codec_opus.opus\"] audio').focus();",
+        json!([]),
+    );
+    session.key(" ");
+    assert!(
+        session.wait_for(
+            "const m = document.querySelector('td[data-path=\"speech_1/codec_opus.opus\"] audio'); return !m.paused && m.currentTime > 0.2;",
+            Duration::from_secs(20),
+        ),
+        "space on a focused player did not play it: {}",
+        media_state(&session, "speech_1/codec_opus.opus")
+    );
+    session.key(" ");
+    assert!(
+        session.wait_for(
+            "return document.querySelector('td[data-path=\"speech_1/codec_opus.opus\"] audio').paused;",
+            Duration::from_secs(5)
+        ),
+        "the second space did not pause it"
+    );
 }
 
 #[test]
@@ -238,4 +261,77 @@ fn a_file_the_browser_cannot_play_shows_as_unplayable() {
         json!([]),
     );
     assert_eq!(visible, json!(["s1"]));
+}
+
+#[test]
+fn videos_and_images_play_at_stimpacks_duration_and_size() {
+    let Some(browser) = Browser::find("videos_and_images_play...") else {
+        return;
+    };
+    let _one = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("study");
+    let fixture = |name: &str| testdata().join("fixtures").join(name);
+    for (to, from) in [
+        ("clip/reference.mp4", "video/h264_aac.mp4"),
+        ("clip/fragmented.mp4", "video/h264_aac_frag.mp4"),
+        ("picture/reference.png", "image/png.png"),
+        ("picture/baseline.jpg", "image/baseline.jpg"),
+        ("picture/lossy.webp", "image/lossy.webp"),
+    ] {
+        fs::create_dir_all(root.join(to).parent().unwrap()).unwrap();
+        fs::copy(fixture(from), root.join(to)).unwrap();
+    }
+    let (_preview, session) = open(&browser, &root, &[]);
+    let results = settled(&session);
+    assert_eq!(results.len(), 5);
+    for r in &results {
+        assert_eq!(r["state"], "playable", "{r}");
+        if r["media"] == "video" {
+            let (theirs, ours) = (
+                r["duration"].as_f64().unwrap(),
+                r["stimpack_duration"].as_f64().unwrap(),
+            );
+            eprintln!("{}: browser {theirs:.6} s, stimpack {ours:.6} s", r["path"]);
+            assert!((theirs - ours).abs() <= 0.1, "{r}");
+        }
+    }
+    let players = session.js(
+        "return [...document.querySelectorAll('#grid td')].map(td => td.querySelector('video, img, audio')?.tagName ?? null);",
+        json!([]),
+    );
+    let players: Vec<Value> = players
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| !p.is_null())
+        .cloned()
+        .collect();
+    assert_eq!(players.iter().filter(|p| *p == "VIDEO").count(), 2);
+    assert_eq!(players.iter().filter(|p| *p == "IMG").count(), 3);
+}
+
+#[test]
+fn the_static_page_of_a_folder_plays_from_disk() {
+    let Some(browser) = Browser::find("the_static_page_of_a_folder_plays...") else {
+        return;
+    };
+    let _one = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("page");
+    let out = common::stimpack()
+        .arg("preview")
+        .arg(testdata().join("demo"))
+        .arg("-o")
+        .arg(&page)
+        .output()
+        .unwrap();
+    common::assert_exit(&out, 0);
+    let session = Session::start(&browser);
+    session.goto(&format!("file://{}", page.join("index.html").display()));
+    let results = settled(&session);
+    assert_eq!(results.len(), 16);
+    for r in &results {
+        assert_eq!(r["state"], "playable", "{r}");
+    }
 }

@@ -266,6 +266,8 @@
     m.addEventListener("play", () => {
       for (const row2 of rows) for (const c of row2.cells) if (c && c.media && c !== cell && c.media.pause && !c.media.paused) c.media.pause();
       select(cell.row, cell.col);
+      // Give the keys back to the page (the arrows would otherwise seek or change the volume).
+      if (document.activeElement === m) m.blur();
     });
     if (m.error) m.dispatchEvent(new Event("error"));
     else if (m.readyState >= 2) settle();
@@ -312,6 +314,8 @@
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     if (e.target && e.target.closest && e.target.closest("input, textarea, select")) return;
+    // A focused player plays and pauses itself on space; toggling it here too would undo that.
+    if (e.key === " " && e.target && (e.target.tagName === "AUDIO" || e.target.tagName === "VIDEO")) return;
     const vis = visibleRows();
     if (!vis.length) return;
     if (!current || !vis.includes(current.row)) select(vis[0], current ? current.col : 0);
