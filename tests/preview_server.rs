@@ -137,6 +137,25 @@ fn zip_entries_are_served_in_place_with_ranges_and_nothing_is_extracted() {
         assert_eq!(part.status, 206);
         same(&part.body, &bytes[mid as usize..], path);
     }
+    // Overlapping requests for one open entry each get their own bytes.
+    let (path, bytes) = &files[0];
+    let url = data["media"][path].as_str().unwrap().to_string();
+    std::thread::scope(|scope| {
+        for start in [0usize, 1000, 50_000, 100_000] {
+            let url = url.clone();
+            scope.spawn(move || {
+                for _ in 0..5 {
+                    let part = request(
+                        preview.port,
+                        "GET",
+                        &url,
+                        &[("Range", &format!("bytes={start}-"))],
+                    );
+                    same(&part.body, &bytes[start..], "overlapping range");
+                }
+            });
+        }
+    });
     let left: Vec<_> = fs::read_dir(&tmp).unwrap().collect();
     assert!(left.is_empty(), "files written to TMPDIR: {left:?}");
     let mut names: Vec<_> = fs::read_dir(dir.path())

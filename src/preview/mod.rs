@@ -32,13 +32,14 @@ pub fn run(args: &PreviewArgs, verbosity: Verbosity) -> io::Result<Exit> {
         }
     };
     if verbosity > Verbosity::Quiet {
+        let s = &report.summary;
         say!(
-            "checked {}: {} sources, {} stimuli, {} errors, {} warnings (the page shows them)",
+            "checked {}: {}, {}, {}, {} (the page shows them)",
             term::escape(&report.input),
-            report.summary.groups,
-            report.summary.stimuli,
-            report.summary.errors,
-            report.summary.warnings
+            count(s.groups, "source"),
+            count(s.stimuli, "stimulus"),
+            count(s.errors, "error"),
+            count(s.warnings, "warning")
         );
     }
     match &args.output {
@@ -57,7 +58,7 @@ fn serve(args: &PreviewArgs, report: Report, verbosity: Verbosity) -> io::Result
             }
         },
         InputKind::Zip => match ZipInput::open(&args.input) {
-            Ok(zip) => Media::Zip(zip),
+            Ok(zip) => Media::Zip(zip, server::OpenEntries::default()),
             Err(e) => {
                 say!("stimpack: {e}");
                 return Ok(Exit::Usage);
@@ -184,6 +185,15 @@ fn write_static(args: &PreviewArgs, report: &Report, dir: &Path) -> io::Result<E
     writeln!(out, "{}", target.display())?;
     out.flush()?;
     Ok(Exit::Ok)
+}
+
+/// `1 error`, `2 errors`, `3 stimuli`.
+fn count(n: usize, one: &str) -> String {
+    let many = match one {
+        "stimulus" => "stimuli".to_string(),
+        _ => format!("{one}s"),
+    };
+    format!("{n} {}", if n == 1 { one } else { &many })
 }
 
 /// A relative URL (ending in `/`) from folder `from` to folder `to`, both canonical; an

@@ -9,18 +9,18 @@ use std::fs::File;
 use std::io::{self, Cursor, Read, Seek, SeekFrom};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
-use stimpack_core::ZipInput;
+use stimpack_core::{ZipEntryReader, ZipInput};
 use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
 
 /// Where the stimuli's bytes come from.
 pub enum Media {
     /// A folder, canonical: a file must resolve to a path inside it.
     Folder(PathBuf),
-    /// A zip, read in place.
-    Zip(ZipInput),
+    /// A zip, read in place, with its most recently opened entries.
+    Zip(ZipInput, OpenEntries),
     /// A URL list: the page plays the URLs themselves, nothing is served.
     None,
 }
@@ -164,15 +164,80 @@ fn open(site: &Site, name: &str) -> io::Result<Option<(Body, u64)>> {
             }
             Ok(Some((Box::new(file), meta.len())))
         }
-        Media::Zip(zip) => match zip.open_entry(name) {
+        Media::Zip(zip, open) => match open.get(zip, name)? {
             None => Ok(None),
             Some(entry) => {
-                let entry = entry?;
-                let len = entry.len();
-                Ok(Some((Box::new(entry), len)))
+                let len = entry.lock().map_or(0, |e| e.len());
+                Ok(Some((Box::new(SharedEntry { entry, pos: 0, len }), len)))
             }
         },
         Media::None => Ok(None),
+    }
+}
+
+/// How many zip entries stay open between requests.
+const OPEN_ENTRIES: usize = 8;
+
+/// The zip entries opened last, kept open: opening one reads it through to check its CRC-32
+/// (and inflates a deflated one whole), which a browser's many range requests for one file
+/// would otherwise repeat. Each holds up to about 6 MB, so only a few are kept.
+#[derive(Default)]
+pub struct OpenEntries(Mutex<Vec<(String, Arc<Mutex<ZipEntryReader>>)>>);
+
+impl OpenEntries {
+    fn get(&self, zip: &ZipInput, name: &str) -> io::Result<Option<Arc<Mutex<ZipEntryReader>>>> {
+        if let Ok(mut open) = self.0.lock() {
+            if let Some(at) = open.iter().position(|(n, _)| n == name) {
+                let hit = open.remove(at);
+                let entry = hit.1.clone();
+                open.insert(0, hit);
+                return Ok(Some(entry));
+            }
+        }
+        // Opened outside the lock: other files are served meanwhile.
+        let Some(entry) = zip.open_entry(name) else {
+            return Ok(None);
+        };
+        let entry = Arc::new(Mutex::new(entry?));
+        if let Ok(mut open) = self.0.lock() {
+            open.insert(0, (name.to_string(), entry.clone()));
+            open.truncate(OPEN_ENTRIES);
+        }
+        Ok(Some(entry))
+    }
+}
+
+/// A reader of a shared open entry with its own position: each read seeks there first, so
+/// that two requests for one file (a browser's range requests overlap) each get their bytes.
+struct SharedEntry {
+    entry: Arc<Mutex<ZipEntryReader>>,
+    pos: u64,
+    len: u64,
+}
+
+impl Read for SharedEntry {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut entry = self
+            .entry
+            .lock()
+            .map_err(|_| io::Error::other("a reader of this entry failed"))?;
+        entry.seek(SeekFrom::Start(self.pos))?;
+        let n = entry.read(buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for SharedEntry {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos =
+            target.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
+        Ok(self.pos)
     }
 }
 
