@@ -233,6 +233,12 @@ fn a_file_the_browser_cannot_play_shows_as_unplayable() {
     // Valid AIFF, which stimpack reads without a finding and Chromium has no demuxer for.
     fs::write(root.join("s1/codec.aiff"), preview_support::aiff(24_000)).unwrap();
     fs::copy(testdata().join("demo/music_1/low.wav"), root.join("s2/codec.wav")).unwrap();
+    // And a file stimpack itself finds cut short: its finding is shown in its cell.
+    fs::copy(
+        testdata().join("fixtures/audio/wav_s16le_trunc.wav"),
+        root.join("s1/cut.wav"),
+    )
+    .unwrap();
     let (_preview, session) = open(&browser, &root, &[]);
     let results = settled(&session);
     let state = |path: &str| {
@@ -254,6 +260,11 @@ fn a_file_the_browser_cannot_play_shows_as_unplayable() {
     );
     assert!(shown["text"].as_str().unwrap().contains("browser:"), "{shown}");
     assert_eq!(shown["bad"], true);
+    let finding = session.js(
+        "return [...document.querySelectorAll('td[data-path=\"s1/cut.wav\"] ul.findings li.error .code')].map(e => e.textContent);",
+        json!([]),
+    );
+    assert_eq!(finding, json!(["truncated-audio"]));
     // The filter keeps the source the browser found a problem in, and hides the other.
     session.click("#only-findings");
     let visible = session.js(

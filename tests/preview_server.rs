@@ -497,3 +497,25 @@ fn ctrl_c_stops_the_server() {
         "still listening"
     );
 }
+
+#[test]
+fn names_with_spaces_unicode_and_url_characters_are_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("study");
+    let names = ["my source/ref #1.wav", "my source/ü?%20.wav", "b&c/reference.wav"];
+    let wav = fs::read(testdata().join("demo/music_1/low.wav")).unwrap();
+    for name in names {
+        fs::create_dir_all(root.join(name).parent().unwrap()).unwrap();
+        fs::write(root.join(name), &wav).unwrap();
+    }
+    let preview = Preview::start(&root, &[]);
+    let data = page_data(&String::from_utf8(get(preview.port, "/").body).unwrap());
+    for name in names {
+        let url = data["media"][name]
+            .as_str()
+            .unwrap_or_else(|| panic!("no URL for {name}: {data}"));
+        let answer = get(preview.port, url);
+        assert_eq!(answer.status, 200, "{name} at {url}");
+        same(&answer.body, &wav, name);
+    }
+}
