@@ -148,7 +148,7 @@
     const groupIssues = byGroup.get(g.id) || [];
     if (groupIssues.length) {
       const ul = el("ul", "findings");
-      for (const issue of groupIssues) ul.appendChild(findingItem(issue, true));
+      for (const issue of groupIssues) ul.appendChild(findingItem(issue, issue.path !== g.id));
       th.appendChild(ul);
     }
     tr.appendChild(th);
