@@ -84,10 +84,45 @@ pub enum Command {
     Results(crate::results_cmd::ResultsArgs),
     /// List every container format, codec and file extension stimpack reads.
     Formats(FormatsArgs),
+    /// Check, then show the dataset in a browser: a sources x conditions grid with a player per
+    /// file, served on 127.0.0.1 (or written as a static page with -o).
+    #[command(after_help = PREVIEW_HELP)]
+    Preview(PreviewArgs),
     /// Print a shell completion script on stdout (see the README for where to put it).
     Completions(CompletionsArgs),
     /// Print the man page (roff) of stimpack, or of one subcommand, on stdout.
     Man(ManArgs),
+}
+
+/// Keys and exit codes of `stimpack preview`, shown in `--help`.
+pub const PREVIEW_HELP: &str =
+    "On the page: 1-9 and 0 switch to that condition of the current row at the same
+playback position, space plays or pauses, up and down change rows.
+
+Exit codes:
+  0  the page was served until stopped (Ctrl-C), or written with -o
+  2  the input could not be read, the port is taken, or the output is refused";
+
+/// Arguments of `stimpack preview`.
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// A folder, a .zip archive (read in place) or a .txt URL list (played from its URLs).
+    pub input: PathBuf,
+    /// The port on 127.0.0.1 to serve on; 0 (the default) takes any free port.
+    #[arg(long, value_name = "N", default_value_t = 0, conflicts_with = "output")]
+    pub port: u16,
+    /// Open the page in the system's browser ($BROWSER when set).
+    #[arg(long, conflicts_with = "output")]
+    pub open: bool,
+    /// Write a static page (DIR/index.html) instead of serving: links to the media for a
+    /// folder, the URLs for a URL list; for a zip, the readings only (playing needs the server).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Replace an existing DIR/index.html.
+    #[arg(long, requires = "output")]
+    pub force: bool,
+    #[command(flatten)]
+    pub rules: RuleArgs,
 }
 
 /// Arguments of `stimpack man`.

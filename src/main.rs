@@ -11,6 +11,7 @@ mod online;
 mod pack_cmd;
 mod platform;
 mod platforms;
+mod preview;
 mod render;
 mod results_cmd;
 mod term;
@@ -72,6 +73,7 @@ fn main() -> ExitCode {
         Command::Job(args) => experiment_cmd::job(args, verbosity),
         Command::Results(args) => results_cmd::run(args, verbosity),
         Command::Formats(args) => formats::run(args),
+        Command::Preview(args) => preview::run(args, verbosity),
         Command::Completions(args) => completions(args.shell),
         Command::Man(args) => man(args.subcommand.as_deref()),
     };

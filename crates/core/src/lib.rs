@@ -22,6 +22,7 @@
 //!   give it, with the same probers as local files (`stimpack check --online`; the crate
 //!   `stimpack-online` implements the opener over HTTP range requests). Without it URLs are
 //!   checked from their names, and nothing touches the network.
+//! - [`ZipInput`] opens single entries of an input zip by name, in place (to serve or copy them).
 //!
 //! A problem with a file is never an `Err`: it is an [`Issue`] in the report, and the run goes
 //! on. `Err` ([`InputError`], [`PackError`]) means the input or the output as a whole could not
@@ -108,6 +109,7 @@ pub(crate) mod rules;
 pub(crate) mod scan;
 pub(crate) mod sniff;
 pub mod stats;
+mod zip_input;
 
 #[cfg(test)]
 mod test_fixtures;
@@ -138,3 +140,4 @@ pub use report::{
     Code, Group, InputKind, Issue, MediaKind, Report, Role, Severity, Stimulus, Summary, UnknownCode,
 };
 pub use scan::urls::{MAX_URL_LIST_BYTES, private_ip};
+pub use zip_input::{ZipEntryReader, ZipInput};
