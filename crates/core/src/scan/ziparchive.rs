@@ -10,7 +10,7 @@ use std::sync::Arc;
 use zip::{CompressionMethod, ZipArchive};
 
 use super::archive_bytes::ArchiveBytes;
-pub use super::zipentry::{DamagedEntry, FileSlice, Method, ZipEntry, ZipSource};
+pub use super::zipentry::{DamagedEntry, FileSlice, Method, ReadSeek, ZipEntry, ZipSource};
 use super::{Entry, Origin, Scan};
 use crate::error::InputError;
 use crate::report::{Code, InputKind, Issue};
