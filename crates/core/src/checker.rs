@@ -301,7 +301,7 @@ fn stimulus(scan: &Scan, c: &Candidate, place: &str, opts: &CheckOptions) -> (St
         _ => None,
     };
     if reading.format.is_empty() {
-        reading.format = c.extension.clone();
+        reading.format = c.extension.as_str().into();
     }
     reading.bytes = bytes;
     reading.duration_s = reading.duration_s.map(crate::report::round_seconds);

@@ -114,6 +114,7 @@ pub use options::{
 pub use pack::{
     NoopReporter, PackError, PackOptions, PackOutcome, PackReporter, pack, pack_checked, source_date_epoch,
 };
+pub use probe::{Codec, ContainerFormat, Reading};
 pub use report::{
     Code, Group, InputKind, Issue, MediaKind, Report, Role, Severity, Stimulus, Summary, UnknownCode,
 };

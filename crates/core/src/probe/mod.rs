@@ -17,17 +17,20 @@ pub mod flac;
 pub mod image;
 pub mod mp4;
 pub mod mpeg_audio;
+mod names;
 pub mod ogg;
 pub mod wav_aiff;
+
+pub use names::{Codec, ContainerFormat};
 
 /// The readings of a probed stimulus, as the report shows them (embedded in
 /// [`crate::report::Stimulus`]; the field order is the JSON order).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Reading {
     /// The container format read from the bytes (from the extension for URLs): `wav`, `mp3`, `png`, `mp4`, ...
-    pub format: String,
+    pub format: ContainerFormat,
     /// The codec, ffprobe-style (`pcm_s16le`, `mp3`, `h264`, ...), when known.
-    pub codec: Option<String>,
+    pub codec: Option<Codec>,
     /// File size in bytes (unknown for URLs; set by the checker, not by the probers).
     pub bytes: Option<u64>,
     /// Duration in seconds of what the file really holds.
@@ -295,7 +298,7 @@ fn too_big(code: Code, len: u64) -> Finding {
 
 fn text_reading(format: &str) -> Option<Reading> {
     Some(Reading {
-        format: format.to_string(),
+        format: format.into(),
         ..Reading::default()
     })
 }
@@ -439,8 +442,8 @@ fn image<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
     let result = image::probe_image(r, len).map(|info| {
         trailing = Some(info.trailing_bytes);
         let reading = Reading {
-            format: image_format_name(info.format),
-            codec: Some(image_format_name(info.format)),
+            format: image_format_name(info.format).into(),
+            codec: Some(image_format_name(info.format).into()),
             width: Some(info.width),
             height: Some(info.height),
             ..Reading::default()
@@ -457,8 +460,8 @@ fn image<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
 
 fn audio_reading(format: &str, codec: &str, duration_s: f64, sample_rate: u32, channels: u32) -> Reading {
     Reading {
-        format: format.to_string(),
-        codec: Some(codec.to_string()),
+        format: format.into(),
+        codec: Some(codec.into()),
         duration_s: Some(duration_s),
         sample_rate: Some(sample_rate),
         channels: Some(channels),
@@ -602,8 +605,8 @@ fn mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
             _ => "mp3",
         };
         let reading = Reading {
-            format: name.to_string(),
-            codec: Some(name.to_string()),
+            format: name.into(),
+            codec: Some(name.into()),
             duration_s: Some(info.duration_s),
             sample_rate: Some(info.sample_rate),
             channels: Some(u32::from(info.channels)),
@@ -632,8 +635,8 @@ fn adts<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
     let result = mpeg_audio::probe_adts(r, len).map(|info| {
         (skipped, trailing) = (info.skipped_bytes, info.trailing_junk_bytes);
         let reading = Reading {
-            format: "aac".to_string(),
-            codec: Some("aac".to_string()),
+            format: ContainerFormat::Aac,
+            codec: Some(Codec::Aac),
             duration_s: Some(info.duration_s),
             sample_rate: Some(info.sample_rate),
             channels: (info.channels > 0).then_some(u32::from(info.channels)),
@@ -689,8 +692,8 @@ fn iso_bmff<R: Read + Seek>(r: &mut R, len: u64, expected: Option<MediaKind>) ->
         );
     };
     let reading = Reading {
-        format: format.to_string(),
-        codec: Some(named(&main.codec, &main.codec_tag)),
+        format: format.into(),
+        codec: Some(named(&main.codec, &main.codec_tag).into()),
         duration_s: info.duration_s.or(main.duration_s),
         sample_rate: audio.and_then(|a| a.sample_rate),
         channels: audio.and_then(|a| a.channels).map(u32::from),
