@@ -19,9 +19,11 @@ pub mod mp4;
 pub mod mpeg_audio;
 mod names;
 pub mod ogg;
+mod reader;
 pub mod wav_aiff;
 
 pub use names::{Codec, ContainerFormat};
+pub(crate) use reader::SeekBuf;
 
 /// The readings of a probed stimulus, as the report shows them (embedded in
 /// [`crate::report::Stimulus`]; the field order is the JSON order).
@@ -594,25 +596,47 @@ fn with_trailing(mut probe: Probe, len: u64, trailing: Option<u64>, what: &str) 
 }
 
 fn mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
-    let (mut skipped, mut trailing) = (0, 0);
     let mut corrupt = None;
     let result = mpeg_audio::probe_mpeg_audio(r, len).map(|info| {
-        (skipped, trailing) = (info.skipped_bytes, info.trailing_junk_bytes);
-        corrupt = info.corrupt.clone();
+        corrupt = info.corrupt;
         let name = match info.layer {
             1 => "mp1",
             2 => "mp2",
             _ => "mp3",
         };
+        let channels = Some(u32::from(info.stream.channels));
+        (name.into(), name.into(), channels, info.stream)
+    });
+    framed(len, result, corrupt)
+}
+
+fn adts<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
+    let result = mpeg_audio::probe_adts(r, len).map(|info| {
+        let channels = (info.stream.channels > 0).then_some(u32::from(info.stream.channels));
+        (ContainerFormat::Aac, Codec::Aac, channels, info.stream)
+    });
+    framed(len, result, None)
+}
+
+/// The probe of a frame walk (MPEG audio or ADTS): readings, truncation, trailing data, and
+/// the bytes skipped between frames (or the damage that explains missing frames, `corrupt`).
+fn framed(
+    len: u64,
+    result: Result<(ContainerFormat, Codec, Option<u32>, mpeg_audio::FrameStream), ParseError>,
+    corrupt: Option<String>,
+) -> Probe {
+    let (mut skipped, mut trailing) = (0, 0);
+    let result = result.map(|(format, codec, channels, stream)| {
+        (skipped, trailing) = (stream.skipped_bytes, stream.trailing_junk_bytes);
         let reading = Reading {
-            format: name.into(),
-            codec: Some(name.into()),
-            duration_s: Some(info.duration_s),
-            sample_rate: Some(info.sample_rate),
-            channels: Some(u32::from(info.channels)),
+            format,
+            codec: Some(codec),
+            duration_s: Some(stream.duration_s),
+            sample_rate: Some(stream.sample_rate),
+            channels,
             ..Reading::default()
         };
-        (reading, info.truncated)
+        (reading, stream.truncated)
     });
     let mut probe = outcome(MediaKind::Audio, result, Code::TruncatedAudio);
     if is_trailing_data(len, trailing) {
@@ -627,29 +651,6 @@ fn mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
         )),
         None => probe.findings.extend(skipped_warning(skipped)),
     }
-    probe
-}
-
-fn adts<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
-    let (mut skipped, mut trailing) = (0, 0);
-    let result = mpeg_audio::probe_adts(r, len).map(|info| {
-        (skipped, trailing) = (info.skipped_bytes, info.trailing_junk_bytes);
-        let reading = Reading {
-            format: ContainerFormat::Aac,
-            codec: Some(Codec::Aac),
-            duration_s: Some(info.duration_s),
-            sample_rate: Some(info.sample_rate),
-            channels: (info.channels > 0).then_some(u32::from(info.channels)),
-            ..Reading::default()
-        };
-        (reading, info.truncated)
-    });
-    let mut probe = outcome(MediaKind::Audio, result, Code::TruncatedAudio);
-    if is_trailing_data(len, trailing) {
-        skipped -= trailing;
-        probe = with_trailing(probe, len, Some(trailing), "audio frames");
-    }
-    probe.findings.extend(skipped_warning(skipped));
     probe
 }
 

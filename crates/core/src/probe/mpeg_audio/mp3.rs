@@ -8,7 +8,7 @@ use crate::probe::bytes::{duration, u32_be};
 
 use super::tags::find_region;
 use super::walk::{FrameHeader, Window, no_first_frame, scan, walk};
-use super::{CONFIRM_FIRST, FIRST_FRAME_SEARCH, MpegAudioInfo, MpegVersion, VbrHeaderKind};
+use super::{CONFIRM_FIRST, FIRST_FRAME_SEARCH, FrameStream, MpegAudioInfo, MpegVersion, VbrHeaderKind};
 
 // MPEG audio
 
@@ -307,29 +307,31 @@ pub fn probe_mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Result<MpegAudio
     let sample_rate = reference.sample_rate;
     let raw_seconds = duration(total, sample_rate);
     Ok(MpegAudioInfo {
+        stream: FrameStream {
+            sample_rate,
+            channels: if reference.channel_mode == 3 { 1 } else { 2 },
+            frames: st.frames,
+            samples,
+            duration_s: duration(samples, sample_rate),
+            avg_bitrate_kbps: st.audio_bytes as f64 * 8.0 / raw_seconds / 1000.0,
+            audio_start: first_pos,
+            audio_bytes: st.audio_bytes,
+            leading_tag_bytes: region.leading_tag_bytes,
+            trailing_tag_bytes: region.trailing_tag_bytes,
+            leading_junk_bytes: first_pos - region.start,
+            skipped_bytes: st.skipped,
+            trailing_junk_bytes: st.trailing,
+            truncated,
+        },
         layer: reference.layer,
         version: reference.version,
-        sample_rate,
-        channels: if reference.channel_mode == 3 { 1 } else { 2 },
-        frames: st.frames,
         samples_per_frame: reference.spf,
         encoder_delay: delay,
         encoder_padding: padding,
-        samples,
-        duration_s: duration(samples, sample_rate),
         header_kind: vbr_header.as_ref().map(|v| v.kind),
         header_frames,
         encoder: vbr_header.and_then(|v| v.encoder),
         vbr,
-        avg_bitrate_kbps: st.audio_bytes as f64 * 8.0 / raw_seconds / 1000.0,
-        audio_start: first_pos,
-        audio_bytes: st.audio_bytes,
-        leading_tag_bytes: region.leading_tag_bytes,
-        trailing_tag_bytes: region.trailing_tag_bytes,
-        leading_junk_bytes: first_pos - region.start,
-        skipped_bytes: st.skipped,
-        trailing_junk_bytes: st.trailing,
-        truncated,
         corrupt,
     })
 }
