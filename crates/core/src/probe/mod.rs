@@ -471,8 +471,20 @@ fn audio_reading(format: &str, codec: &str, duration_s: f64, sample_rate: u32, c
     }
 }
 
+/// The probe of an audio parser's verdict: readings, truncation, and a trailing-data warning for
+/// the bytes after its `what` (the third part of the result).
+fn audio_probe(len: u64, result: Result<(Reading, Option<String>, u64), ParseError>, what: &str) -> Probe {
+    let trailing = result.as_ref().ok().map(|r| r.2);
+    let result = result.map(|(reading, truncated, _)| (reading, truncated));
+    with_trailing(
+        outcome(MediaKind::Audio, result, Code::TruncatedAudio),
+        len,
+        trailing,
+        what,
+    )
+}
+
 fn pcm(result: Result<wav_aiff::PcmInfo, ParseError>, len: u64, format: &str) -> Probe {
-    let trailing = result.as_ref().ok().map(|info| info.trailing_bytes);
     let result = result.map(|info| {
         let reading = audio_reading(
             format,
@@ -481,20 +493,13 @@ fn pcm(result: Result<wav_aiff::PcmInfo, ParseError>, len: u64, format: &str) ->
             info.sample_rate,
             u32::from(info.channels),
         );
-        (reading, info.truncated)
+        (reading, info.truncated, info.trailing_bytes)
     });
-    with_trailing(
-        outcome(MediaKind::Audio, result, Code::TruncatedAudio),
-        len,
-        trailing,
-        "chunks",
-    )
+    audio_probe(len, result, "chunks")
 }
 
 fn flac<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
-    let mut trailing = None;
     let result = flac::probe_flac(r, len).map(|info| {
-        trailing = Some(info.trailing_bytes);
         let reading = audio_reading(
             "flac",
             "flac",
@@ -502,21 +507,14 @@ fn flac<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
             info.sample_rate,
             u32::from(info.channels),
         );
-        (reading, info.truncated)
+        (reading, info.truncated, info.trailing_bytes)
     });
-    with_trailing(
-        outcome(MediaKind::Audio, result, Code::TruncatedAudio),
-        len,
-        trailing,
-        "audio frames",
-    )
+    audio_probe(len, result, "audio frames")
 }
 
 fn ogg<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
     let mut chained = None;
-    let mut trailing = None;
     let result = ogg::probe_ogg(r, len).map(|info| {
-        trailing = Some(info.trailing_bytes);
         if info.chains > 1 {
             let what = info
                 .chain_mismatch
@@ -535,14 +533,9 @@ fn ogg<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
             info.sample_rate,
             u32::from(info.channels),
         );
-        (reading, info.truncated)
+        (reading, info.truncated, info.trailing_bytes)
     });
-    let mut probe = with_trailing(
-        outcome(MediaKind::Audio, result, Code::TruncatedAudio),
-        len,
-        trailing,
-        "Ogg pages",
-    );
+    let mut probe = audio_probe(len, result, "Ogg pages");
     probe.findings.extend(chained);
     probe
 }
