@@ -14,7 +14,9 @@ pub(crate) const FIRST_FILL: usize = 4096;
 /// reads only [`FIRST_FILL`] bytes: most headers fit, and a WAV's samples are never copied.
 pub(crate) struct SeekBuf<R> {
     inner: R,
-    buf: Box<[u8]>,
+    /// Grown to `capacity` only when a fill needs it (a WAV never does).
+    buf: Vec<u8>,
+    capacity: usize,
     /// File offset of `buf[0]`.
     start: u64,
     /// How many bytes of `buf` hold file data.
@@ -30,7 +32,8 @@ impl<R: Read + Seek> SeekBuf<R> {
     pub(crate) fn with_capacity(capacity: usize, inner: R) -> Self {
         SeekBuf {
             inner,
-            buf: vec![0; capacity.max(1)].into_boxed_slice(),
+            buf: Vec::new(),
+            capacity: capacity.max(1),
             start: 0,
             filled: 0,
             pos: 0,
@@ -64,7 +67,7 @@ impl<R: Read + Seek> Read for SeekBuf<R> {
         }
         if self.buffered().is_empty() {
             self.sync_inner()?;
-            if out.len() >= self.buf.len() {
+            if out.len() >= self.capacity {
                 // A read as large as the buffer gains nothing from copying through it.
                 let n = self.inner.read(out).inspect_err(|_| self.inner_pos = None)?;
                 self.pos += n as u64;
@@ -72,10 +75,13 @@ impl<R: Read + Seek> Read for SeekBuf<R> {
                 return Ok(n);
             }
             let fill = if self.inner_pos == Some(0) && self.filled == 0 {
-                FIRST_FILL.min(self.buf.len())
+                FIRST_FILL.min(self.capacity)
             } else {
-                self.buf.len()
+                self.capacity
             };
+            if self.buf.len() < fill {
+                self.buf.resize(fill, 0);
+            }
             self.filled = 0;
             let n = self
                 .inner
