@@ -392,34 +392,26 @@ fn close_of(buf: &[u8], from: usize, min_len: usize, cands: &[Cand], upto: usize
     }
 }
 
-/// Decides which of the candidate headers (latest first) really ends the audio. A candidate is
-/// complete when its CRC-16 closes at the end of the file; it is confirmed as a real frame start
-/// when an earlier candidate's CRC-16 closes exactly where it starts (or it is the first frame,
-/// `at_start`). `None` when nothing is confirmed within `cands` (look further back).
-fn resolve(buf: &[u8], cands: &[Cand], min_len: usize, at_start: Option<usize>) -> Option<Verdict> {
-    let mut closes = Vec::with_capacity(cands.len());
-    for (k, c) in cands.iter().enumerate() {
-        let close = close_of(buf, c.at, min_len, cands, k);
-        match close {
-            Close::End(after) => return Some(Verdict::Complete(k, after)),
-            Close::At(mut j) => {
-                // follow the chain of confirmed frames to the last one: it never closes
-                let mut guard = 0;
-                while let Some(&Close::At(i)) = closes.get(j) {
-                    j = i;
-                    guard += 1;
-                    if guard > cands.len() {
-                        break;
-                    }
-                }
-                return Some(Verdict::Cut(j));
-            }
-            Close::Never if Some(c.at) == at_start => return Some(Verdict::Cut(k)),
-            Close::Never => {}
-        }
-        closes.push(close);
+/// Whether candidate `k` (the headers are found latest first) decides which frame really ends
+/// the audio. It is complete when its CRC-16 closes at the end of the file; a later header
+/// where its CRC-16 closes exactly is confirmed as a real frame start, which the file cuts
+/// (nothing later closed at the end); the first frame (`at_start`) is always real. `None`:
+/// look further back. Candidates are decided one by one as the backward search finds them, so
+/// the search stops at the first verdict, which is the one looking at all of them would give.
+fn verdict_of(
+    buf: &[u8],
+    cands: &[Cand],
+    k: usize,
+    min_len: usize,
+    at_start: Option<usize>,
+) -> Option<Verdict> {
+    let c = cands.get(k)?;
+    match close_of(buf, c.at, min_len, cands, k) {
+        Close::End(after) => Some(Verdict::Complete(k, after)),
+        Close::At(j) => Some(Verdict::Cut(j)),
+        Close::Never if Some(c.at) == at_start => Some(Verdict::Cut(k)),
+        Close::Never => None,
     }
-    None
 }
 
 /// Probes a native FLAC file (optionally preceded by an ID3v2 tag). `len` is the file length;
@@ -587,6 +579,8 @@ pub fn probe_flac<R: Read + Seek>(r: &mut R, len: u64) -> Result<FlacInfo, Parse
         buf.truncate(got);
         tail_zeros = !buf.is_empty() && buf.iter().all(|&b| b == 0);
         let mut cands: Vec<Cand> = Vec::new();
+        let at_start = (ws == audio_offset).then_some(0);
+        let mut verdict = None;
         // Sync codes, latest first (`memrchr` finds the 0xFF bytes many at a time).
         let mut end = buf.len().saturating_sub(1);
         while cands.len() < MAX_CANDIDATES {
@@ -616,9 +610,11 @@ pub fn probe_flac<R: Read + Seek>(r: &mut R, len: u64) -> Result<FlacInfo, Parse
                 hdr: h,
                 first_sample,
             });
+            verdict = verdict_of(&buf, &cands, cands.len() - 1, min_len, at_start);
+            if verdict.is_some() {
+                break;
+            }
         }
-        let at_start = (ws == audio_offset).then_some(0);
-        let verdict = resolve(&buf, &cands, min_len, at_start);
         let exhausted = ws <= audio_offset || window >= MAX_TAIL;
         match verdict {
             Some(v) => break Some((v, cands, ws)),
