@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark of `stimpack check` against what users do today, on small WAV/FLAC stimuli:
 #   - the in-process Python loop (soundfile.info per file, interpreter start included),
-#   - ffprobe once per file (measured on a sample, reported per file).
+#   - ffprobe once per file (measured on a sample, reported per file),
+#   - the floor: reading the first 4 KiB of every file (`find | xargs head -c 4096`), which is
+#     what any content check must at least do.
 # Prints a table of total seconds and milliseconds per file, warm cache.
 #
 # Needs: hyperfine, ffprobe, python3 with soundfile and numpy (pip install soundfile numpy).
@@ -51,6 +53,8 @@ run() { # name command... -> mean seconds
 }
 t_stim_2k=$(run "$bin check $work/d2000 --json > /dev/null")
 t_stim_10k=$(run "$bin check $work/d10000 --json > /dev/null")
+t_floor_2k=$(run "find $work/d2000 -type f -print0 | xargs -0 head -c 4096 > /dev/null")
+t_floor_10k=$(run "find $work/d10000 -type f -print0 | xargs -0 head -c 4096 > /dev/null")
 t_py_2k=$(run "python3 $work/loop.py $work/d2000")
 t_py_10k=$(RUNS=3 run "python3 $work/loop.py $work/d10000")
 t_ff_200=$(RUNS=3 run "xargs -a $work/sample.txt -n 1 ffprobe -v error -show_format -show_streams > /dev/null")
@@ -59,7 +63,10 @@ printf '\n%-44s %8s %10s %12s\n' "tool (warm cache, $(nproc) cores)" files "tota
 row() { python3 -c "print(f'{\"$1\":44} {$2:8d} {$3:10.3f} {$3 / $2 * 1000:12.3f}')"; }
 row "stimpack check --json" 2000 "$t_stim_2k"
 row "python3 soundfile.info loop" 2000 "$t_py_2k"
+row "floor: find | xargs head -c 4096" 2000 "$t_floor_2k"
 row "stimpack check --json" 10000 "$t_stim_10k"
 row "python3 soundfile.info loop" 10000 "$t_py_10k"
+row "floor: find | xargs head -c 4096" 10000 "$t_floor_10k"
 row "ffprobe per file (sample of 200)" 200 "$t_ff_200"
 python3 -c "print(f'\nstimpack / python on 2,000 files: {$t_stim_2k / $t_py_2k:.2f} (target: at most 0.33)')"
+python3 -c "print(f'stimpack / floor on 2,000 files: {$t_stim_2k / $t_floor_2k:.2f}, on 10,000: {$t_stim_10k / $t_floor_10k:.2f} (target: at most 2)')"

@@ -222,8 +222,8 @@ fn long_listing(out: &mut impl Write, report: &Report, style: &Style) -> io::Res
 
 fn long_row(s: &Stimulus) -> [String; 5] {
     let codec = match &s.reading.codec {
-        Some(c) if *c != s.reading.format => format!("{}/{c}", s.reading.format),
-        _ => s.reading.format.clone(),
+        Some(c) if c.as_str() != s.reading.format.as_str() => format!("{}/{c}", s.reading.format),
+        _ => s.reading.format.to_string(),
     };
     let duration = s
         .reading

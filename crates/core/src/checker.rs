@@ -2,7 +2,7 @@
 //! apply the rules, and assemble the report.
 
 use std::fs::File;
-use std::io::{BufReader, Read, Seek};
+use std::io::{Read, Seek};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
@@ -309,7 +309,7 @@ fn stimulus(scan: &Scan, c: &Candidate, place: &str, opts: &CheckOptions) -> (St
         _ => None,
     };
     if reading.format.is_empty() {
-        reading.format = c.extension.clone();
+        reading.format = c.extension.as_str().into();
     }
     reading.bytes = bytes;
     reading.duration_s = reading.duration_s.map(crate::report::round_seconds);
@@ -341,7 +341,7 @@ pub(crate) fn open_entry(scan: &Scan, entry: &Entry) -> std::io::Result<(Box<dyn
         Origin::File(path) => {
             let file = File::open(path)?;
             let len = file.metadata()?.len();
-            Ok((Box::new(BufReader::with_capacity(READ_BUFFER, file)), len))
+            Ok((Box::new(probe::SeekBuf::with_capacity(READ_BUFFER, file)), len))
         }
         Origin::Zip(z) => {
             let source = scan
@@ -349,7 +349,7 @@ pub(crate) fn open_entry(scan: &Scan, entry: &Entry) -> std::io::Result<(Box<dyn
                 .as_ref()
                 .ok_or_else(|| std::io::Error::other("the archive is not open"))?;
             let (reader, len) = source.open(z)?;
-            Ok((Box::new(BufReader::with_capacity(READ_BUFFER, reader)), len))
+            Ok((Box::new(probe::SeekBuf::with_capacity(READ_BUFFER, reader)), len))
         }
         Origin::Url { .. } => Err(std::io::Error::other("a URL is not read from disk")),
     }

@@ -88,6 +88,15 @@
 //! assert!(probed.ok(), "{:?}", probed.issues);
 //! # Ok::<(), stimpack_core::InputError>(())
 //! ```
+//!
+//! # Why the container parsers are not public
+//!
+//! The per-format parsers (WAV/AIFF, FLAC, MPEG audio/ADTS, Ogg, MP4, images) stay inside the
+//! crate. What they return is shaped by the checks they serve (which bytes were skipped, where
+//! a frame's CRC closed, why a chunk was cut) and changes whenever a check grows more exact;
+//! pinning it as an API would freeze those internals. What another tool needs from one file is
+//! [`probe_file`]: the same [`Reading`] (with [`ContainerFormat`] and [`Codec`]) and findings
+//! the report holds, which are the contract and do not change without a schema version.
 #![deny(missing_docs)]
 
 mod checker;
@@ -135,6 +144,7 @@ pub use options::{
 pub use named::check_stimulus_names;
 pub use pack::{NoopReporter, PackError, PackOptions, PackOutcome, PackReporter, pack, pack_checked};
 pub use platform::{ExportError, ExportRow, Platform, UnknownPlatform};
+pub use probe::{Codec, ContainerFormat, Reading};
 pub use remote::{DEFAULT_ONLINE_CONCURRENCY, Online, Opened, RemoteFile, UrlFinding, UrlOpener};
 pub use report::{
     Code, Group, InputKind, Issue, MediaKind, Report, Role, Severity, Stimulus, Summary, UnknownCode,

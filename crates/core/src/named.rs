@@ -63,7 +63,7 @@ pub fn check_stimulus_names<'a>(
             role,
             media: kind.media(),
             reading: Reading {
-                format: extension.clone(),
+                format: extension.as_str().into(),
                 ..Reading::default()
             },
             url: None,

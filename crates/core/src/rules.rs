@@ -539,7 +539,7 @@ mod tests {
             role,
             media,
             reading: Reading {
-                format: "x".to_string(),
+                format: "x".into(),
                 bytes: Some(1),
                 ..Reading::default()
             },

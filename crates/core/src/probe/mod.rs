@@ -17,17 +17,22 @@ pub mod flac;
 pub mod image;
 pub mod mp4;
 pub mod mpeg_audio;
+mod names;
 pub mod ogg;
+mod reader;
 pub mod wav_aiff;
+
+pub use names::{Codec, ContainerFormat};
+pub(crate) use reader::SeekBuf;
 
 /// The readings of a probed stimulus, as the report shows them (embedded in
 /// [`crate::report::Stimulus`]; the field order is the JSON order).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Reading {
     /// The container format read from the bytes (from the extension for URLs): `wav`, `mp3`, `png`, `mp4`, ...
-    pub format: String,
+    pub format: ContainerFormat,
     /// The codec, ffprobe-style (`pcm_s16le`, `mp3`, `h264`, ...), when known.
-    pub codec: Option<String>,
+    pub codec: Option<Codec>,
     /// File size in bytes (unknown for URLs; set by the checker, not by the probers).
     pub bytes: Option<u64>,
     /// Duration in seconds of what the file really holds.
@@ -295,7 +300,7 @@ fn too_big(code: Code, len: u64) -> Finding {
 
 fn text_reading(format: &str) -> Option<Reading> {
     Some(Reading {
-        format: format.to_string(),
+        format: format.into(),
         ..Reading::default()
     })
 }
@@ -439,8 +444,8 @@ fn image<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
     let result = image::probe_image(r, len).map(|info| {
         trailing = Some(info.trailing_bytes);
         let reading = Reading {
-            format: image_format_name(info.format),
-            codec: Some(image_format_name(info.format)),
+            format: image_format_name(info.format).into(),
+            codec: Some(image_format_name(info.format).into()),
             width: Some(info.width),
             height: Some(info.height),
             ..Reading::default()
@@ -457,8 +462,8 @@ fn image<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
 
 fn audio_reading(format: &str, codec: &str, duration_s: f64, sample_rate: u32, channels: u32) -> Reading {
     Reading {
-        format: format.to_string(),
-        codec: Some(codec.to_string()),
+        format: format.into(),
+        codec: Some(codec.into()),
         duration_s: Some(duration_s),
         sample_rate: Some(sample_rate),
         channels: Some(channels),
@@ -466,8 +471,20 @@ fn audio_reading(format: &str, codec: &str, duration_s: f64, sample_rate: u32, c
     }
 }
 
+/// The probe of an audio parser's verdict: readings, truncation, and a trailing-data warning for
+/// the bytes after its `what` (the third part of the result).
+fn audio_probe(len: u64, result: Result<(Reading, Option<String>, u64), ParseError>, what: &str) -> Probe {
+    let trailing = result.as_ref().ok().map(|r| r.2);
+    let result = result.map(|(reading, truncated, _)| (reading, truncated));
+    with_trailing(
+        outcome(MediaKind::Audio, result, Code::TruncatedAudio),
+        len,
+        trailing,
+        what,
+    )
+}
+
 fn pcm(result: Result<wav_aiff::PcmInfo, ParseError>, len: u64, format: &str) -> Probe {
-    let trailing = result.as_ref().ok().map(|info| info.trailing_bytes);
     let result = result.map(|info| {
         let reading = audio_reading(
             format,
@@ -476,20 +493,13 @@ fn pcm(result: Result<wav_aiff::PcmInfo, ParseError>, len: u64, format: &str) ->
             info.sample_rate,
             u32::from(info.channels),
         );
-        (reading, info.truncated)
+        (reading, info.truncated, info.trailing_bytes)
     });
-    with_trailing(
-        outcome(MediaKind::Audio, result, Code::TruncatedAudio),
-        len,
-        trailing,
-        "chunks",
-    )
+    audio_probe(len, result, "chunks")
 }
 
 fn flac<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
-    let mut trailing = None;
     let result = flac::probe_flac(r, len).map(|info| {
-        trailing = Some(info.trailing_bytes);
         let reading = audio_reading(
             "flac",
             "flac",
@@ -497,21 +507,14 @@ fn flac<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
             info.sample_rate,
             u32::from(info.channels),
         );
-        (reading, info.truncated)
+        (reading, info.truncated, info.trailing_bytes)
     });
-    with_trailing(
-        outcome(MediaKind::Audio, result, Code::TruncatedAudio),
-        len,
-        trailing,
-        "audio frames",
-    )
+    audio_probe(len, result, "audio frames")
 }
 
 fn ogg<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
     let mut chained = None;
-    let mut trailing = None;
     let result = ogg::probe_ogg(r, len).map(|info| {
-        trailing = Some(info.trailing_bytes);
         if info.chains > 1 {
             let what = info
                 .chain_mismatch
@@ -530,14 +533,9 @@ fn ogg<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
             info.sample_rate,
             u32::from(info.channels),
         );
-        (reading, info.truncated)
+        (reading, info.truncated, info.trailing_bytes)
     });
-    let mut probe = with_trailing(
-        outcome(MediaKind::Audio, result, Code::TruncatedAudio),
-        len,
-        trailing,
-        "Ogg pages",
-    );
+    let mut probe = audio_probe(len, result, "Ogg pages");
     probe.findings.extend(chained);
     probe
 }
@@ -591,25 +589,47 @@ fn with_trailing(mut probe: Probe, len: u64, trailing: Option<u64>, what: &str) 
 }
 
 fn mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
-    let (mut skipped, mut trailing) = (0, 0);
     let mut corrupt = None;
     let result = mpeg_audio::probe_mpeg_audio(r, len).map(|info| {
-        (skipped, trailing) = (info.skipped_bytes, info.trailing_junk_bytes);
-        corrupt = info.corrupt.clone();
+        corrupt = info.corrupt;
         let name = match info.layer {
             1 => "mp1",
             2 => "mp2",
             _ => "mp3",
         };
+        let channels = Some(u32::from(info.stream.channels));
+        (name.into(), name.into(), channels, info.stream)
+    });
+    framed(len, result, corrupt)
+}
+
+fn adts<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
+    let result = mpeg_audio::probe_adts(r, len).map(|info| {
+        let channels = (info.stream.channels > 0).then_some(u32::from(info.stream.channels));
+        (ContainerFormat::Aac, Codec::Aac, channels, info.stream)
+    });
+    framed(len, result, None)
+}
+
+/// The probe of a frame walk (MPEG audio or ADTS): readings, truncation, trailing data, and
+/// the bytes skipped between frames (or the damage that explains missing frames, `corrupt`).
+fn framed(
+    len: u64,
+    result: Result<(ContainerFormat, Codec, Option<u32>, mpeg_audio::FrameStream), ParseError>,
+    corrupt: Option<String>,
+) -> Probe {
+    let (mut skipped, mut trailing) = (0, 0);
+    let result = result.map(|(format, codec, channels, stream)| {
+        (skipped, trailing) = (stream.skipped_bytes, stream.trailing_junk_bytes);
         let reading = Reading {
-            format: name.to_string(),
-            codec: Some(name.to_string()),
-            duration_s: Some(info.duration_s),
-            sample_rate: Some(info.sample_rate),
-            channels: Some(u32::from(info.channels)),
+            format,
+            codec: Some(codec),
+            duration_s: Some(stream.duration_s),
+            sample_rate: Some(stream.sample_rate),
+            channels,
             ..Reading::default()
         };
-        (reading, info.truncated)
+        (reading, stream.truncated)
     });
     let mut probe = outcome(MediaKind::Audio, result, Code::TruncatedAudio);
     if is_trailing_data(len, trailing) {
@@ -624,29 +644,6 @@ fn mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
         )),
         None => probe.findings.extend(skipped_warning(skipped)),
     }
-    probe
-}
-
-fn adts<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
-    let (mut skipped, mut trailing) = (0, 0);
-    let result = mpeg_audio::probe_adts(r, len).map(|info| {
-        (skipped, trailing) = (info.skipped_bytes, info.trailing_junk_bytes);
-        let reading = Reading {
-            format: "aac".to_string(),
-            codec: Some("aac".to_string()),
-            duration_s: Some(info.duration_s),
-            sample_rate: Some(info.sample_rate),
-            channels: (info.channels > 0).then_some(u32::from(info.channels)),
-            ..Reading::default()
-        };
-        (reading, info.truncated)
-    });
-    let mut probe = outcome(MediaKind::Audio, result, Code::TruncatedAudio);
-    if is_trailing_data(len, trailing) {
-        skipped -= trailing;
-        probe = with_trailing(probe, len, Some(trailing), "audio frames");
-    }
-    probe.findings.extend(skipped_warning(skipped));
     probe
 }
 
@@ -689,8 +686,8 @@ fn iso_bmff<R: Read + Seek>(r: &mut R, len: u64, expected: Option<MediaKind>) ->
         );
     };
     let reading = Reading {
-        format: format.to_string(),
-        codec: Some(named(&main.codec, &main.codec_tag)),
+        format: format.into(),
+        codec: Some(named(&main.codec, &main.codec_tag).into()),
         duration_s: info.duration_s.or(main.duration_s),
         sample_rate: audio.and_then(|a| a.sample_rate),
         channels: audio.and_then(|a| a.channels).map(u32::from),

@@ -3,7 +3,6 @@
 use std::io::{Read, Seek};
 
 use crate::probe::ParseError;
-use crate::probe::bytes::duration;
 
 use super::tags::find_region;
 use super::walk::{FrameHeader, Window, no_first_frame, scan, walk};
@@ -90,23 +89,17 @@ pub fn probe_adts<R: Read + Seek>(r: &mut R, len: u64) -> Result<AdtsInfo, Parse
     }
     st.check_mostly_frames(len, "ADTS")?;
     let samples = blocks * 1024;
-    let seconds = duration(samples, first.sample_rate);
     Ok(AdtsInfo {
-        sample_rate: first.sample_rate,
-        channels: if first.channels == 7 { 8 } else { first.channels },
-        frames: st.frames,
-        samples,
-        duration_s: seconds,
+        stream: st.stream(
+            &region,
+            first_pos,
+            first.sample_rate,
+            if first.channels == 7 { 8 } else { first.channels },
+            samples,
+            samples,
+            st.truncated.clone(),
+        ),
         profile: ["Main", "LC", "SSR", "LTP"][(first.profile & 3) as usize],
         mpeg_version: if first.mpeg4 { 4 } else { 2 },
-        avg_bitrate_kbps: st.audio_bytes as f64 * 8.0 / seconds / 1000.0,
-        audio_start: first_pos,
-        audio_bytes: st.audio_bytes,
-        leading_tag_bytes: region.leading_tag_bytes,
-        trailing_tag_bytes: region.trailing_tag_bytes,
-        leading_junk_bytes: first_pos - region.start,
-        skipped_bytes: st.skipped,
-        trailing_junk_bytes: st.trailing,
-        truncated: st.truncated,
     })
 }

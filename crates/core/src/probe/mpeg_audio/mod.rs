@@ -45,45 +45,31 @@ pub enum VbrHeaderKind {
     Vbri,
 }
 
-/// What walking an MPEG audio stream found.
+/// What walking the frames of a stream found, for MPEG audio and ADTS alike.
 #[derive(Debug, Clone, PartialEq)]
-pub struct MpegAudioInfo {
-    /// Layer: 1, 2 or 3.
-    pub layer: u8,
-    /// MPEG version.
-    pub version: MpegVersion,
-    /// Sample rate in Hz.
+pub struct FrameStream {
+    /// Sample rate in Hz (for ADTS the AAC core rate: HE-AAC's SBR doubles it when decoded,
+    /// which ADTS headers cannot signal).
     pub sample_rate: u32,
-    /// Channels of the first audio frame (1 or 2).
+    /// Channels of the first frame: 1 or 2 for MPEG audio; for ADTS the channel configuration
+    /// (0 = defined in-band by a program config element; configuration 7 is given as 8).
     pub channels: u8,
-    /// Complete audio frames present (walked), excluding the Xing/Info/VBRI frame and a final
-    /// frame that is cut short.
+    /// Complete audio frames present (walked); for MPEG audio without the Xing/Info/VBRI frame.
+    /// A final frame that is cut short is not counted.
     pub frames: u64,
-    /// Samples per frame per channel (384, 576 or 1152).
-    pub samples_per_frame: u32,
-    /// Encoder delay in samples from a LAME/Lavc/Lavf tag (as stored, without the decoder's 529).
-    pub encoder_delay: Option<u32>,
-    /// Encoder padding at the end in samples from a LAME/Lavc/Lavf tag.
-    pub encoder_padding: Option<u32>,
-    /// Playable samples per channel: `frames * samples_per_frame` minus the tag's delay and
-    /// padding (the padding only as far as the declared end of the stream is present). This is
-    /// the count ffmpeg's decoder outputs for an intact file.
+    /// Playable samples per channel. MPEG audio: `frames * samples_per_frame` minus the
+    /// encoder tag's delay and padding (the padding only as far as the declared end of the
+    /// stream is present), the count ffmpeg's decoder outputs for an intact file. ADTS: 1024
+    /// per raw data block (one block per frame in practice); encoder priming is not signalled
+    /// by ADTS, so this equals what a decoder outputs.
     pub samples: u64,
     /// `samples / sample_rate` in seconds.
     pub duration_s: f64,
-    /// Which VBR/info header the first frame holds, if any.
-    pub header_kind: Option<VbrHeaderKind>,
-    /// Audio frame count declared by a Xing/Info or VBRI header.
-    pub header_frames: Option<u64>,
-    /// Encoder string of the LAME-style tag (e.g. `LAME3.100`, `Lavf`), if present.
-    pub encoder: Option<String>,
-    /// True when the bitrate varies between the walked audio frames.
-    pub vbr: bool,
     /// Average bitrate of the walked audio frames in kbit/s.
     pub avg_bitrate_kbps: f64,
-    /// Byte offset of the first frame (the Xing/Info/VBRI frame when there is one).
+    /// Byte offset of the first frame (for MPEG audio the Xing/Info/VBRI frame when there is one).
     pub audio_start: u64,
-    /// Bytes of the walked audio frames (excluding the Xing/Info/VBRI frame).
+    /// Bytes of the walked audio frames (excluding a Xing/Info/VBRI frame).
     pub audio_bytes: u64,
     /// Bytes of leading ID3v2 tags.
     pub leading_tag_bytes: u64,
@@ -95,53 +81,66 @@ pub struct MpegAudioInfo {
     pub skipped_bytes: u64,
     /// The part of `skipped_bytes` after the last frame (before any trailing tags).
     pub trailing_junk_bytes: u64,
-    /// Set when the stream is incomplete: the last frame is cut short, or the Xing/VBRI header
-    /// declares more frames than are present. The other fields still describe what is there.
+    /// Set when the stream is incomplete: the last frame is cut short, or (MPEG audio) the
+    /// Xing/VBRI header declares more frames than are present. The other fields still describe
+    /// what is there.
     pub truncated: Option<String>,
+}
+
+/// What walking an MPEG audio stream found. The fields every frame walk has are in
+/// [`FrameStream`], reachable directly (`info.frames`) through `Deref`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MpegAudioInfo {
+    /// What the frame walk found.
+    pub stream: FrameStream,
+    /// Layer: 1, 2 or 3.
+    pub layer: u8,
+    /// MPEG version.
+    pub version: MpegVersion,
+    /// Samples per frame per channel (384, 576 or 1152).
+    pub samples_per_frame: u32,
+    /// Encoder delay in samples from a LAME/Lavc/Lavf tag (as stored, without the decoder's 529).
+    pub encoder_delay: Option<u32>,
+    /// Encoder padding at the end in samples from a LAME/Lavc/Lavf tag.
+    pub encoder_padding: Option<u32>,
+    /// Which VBR/info header the first frame holds, if any.
+    pub header_kind: Option<VbrHeaderKind>,
+    /// Audio frame count declared by a Xing/Info or VBRI header.
+    pub header_frames: Option<u64>,
+    /// Encoder string of the LAME-style tag (e.g. `LAME3.100`, `Lavf`), if present.
+    pub encoder: Option<String>,
+    /// True when the bitrate varies between the walked audio frames.
+    pub vbr: bool,
     /// Set instead of `truncated` when frames the header declares are missing but the stream
     /// ends cleanly and a run of damaged bytes lies between frames: they were lost in the
     /// middle, not cut off at the end.
     pub corrupt: Option<String>,
 }
 
-/// What walking an ADTS AAC stream found.
+/// What walking an ADTS AAC stream found; the shared fields are in [`FrameStream`], reachable
+/// directly through `Deref`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdtsInfo {
-    /// Sample rate in Hz from the header (the AAC core rate; HE-AAC's SBR doubles it when
-    /// decoded, which ADTS headers cannot signal).
-    pub sample_rate: u32,
-    /// Channels from the channel configuration of the first frame (0 = defined in-band by a
-    /// program config element; 7 means 8 channels).
-    pub channels: u8,
-    /// Complete ADTS frames present.
-    pub frames: u64,
-    /// Samples per channel: 1024 per raw data block (one block per frame in practice). Encoder
-    /// priming is not signalled by ADTS, so this equals what a decoder outputs.
-    pub samples: u64,
-    /// `samples / sample_rate` in seconds.
-    pub duration_s: f64,
+    /// What the frame walk found.
+    pub stream: FrameStream,
     /// Audio object type from the header: "Main", "LC", "SSR" or "LTP".
     pub profile: &'static str,
     /// 2 or 4 (the MPEG version bit of the header).
     pub mpeg_version: u8,
-    /// Average bitrate of the walked frames in kbit/s.
-    pub avg_bitrate_kbps: f64,
-    /// Byte offset of the first frame.
-    pub audio_start: u64,
-    /// Bytes of the walked frames.
-    pub audio_bytes: u64,
-    /// Bytes of leading ID3v2 tags.
-    pub leading_tag_bytes: u64,
-    /// Bytes of trailing ID3v1 / APEv2 / Lyrics3 / appended ID3v2 tags.
-    pub trailing_tag_bytes: u64,
-    /// Unrecognised bytes between the leading tags and the first frame.
-    pub leading_junk_bytes: u64,
-    /// Garbage bytes skipped between (and after) frames while resyncing.
-    pub skipped_bytes: u64,
-    /// The part of `skipped_bytes` after the last frame (before any trailing tags).
-    pub trailing_junk_bytes: u64,
-    /// Set when the last frame is cut short. The other fields still describe what is there.
-    pub truncated: Option<String>,
+}
+
+impl std::ops::Deref for MpegAudioInfo {
+    type Target = FrameStream;
+    fn deref(&self) -> &FrameStream {
+        &self.stream
+    }
+}
+
+impl std::ops::Deref for AdtsInfo {
+    type Target = FrameStream;
+    fn deref(&self) -> &FrameStream {
+        &self.stream
+    }
 }
 
 #[cfg(test)]
@@ -303,7 +302,7 @@ mod tests {
         // 28*1152 - 576: the padding lay in the missing frame. ffmpeg decodes 32000 here: it
         // decodes the cut frame too (nb_read_frames=29); we count only complete frames.
         assert_eq!(i.samples, 31680);
-        let t = i.truncated.unwrap();
+        let t = i.stream.truncated.unwrap();
         assert!(
             t.contains("last MPEG audio frame (at byte 4232) needs 144 bytes but only 107 remain"),
             "{t}"
@@ -427,7 +426,7 @@ mod tests {
             (i.leading_tag_bytes, i.leading_junk_bytes, i.trailing_tag_bytes),
             (20, 77, 31)
         );
-        assert_eq!((i.frames, i.skipped_bytes, i.truncated), (29, 0, None));
+        assert_eq!((i.frames, i.skipped_bytes, i.stream.truncated), (29, 0, None));
     }
 
     /// MPEG-1 layer I, 32 kHz, 32 kb/s, mono: 48-byte frames.
@@ -467,7 +466,10 @@ mod tests {
         let i = mp(&build(43)).unwrap();
         assert_eq!(i.header_kind, Some(VbrHeaderKind::Vbri));
         assert_eq!((i.frames, i.header_frames, i.samples), (43, Some(43), 49536));
-        assert_eq!((i.audio_start, i.encoder_delay, i.truncated), (0, None, None));
+        assert_eq!(
+            (i.audio_start, i.encoder_delay, i.stream.truncated),
+            (0, None, None)
+        );
         let i = mp(&build(50)).unwrap();
         assert_eq!(
             i.truncated.as_deref(),
@@ -563,7 +565,7 @@ mod tests {
         assert_eq!(i.skipped_bytes, 864);
         // Junk inserted between frames loses nothing: not corrupt (a warning elsewhere).
         let i = mp_file("garbage.mp3");
-        assert_eq!((i.corrupt, i.truncated), (None, None));
+        assert_eq!((i.corrupt, i.stream.truncated), (None, None));
         // Junk after the last frame is not damage in the middle.
         let mut tail = base[..frame(29)].to_vec();
         tail.extend_from_slice(&[0u8; 300]);
@@ -621,7 +623,7 @@ mod tests {
     fn caller_len_larger_than_file() {
         let d = fixture("cbr_info.mp3");
         let i = probe_mpeg_audio(&mut Cursor::new(&d), d.len() as u64 + 1000).unwrap();
-        assert_eq!((i.frames, i.samples, i.truncated), (29, 32000, None));
+        assert_eq!((i.frames, i.samples, i.stream.truncated), (29, 32000, None));
         // a wrong length must never panic, whatever the content
         for name in ALL {
             let d = fixture(name);

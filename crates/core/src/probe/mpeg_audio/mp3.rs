@@ -4,7 +4,7 @@
 use std::io::{Read, Seek};
 
 use crate::probe::ParseError;
-use crate::probe::bytes::{duration, u32_be};
+use crate::probe::bytes::u32_be;
 
 use super::tags::find_region;
 use super::walk::{FrameHeader, Window, no_first_frame, scan, walk};
@@ -305,31 +305,25 @@ pub fn probe_mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Result<MpegAudio
     };
     let samples = total.min(stream_end).saturating_sub(delay.unwrap_or(0) as u64);
     let sample_rate = reference.sample_rate;
-    let raw_seconds = duration(total, sample_rate);
     Ok(MpegAudioInfo {
+        stream: st.stream(
+            &region,
+            first_pos,
+            sample_rate,
+            if reference.channel_mode == 3 { 1 } else { 2 },
+            samples,
+            total,
+            truncated,
+        ),
         layer: reference.layer,
         version: reference.version,
-        sample_rate,
-        channels: if reference.channel_mode == 3 { 1 } else { 2 },
-        frames: st.frames,
         samples_per_frame: reference.spf,
         encoder_delay: delay,
         encoder_padding: padding,
-        samples,
-        duration_s: duration(samples, sample_rate),
         header_kind: vbr_header.as_ref().map(|v| v.kind),
         header_frames,
         encoder: vbr_header.and_then(|v| v.encoder),
         vbr,
-        avg_bitrate_kbps: st.audio_bytes as f64 * 8.0 / raw_seconds / 1000.0,
-        audio_start: first_pos,
-        audio_bytes: st.audio_bytes,
-        leading_tag_bytes: region.leading_tag_bytes,
-        trailing_tag_bytes: region.trailing_tag_bytes,
-        leading_junk_bytes: first_pos - region.start,
-        skipped_bytes: st.skipped,
-        trailing_junk_bytes: st.trailing,
-        truncated,
         corrupt,
     })
 }

@@ -212,6 +212,40 @@ pub(super) struct Walk {
 }
 
 impl Walk {
+    /// What the walk found, as [`FrameStream`](super::FrameStream): `first_pos` is where the
+    /// first frame starts in `region`, `samples` the playable samples, `raw_samples` those the
+    /// walked frames hold (the average bitrate's time base), `truncated` the walk's verdict or
+    /// the caller's.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn stream(
+        &self,
+        region: &super::tags::Region,
+        first_pos: u64,
+        sample_rate: u32,
+        channels: u8,
+        samples: u64,
+        raw_samples: u64,
+        truncated: Option<String>,
+    ) -> super::FrameStream {
+        let raw_seconds = crate::probe::bytes::duration(raw_samples, sample_rate);
+        super::FrameStream {
+            sample_rate,
+            channels,
+            frames: self.frames,
+            samples,
+            duration_s: crate::probe::bytes::duration(samples, sample_rate),
+            avg_bitrate_kbps: self.audio_bytes as f64 * 8.0 / raw_seconds / 1000.0,
+            audio_start: first_pos,
+            audio_bytes: self.audio_bytes,
+            leading_tag_bytes: region.leading_tag_bytes,
+            trailing_tag_bytes: region.trailing_tag_bytes,
+            leading_junk_bytes: first_pos - region.start,
+            skipped_bytes: self.skipped,
+            trailing_junk_bytes: self.trailing,
+            truncated,
+        }
+    }
+
     /// Fails when the bytes that are not frames outweigh the frames: then the file is not this
     /// format, or mostly damage. Much junk after the last frame is trailing data (a warning, see
     /// the caller), not damage, and does not count.
