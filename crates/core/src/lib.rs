@@ -81,6 +81,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub(crate) mod analyze;
 mod checker;
 mod error;
 mod formats;
@@ -100,6 +101,10 @@ pub(crate) mod sniff;
 #[cfg(test)]
 mod test_fixtures;
 
+pub use analyze::{
+    AnalyzeOptions, AudioLevels, DEFAULT_LOUDNESS_TOLERANCE_LU, DEFAULT_MAX_DC_OFFSET, DEFAULT_MAX_TRUE_PEAK_DBTP,
+    DEFAULT_SILENCE_TOLERANCE_S, MOSTLY_SILENT_PERCENT, MediaDetails, TARGET_TOLERANCE_LU,
+};
 pub use checker::{Probed, check, check_many, check_url_list, check_url_list_from, input_kind, probe_file};
 pub use error::InputError;
 pub use formats::{Format, SupportedFormats, supported_formats};

@@ -46,6 +46,9 @@ pub struct CheckOptions {
     pub threads: usize,
     /// Also decode every audio file completely (slower) to prove its stream is decodable.
     pub decode: bool,
+    /// Also measure loudness, peaks, clipping, silence and DC in the decoded audio, with these
+    /// thresholds (`None`: off). Decoding for it also does what [`CheckOptions::decode`] does.
+    pub analyze: Option<crate::analyze::AnalyzeOptions>,
 }
 
 impl Default for CheckOptions {
@@ -59,6 +62,7 @@ impl Default for CheckOptions {
             duration_tolerance: DEFAULT_DURATION_TOLERANCE,
             threads: 0,
             decode: false,
+            analyze: None,
         }
     }
 }
@@ -97,6 +101,12 @@ impl CheckOptions {
     /// Also decodes every audio file completely (see [`CheckOptions::decode`]).
     pub fn with_decode(mut self, decode: bool) -> Self {
         self.decode = decode;
+        self
+    }
+
+    /// Also analyses every audio file's decoded signal (see [`CheckOptions::analyze`]).
+    pub fn with_analyze(mut self, analyze: Option<crate::analyze::AnalyzeOptions>) -> Self {
+        self.analyze = analyze;
         self
     }
 
