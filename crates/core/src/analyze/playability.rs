@@ -142,11 +142,12 @@ fn wav_finding<R: Read + Seek>(r: &mut R, reading: &Reading) -> Option<Finding> 
         format!("it plays in {}", play.join(" and "))
     };
     let severity = if c == No { Severity::Error } else { Severity::Warning };
+    let verb = if refuse.len() > 1 { "do" } else { "does" };
     Some(Finding {
         severity,
         code: Code::NotBrowserPlayable,
         message: format!(
-            "{} does not play {codec} audio in WAV ({plays}). Convert it to 16-bit PCM WAV, or to FLAC",
+            "{} {verb} not play {codec} audio in WAV ({plays}). Convert it to 16-bit PCM WAV, or to FLAC",
             refuse.join(" and ")
         ),
     })
