@@ -224,3 +224,40 @@ fn picture_findings(d: &MediaDetails) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mark(s: Support) -> &'static str {
+        match s {
+            Yes => "yes",
+            No => "no",
+            Unknown => "?",
+        }
+    }
+
+    /// The README's WAV codec x browser table is this module's, row for row.
+    #[test]
+    fn the_readme_table_is_wav_codecs() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+        let rows: Vec<String> = readme
+            .lines()
+            .skip_while(|l| !l.starts_with("| WAV codec |"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(str::to_string)
+            .collect();
+        let ours: Vec<String> = WAV_CODECS
+            .iter()
+            .map(|&(c, a, b, d)| format!("| `{c}` | {} | {} | {} |", mark(a), mark(b), mark(d)))
+            .collect();
+        assert_eq!(rows, ours);
+    }
+
+    #[test]
+    fn unlisted_wav_codecs_are_firefox_no() {
+        assert_eq!(wav_support("wmav2"), (Unknown, No, Unknown));
+        assert_eq!(wav_support("pcm_s16le"), (Yes, Yes, Yes));
+    }
+}
