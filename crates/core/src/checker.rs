@@ -303,8 +303,9 @@ fn stimulus(scan: &Scan, c: &Candidate, place: &str, opts: &CheckOptions) -> (St
     }
     let mut details = crate::analyze::MediaDetails::default();
     if let (Some(media), Some(reading), true) = (probe.media, &probe.reading, local) {
-        if let Ok((mut reader, len)) = open_entry(scan, entry) {
-            let (d, found) = crate::analyze::playability::inspect(&mut reader, len, media, reading);
+        // Header reads beyond the probe's: a bug in them costs the details, never the run.
+        let inspect = || crate::analyze::playability::inspect(media, reading, || open_entry(scan, entry));
+        if let Ok((d, found)) = catch_unwind(AssertUnwindSafe(inspect)) {
             details = d;
             probe.findings.extend(found);
         }

@@ -89,13 +89,7 @@ impl Meter {
             return;
         }
         if self.channels == 0 {
-            self.rate = rate;
-            self.channels = channels;
-            self.sums = vec![0.0; channels];
-            self.runs = vec![0; channels];
-            // Integrated loudness and true peak; no histogram: the block list of an hour is
-            // 36 000 numbers, and exact gating is what ffmpeg's filter does too.
-            self.ebur = EbuR128::new(channels as u32, rate, Mode::I | Mode::TRUE_PEAK).ok();
+            self.start(rate, channels);
         } else if (rate, channels) != (self.rate, self.channels) {
             self.skipped += counted as u64;
             return;
@@ -110,6 +104,16 @@ impl Meter {
             }
         }
         self.samples = samples;
+    }
+
+    fn start(&mut self, rate: u32, channels: usize) {
+        self.rate = rate;
+        self.channels = channels;
+        self.sums = vec![0.0; channels];
+        self.runs = vec![0; channels];
+        // Integrated loudness and true peak; no histogram: the block list of an hour is
+        // 36 000 numbers, and exact gating is what ffmpeg's filter does too.
+        self.ebur = EbuR128::new(channels as u32, rate, Mode::I | Mode::TRUE_PEAK).ok();
     }
 
     fn measure(&mut self, samples: &[f32]) {
@@ -211,4 +215,52 @@ pub struct Measured {
     pub channels: usize,
     /// Frames left out (a chained stream with another rate or layout).
     pub skipped_frames: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn measured(rate: u32, channels: usize, samples: &[f32]) -> Measured {
+        let mut m = Meter::new();
+        m.start(rate, channels);
+        m.measure(samples);
+        if let Some(e) = &mut m.ebur {
+            e.add_frames_f32(samples).unwrap();
+        }
+        m.finish().unwrap()
+    }
+
+    /// Two samples at full scale are a peak, three are a clipped run (all three count).
+    #[test]
+    fn clipped_runs_start_at_three_samples() {
+        let mut x = vec![0.5f32; 100];
+        x[10..12].fill(1.0);
+        assert_eq!(measured(8000, 1, &x).levels.clipped_samples, Some(0));
+        x[50..54].fill(-1.0);
+        let m = measured(8000, 1, &x);
+        assert_eq!(m.levels.clipped_samples, Some(4));
+        assert_eq!(m.first_clip_s, Some(50.0 / 8000.0));
+        assert_eq!(m.levels.sample_peak_dbfs, Some(0.0));
+    }
+
+    #[test]
+    fn silence_dc_and_dual_mono() {
+        // stereo: 100 silent frames, 300 frames of +0.25 in both channels, 100 silent frames
+        let mut x = vec![0f32; 1000];
+        x[200..800].fill(0.25);
+        let m = measured(1000, 2, &x);
+        assert_eq!(m.levels.leading_silence_s, Some(0.1));
+        assert_eq!(m.levels.trailing_silence_s, Some(0.1));
+        assert_eq!(m.levels.dc_offset, Some(0.15));
+        assert_eq!(m.levels.dual_mono, Some(true));
+        assert_eq!((m.frames, m.loud_frames), (500, 300));
+        // one channel differing by more than -90 dBFS is not dual mono
+        x[401] += 0.001;
+        assert_eq!(measured(1000, 2, &x).levels.dual_mono, Some(false));
+        // digital silence: no peak, no loudness, not "dual mono"
+        let m = measured(1000, 2, &[0.0; 1000]);
+        assert_eq!((m.levels.sample_peak_dbfs, m.levels.loudness_lufs, m.levels.dual_mono), (None, None, Some(false)));
+        assert_eq!(m.levels.leading_silence_s, Some(0.5));
+    }
 }

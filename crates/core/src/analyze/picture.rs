@@ -210,17 +210,17 @@ fn exif_orientation(tiff: &[u8]) -> Option<u32> {
         _ => return None,
     };
     let u16_at = |at: usize| -> Option<u16> {
-        let b: [u8; 2] = tiff.get(at..at + 2)?.try_into().ok()?;
+        let b: [u8; 2] = tiff.get(at..at.checked_add(2)?)?.try_into().ok()?;
         Some(if le { u16::from_le_bytes(b) } else { u16::from_be_bytes(b) })
     };
     let u32_at = |at: usize| -> Option<u32> {
-        let b: [u8; 4] = tiff.get(at..at + 4)?.try_into().ok()?;
+        let b: [u8; 4] = tiff.get(at..at.checked_add(4)?)?.try_into().ok()?;
         Some(if le { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })
     };
     let ifd = usize::try_from(u32_at(4)?).ok()?;
     let count = usize::from(u16_at(ifd)?);
     (0..count.min(1000)).find_map(|i| {
-        let e = ifd + 2 + i * 12;
+        let e = ifd.checked_add(2 + i * 12)?;
         (u16_at(e)? == 0x0112).then(|| u16_at(e + 8).map(u32::from))?
     })
 }
