@@ -16,7 +16,12 @@ pub struct AnalyzeArgs {
     pub analyze: bool,
     /// With --analyze: warn when a stimulus is more than 2 LU from this loudness (LUFS), and
     /// give the gains to reach it.
-    #[arg(long, value_name = "LUFS", allow_negative_numbers = true, requires = "analyze")]
+    #[arg(
+        long,
+        value_name = "LUFS",
+        allow_negative_numbers = true,
+        requires = "analyze"
+    )]
     pub target_lufs: Option<f64>,
     /// With --analyze: the loudness difference (LU) within a source that is a loudness-mismatch.
     #[arg(long, value_name = "LU", default_value_t = DEFAULT_LOUDNESS_TOLERANCE_LU, value_parser = non_negative)]
@@ -44,7 +49,7 @@ fn non_negative(s: &str) -> Result<f64, String> {
 impl AnalyzeArgs {
     /// The analysis options, or `None` without `--analyze`.
     pub fn to_options(&self) -> Option<AnalyzeOptions> {
-        self.analyze.then(|| AnalyzeOptions {
+        self.analyze.then_some(AnalyzeOptions {
             loudness_tolerance_lu: self.loudness_tolerance,
             max_true_peak_dbtp: self.max_true_peak,
             silence_tolerance_s: self.silence_tolerance,

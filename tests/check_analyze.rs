@@ -26,7 +26,10 @@ fn issues_at<'a>(report: &'a Value, path: &str) -> Vec<(&'a str, &'a str, &'a st
 }
 
 fn codes_at(report: &Value, path: &str) -> Vec<String> {
-    issues_at(report, path).iter().map(|(s, c, _)| format!("{s}:{c}")).collect()
+    issues_at(report, path)
+        .iter()
+        .map(|(s, c, _)| format!("{s}:{c}"))
+        .collect()
 }
 
 fn num(s: &Value, k: &str) -> f64 {
@@ -85,7 +88,10 @@ fn a_3_lu_louder_condition_is_a_loudness_mismatch_with_the_gains_to_align() {
     let (severity, code, message) = found[0];
     assert_eq!((severity, code), ("warning", "loudness-mismatch"));
     assert!(message.contains("loudest noise.wav (-20.0 LUFS)"), "{message}");
-    assert!(message.contains("quietest reference.wav (-23.0 LUFS)"), "{message}");
+    assert!(
+        message.contains("quietest reference.wav (-23.0 LUFS)"),
+        "{message}"
+    );
     assert!(message.contains("noise.wav -3.0 dB"), "{message}");
     // Within the tolerance, no finding; a wider tolerance flag takes it away.
     let (_, report) = check_json(&root, &["--analyze", "--loudness-tolerance", "3.5"]);
@@ -106,7 +112,10 @@ fn target_lufs_warns_per_stimulus_and_aligns_to_the_target() {
     assert_eq!(codes_at(&report, "s1/noise.wav"), ["warning:loudness-off-target"]);
     assert!(codes_at(&report, "s1/reference.wav").is_empty());
     let (_, _, m) = issues_at(&report, "s1")[0];
-    assert!(m.contains("the target (-23.0 LUFS)") && m.contains("noise.wav -3.0 dB"), "{m}");
+    assert!(
+        m.contains("the target (-23.0 LUFS)") && m.contains("noise.wav -3.0 dB"),
+        "{m}"
+    );
 }
 
 #[test]
@@ -243,7 +252,11 @@ fn the_readable_report_shows_loudness_in_the_grid_with_analyze() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("(integrated loudness in LUFS)"), "{text}");
     assert!(text.contains("-23.0 ok") && text.contains("-20.0 ok"), "{text}");
-    let out = stimpack().args(["check", "--color", "never"]).arg(&root).output().unwrap();
+    let out = stimpack()
+        .args(["check", "--color", "never"])
+        .arg(&root)
+        .output()
+        .unwrap();
     assert!(!String::from_utf8_lossy(&out.stdout).contains("LUFS"));
 }
 
@@ -285,11 +298,20 @@ fn h264_10_bit_and_444_are_not_browser_playable_and_hevc_is_a_warning() {
     let (_, report) = check_json(&root, &[]);
     let read = |p: &str| {
         let s = stimulus(&report, p);
-        (s["profile"].as_str().unwrap().to_string(), s["pixel_format"].as_str().unwrap().to_string())
+        (
+            s["profile"].as_str().unwrap().to_string(),
+            s["pixel_format"].as_str().unwrap().to_string(),
+        )
     };
     assert_eq!(read("v1/ten.mp4"), ("High 10".into(), "yuv420p10le".into()));
-    assert_eq!(read("v2/full.mp4"), ("High 4:4:4 Predictive".into(), "yuv444p".into()));
-    assert_eq!(read("v3/plain.mp4"), ("Constrained Baseline".into(), "yuv420p".into()));
+    assert_eq!(
+        read("v2/full.mp4"),
+        ("High 4:4:4 Predictive".into(), "yuv444p".into())
+    );
+    assert_eq!(
+        read("v3/plain.mp4"),
+        ("Constrained Baseline".into(), "yuv420p".into())
+    );
     assert_eq!(read("v4/hevc.mp4"), ("Main".into(), "yuv420p".into()));
     assert_eq!(codes_at(&report, "v1/ten.mp4"), ["error:not-browser-playable"]);
     assert_eq!(codes_at(&report, "v2/full.mp4"), ["error:not-browser-playable"]);
@@ -297,7 +319,10 @@ fn h264_10_bit_and_444_are_not_browser_playable_and_hevc_is_a_warning() {
     assert_eq!(codes_at(&report, "v4/hevc.mp4"), ["warning:not-browser-playable"]);
     // The audio track of a video: its codec and rate.
     let v = stimulus(&report, "v5/with_audio.mp4");
-    assert_eq!((v["audio_codec"].as_str(), v["sample_rate"].as_u64()), (Some("aac"), Some(8000)));
+    assert_eq!(
+        (v["audio_codec"].as_str(), v["sample_rate"].as_u64()),
+        (Some("aac"), Some(8000))
+    );
     assert_eq!(stimulus(&report, "v3/plain.mp4")["audio_codec"], Value::Null);
 }
 
@@ -316,13 +341,19 @@ fn cmyk_rotated_and_non_srgb_jpegs() {
     );
     let (_, report) = check_json(&root, &[]);
     let c = stimulus(&report, "i1/cmyk.jpg");
-    assert_eq!((c["color"].as_str(), c["bit_depth"].as_u64()), (Some("cmyk"), Some(8)));
+    assert_eq!(
+        (c["color"].as_str(), c["bit_depth"].as_u64()),
+        (Some("cmyk"), Some(8))
+    );
     assert_eq!(codes_at(&report, "i1/cmyk.jpg"), ["error:not-browser-playable"]);
     assert_eq!(stimulus(&report, "i2/rotated.jpg")["orientation"], 6);
     assert_eq!(codes_at(&report, "i2/rotated.jpg"), ["warning:rotated-image"]);
     assert_eq!(stimulus(&report, "i3/p3.jpg")["icc_profile"], "Display P3");
     assert_eq!(codes_at(&report, "i3/p3.jpg"), ["warning:non-srgb-profile"]);
-    assert_eq!(stimulus(&report, "i4/srgb.jpg")["icc_profile"], "sRGB IEC61966-2.1");
+    assert_eq!(
+        stimulus(&report, "i4/srgb.jpg")["icc_profile"],
+        "sRGB IEC61966-2.1"
+    );
     assert!(codes_at(&report, "i4/srgb.jpg").is_empty());
     let p = stimulus(&report, "i5/plain.png");
     assert_eq!(p["color"].as_str().map(|c| !c.is_empty()), Some(true), "{p}");

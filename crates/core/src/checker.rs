@@ -292,7 +292,8 @@ fn stimulus(scan: &Scan, c: &Candidate, place: &str, opts: &CheckOptions) -> (St
             Ok((reader, len)) => match &opts.analyze {
                 // One decode serves both the stream check and the measurements.
                 Some(a) => {
-                    let (found, measured) = crate::analyze::decode_and_measure(reader, len, &c.extension, expected_s, a);
+                    let (found, measured) =
+                        crate::analyze::decode_and_measure(reader, len, &c.extension, expected_s, a);
                     levels = measured;
                     found
                 }

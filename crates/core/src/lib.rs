@@ -102,8 +102,9 @@ pub(crate) mod sniff;
 mod test_fixtures;
 
 pub use analyze::{
-    AnalyzeOptions, AudioLevels, DEFAULT_LOUDNESS_TOLERANCE_LU, DEFAULT_MAX_DC_OFFSET, DEFAULT_MAX_TRUE_PEAK_DBTP,
-    DEFAULT_SILENCE_TOLERANCE_S, MOSTLY_SILENT_PERCENT, MediaDetails, TARGET_TOLERANCE_LU,
+    AnalyzeOptions, AudioLevels, DEFAULT_LOUDNESS_TOLERANCE_LU, DEFAULT_MAX_DC_OFFSET,
+    DEFAULT_MAX_TRUE_PEAK_DBTP, DEFAULT_SILENCE_TOLERANCE_S, MOSTLY_SILENT_PERCENT, MediaDetails,
+    TARGET_TOLERANCE_LU,
 };
 pub use checker::{Probed, check, check_many, check_url_list, check_url_list_from, input_kind, probe_file};
 pub use error::InputError;

@@ -95,15 +95,26 @@ fn child<'a>(boxes: &'a [Hdr], typ: &[u8; 4]) -> Option<&'a Hdr> {
 pub fn video_config<R: Read + Seek>(r: &mut R, len: u64) -> Option<VideoConfig> {
     let top = children(r, 0, len);
     let moov = child(&top, b"moov")?;
-    for trak in children(r, moov.body, moov.end).iter().filter(|b| &b.typ == b"trak") {
+    for trak in children(r, moov.body, moov.end)
+        .iter()
+        .filter(|b| &b.typ == b"trak")
+    {
         let mdia_list = children(r, trak.body, trak.end);
-        let Some(mdia) = child(&mdia_list, b"mdia") else { continue };
+        let Some(mdia) = child(&mdia_list, b"mdia") else {
+            continue;
+        };
         let inner = children(r, mdia.body, mdia.end);
-        let Some(minf) = child(&inner, b"minf") else { continue };
+        let Some(minf) = child(&inner, b"minf") else {
+            continue;
+        };
         let minf_list = children(r, minf.body, minf.end);
-        let Some(stbl) = child(&minf_list, b"stbl") else { continue };
+        let Some(stbl) = child(&minf_list, b"stbl") else {
+            continue;
+        };
         let stbl_list = children(r, stbl.body, stbl.end);
-        let Some(stsd) = child(&stbl_list, b"stsd") else { continue };
+        let Some(stsd) = child(&stbl_list, b"stsd") else {
+            continue;
+        };
         // version/flags (4) and entry count (4), then the first sample entry.
         let entries = children(r, stsd.body + 8, stsd.end.min(stsd.body + STSD_CAP));
         let Some(entry) = entries.first() else { continue };
@@ -211,7 +222,10 @@ fn sps_format(nal: &[u8]) -> Option<(u8, u8)> {
     let profile = r.bits(8)?;
     r.bits(16)?; // constraint flags, level
     r.ue()?; // seq_parameter_set_id
-    if matches!(profile, 100 | 110 | 122 | 244 | 44 | 83 | 86 | 118 | 128 | 138 | 139 | 134 | 135) {
+    if matches!(
+        profile,
+        100 | 110 | 122 | 244 | 44 | 83 | 86 | 118 | 128 | 138 | 139 | 134 | 135
+    ) {
         let chroma = r.ue()?;
         if chroma == 3 {
             r.bit()?; // separate_colour_plane_flag
@@ -252,7 +266,10 @@ mod tests {
             data: vec![0b1010_0110, 0b0100_0000],
             pos: 0,
         };
-        assert_eq!([b.ue(), b.ue(), b.ue(), b.ue()], [Some(0), Some(1), Some(2), Some(3)]);
+        assert_eq!(
+            [b.ue(), b.ue(), b.ue(), b.ue()],
+            [Some(0), Some(1), Some(2), Some(3)]
+        );
         assert_eq!(b.ue(), None);
     }
 

@@ -129,7 +129,8 @@ impl Meter {
                     let run = self.runs[c];
                     if run == CLIP_RUN {
                         self.clipped += u64::from(CLIP_RUN);
-                        self.first_clip.get_or_insert(self.frames + 1 - u64::from(CLIP_RUN));
+                        self.first_clip
+                            .get_or_insert(self.frames + 1 - u64::from(CLIP_RUN));
                     } else if run > CLIP_RUN {
                         self.clipped += 1;
                     }
@@ -185,9 +186,8 @@ impl Meter {
             leading_silence_s: Some(seconds(leading)),
             trailing_silence_s: Some(seconds(trailing)),
             dc_offset: Some((dc * 1e6).round() / 1e6),
-            dual_mono: (self.channels > 1).then(|| {
-                self.loud_frames > 0 && self.max_difference <= amplitude(DUAL_MONO_DBFS)
-            }),
+            dual_mono: (self.channels > 1)
+                .then(|| self.loud_frames > 0 && self.max_difference <= amplitude(DUAL_MONO_DBFS)),
         };
         Some(Measured {
             levels,
@@ -260,7 +260,14 @@ mod tests {
         assert_eq!(measured(1000, 2, &x).levels.dual_mono, Some(false));
         // digital silence: no peak, no loudness, not "dual mono"
         let m = measured(1000, 2, &[0.0; 1000]);
-        assert_eq!((m.levels.sample_peak_dbfs, m.levels.loudness_lufs, m.levels.dual_mono), (None, None, Some(false)));
+        assert_eq!(
+            (
+                m.levels.sample_peak_dbfs,
+                m.levels.loudness_lufs,
+                m.levels.dual_mono
+            ),
+            (None, None, Some(false))
+        );
         assert_eq!(m.levels.leading_silence_s, Some(0.5));
     }
 }

@@ -87,7 +87,9 @@ fn jpeg<R: Read + Seek>(r: &mut R, len: u64) -> PictureInfo {
             _ => 0,
         };
         if wanted > 0 {
-            let Some(body) = read_at(r, pos + 4, wanted) else { break };
+            let Some(body) = read_at(r, pos + 4, wanted) else {
+                break;
+            };
             match marker {
                 _ if sof => {
                     info.bit_depth = body.first().map(|&b| u32::from(b));
@@ -106,8 +108,16 @@ fn jpeg<R: Read + Seek>(r: &mut R, len: u64) -> PictureInfo {
     }
     info.color = match components {
         Some(1) => Some("gray"),
-        Some(3) => Some(if adobe_transform == Some(0) { "rgb" } else { "ycbcr" }),
-        Some(4) => Some(if adobe_transform == Some(2) { "ycck" } else { "cmyk" }),
+        Some(3) => Some(if adobe_transform == Some(0) {
+            "rgb"
+        } else {
+            "ycbcr"
+        }),
+        Some(4) => Some(if adobe_transform == Some(2) {
+            "ycck"
+        } else {
+            "cmyk"
+        }),
         _ => None,
     };
     if !icc.is_empty() {
@@ -134,7 +144,9 @@ fn png<R: Read + Seek>(r: &mut R, len: u64) -> PictureInfo {
             _ => 0,
         };
         if wanted > 0 {
-            let Some(body) = read_at(r, pos + 8, wanted) else { break };
+            let Some(body) = read_at(r, pos + 8, wanted) else {
+                break;
+            };
             match typ {
                 b"IHDR" => {
                     info.bit_depth = body.get(8).map(|&b| u32::from(b));
@@ -183,7 +195,9 @@ fn webp<R: Read + Seek>(r: &mut R, len: u64) -> PictureInfo {
         }
         match typ {
             b"ICCP" | b"EXIF" if n as usize <= MAX_ICC => {
-                let Some(body) = read_at(r, pos + 8, n as usize) else { break };
+                let Some(body) = read_at(r, pos + 8, n as usize) else {
+                    break;
+                };
                 if typ == b"ICCP" {
                     info.icc_profile = Some(icc_description(&body));
                 } else {
@@ -192,7 +206,8 @@ fn webp<R: Read + Seek>(r: &mut R, len: u64) -> PictureInfo {
                 }
             }
             b"VP8 " | b"VP8L" => {
-                info.color.get_or_insert(if typ == b"VP8L" { "rgba" } else { "ycbcr" });
+                info.color
+                    .get_or_insert(if typ == b"VP8L" { "rgba" } else { "ycbcr" });
                 info.bit_depth.get_or_insert(8);
             }
             _ => {}
@@ -211,11 +226,19 @@ fn exif_orientation(tiff: &[u8]) -> Option<u32> {
     };
     let u16_at = |at: usize| -> Option<u16> {
         let b: [u8; 2] = tiff.get(at..at.checked_add(2)?)?.try_into().ok()?;
-        Some(if le { u16::from_le_bytes(b) } else { u16::from_be_bytes(b) })
+        Some(if le {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        })
     };
     let u32_at = |at: usize| -> Option<u32> {
         let b: [u8; 4] = tiff.get(at..at.checked_add(4)?)?.try_into().ok()?;
-        Some(if le { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })
+        Some(if le {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        })
     };
     let ifd = usize::try_from(u32_at(4)?).ok()?;
     let count = usize::from(u16_at(ifd)?);
@@ -240,7 +263,12 @@ pub fn icc_description(p: &[u8]) -> String {
             b"desc" => {
                 let n = be32(t, 8)? as usize;
                 let text = t.get(12..12 + n.min(t.len().saturating_sub(12)))?;
-                Some(String::from_utf8_lossy(text).trim_end_matches('\0').trim().to_string())
+                Some(
+                    String::from_utf8_lossy(text)
+                        .trim_end_matches('\0')
+                        .trim()
+                        .to_string(),
+                )
             }
             b"mluc" => {
                 let len = be32(t, 20)? as usize;
@@ -250,7 +278,12 @@ pub fn icc_description(p: &[u8]) -> String {
                     .chunks_exact(2)
                     .map(|c| u16::from_be_bytes([c[0], c[1]]))
                     .collect();
-                Some(String::from_utf16_lossy(&units).trim_end_matches('\0').trim().to_string())
+                Some(
+                    String::from_utf16_lossy(&units)
+                        .trim_end_matches('\0')
+                        .trim()
+                        .to_string(),
+                )
             }
             _ => None,
         }
@@ -272,9 +305,13 @@ mod tests {
 
     #[test]
     fn exif_orientation_both_byte_orders() {
-        let le = [b'I', b'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0];
+        let le = [
+            b'I', b'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0,
+        ];
         assert_eq!(exif_orientation(&le), Some(6));
-        let be = [b'M', b'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 8, 0, 0];
+        let be = [
+            b'M', b'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 8, 0, 0,
+        ];
         assert_eq!(exif_orientation(&be), Some(8));
         assert_eq!(exif_orientation(&le[..12]), None);
     }

@@ -96,7 +96,13 @@ pub fn inspect<R: Read + Seek>(
                     .tracks
                     .iter()
                     .find(|t| t.kind == mp4::TrackKind::Audio)
-                    .map(|t| if t.codec.is_empty() { t.codec_tag.trim().to_string() } else { t.codec.clone() });
+                    .map(|t| {
+                        if t.codec.is_empty() {
+                            t.codec_tag.trim().to_string()
+                        } else {
+                            t.codec.clone()
+                        }
+                    });
             }
             if let Some(cfg) = avc::video_config(r, len) {
                 details.profile = Some(cfg.profile.clone());
@@ -145,7 +151,11 @@ fn wav_finding(reading: &Reading) -> Option<Finding> {
     } else {
         format!("it plays in {}", play.join(" and "))
     };
-    let severity = if c == No { Severity::Error } else { Severity::Warning };
+    let severity = if c == No {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
     let verb = if refuse.len() > 1 { "do" } else { "does" };
     Some(Finding {
         severity,
@@ -160,7 +170,11 @@ fn wav_finding(reading: &Reading) -> Option<Finding> {
 fn video_finding(cfg: &avc::VideoConfig) -> Option<Finding> {
     let pix = cfg.pixel_format();
     match cfg.codec {
-        "h264" if cfg.chroma_format > 1 || cfg.bit_depth > 8 || !matches!(cfg.profile_idc, 66 | 77 | 88 | 100) => {
+        "h264"
+            if cfg.chroma_format > 1
+                || cfg.bit_depth > 8
+                || !matches!(cfg.profile_idc, 66 | 77 | 88 | 100) =>
+        {
             Some(Finding::error(
                 Code::NotBrowserPlayable,
                 format!(
@@ -244,7 +258,8 @@ mod tests {
     /// The README's WAV codec x browser table is this module's, row for row.
     #[test]
     fn the_readme_table_is_wav_codecs() {
-        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
         let rows: Vec<String> = readme
             .lines()
             .skip_while(|l| !l.starts_with("| WAV codec |"))
@@ -269,7 +284,11 @@ mod tests {
             let mut names: Vec<String> = std::fs::read_dir(&dir)
                 .unwrap()
                 .filter_map(|e| e.ok()?.file_name().into_string().ok())
-                .filter(|n| [".jpg", ".png", ".webp", ".mp4", ".mov", ".m4a"].iter().any(|x| n.ends_with(x)))
+                .filter(|n| {
+                    [".jpg", ".png", ".webp", ".mp4", ".mov", ".m4a"]
+                        .iter()
+                        .any(|x| n.ends_with(x))
+                })
                 .collect();
             names.sort();
             all.extend(names.into_iter().map(|n| format!("{kind}/{n}")));
@@ -284,7 +303,9 @@ mod tests {
             };
             let read = |bytes: Vec<u8>| {
                 let len = bytes.len() as u64;
-                inspect(media, &Reading::default(), || Ok((std::io::Cursor::new(bytes), len)))
+                inspect(media, &Reading::default(), || {
+                    Ok((std::io::Cursor::new(bytes), len))
+                })
             };
             for cut in (0..b.len()).step_by((b.len() / 40).max(1)) {
                 read(b[..cut].to_vec());

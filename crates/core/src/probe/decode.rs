@@ -6,12 +6,12 @@ use std::fmt;
 use std::io::{Read, Seek, SeekFrom};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use symphonia::core::audio::GenericAudioBufferRef;
 use symphonia::core::codecs::audio::well_known::{
     CODEC_ID_AC3, CODEC_ID_AC4, CODEC_ID_ATRAC3, CODEC_ID_ATRAC3PLUS, CODEC_ID_DCA, CODEC_ID_EAC3,
     CODEC_ID_MONKEYS_AUDIO, CODEC_ID_MUSEPACK, CODEC_ID_OPUS, CODEC_ID_SPEEX, CODEC_ID_TTA, CODEC_ID_WAVPACK,
     CODEC_ID_WMA,
 };
-use symphonia::core::audio::GenericAudioBufferRef;
 use symphonia::core::codecs::audio::{AudioCodecId, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
@@ -153,7 +153,9 @@ pub fn decode_all_with<R: Read + Seek + Send + Sync>(
     if len == 0 {
         return Err(DecodeError::Invalid("the file is empty".into()));
     }
-    match catch_unwind(AssertUnwindSafe(|| decode_inner(source, len, extension_hint, sink))) {
+    match catch_unwind(AssertUnwindSafe(|| {
+        decode_inner(source, len, extension_hint, sink)
+    })) {
         Ok(r) => r,
         Err(payload) => {
             let msg = payload
