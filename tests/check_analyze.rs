@@ -293,6 +293,7 @@ fn h264_10_bit_and_444_are_not_browser_playable_and_hevc_is_a_warning() {
             ("v3/plain.mp4", "analyze/h264_420.mp4"),
             ("v4/hevc.mp4", "analyze/hevc.mp4"),
             ("v5/with_audio.mp4", "video/h264_aac.mp4"),
+            ("v6/vfr.mp4", "analyze/vfr.mp4"),
         ],
     );
     let (_, report) = check_json(&root, &[]);
@@ -324,6 +325,10 @@ fn h264_10_bit_and_444_are_not_browser_playable_and_hevc_is_a_warning() {
         (Some("aac"), Some(8000))
     );
     assert_eq!(stimulus(&report, "v3/plain.mp4")["audio_codec"], Value::Null);
+    // Variable frame rate, where the sample table shows it.
+    assert_eq!(stimulus(&report, "v6/vfr.mp4")["variable_frame_rate"], true);
+    assert_eq!(stimulus(&report, "v3/plain.mp4")["variable_frame_rate"], false);
+    assert!(codes_at(&report, "v6/vfr.mp4").is_empty());
 }
 
 #[test]

@@ -17,6 +17,9 @@ pub struct VideoConfig {
     pub chroma_format: u8,
     /// Bits per luma sample.
     pub bit_depth: u8,
+    /// Whether the sample durations (`stts`) vary: `None` when the table is empty (fragmented
+    /// files keep their durations in the fragments).
+    pub variable_frame_rate: Option<bool>,
 }
 
 impl VideoConfig {
@@ -127,13 +130,45 @@ pub fn video_config<R: Read + Seek>(r: &mut R, len: u64) -> Option<VideoConfig> 
             read_exact_at(r, b.body, &mut buf)?;
             Some(buf)
         };
-        match &entry.typ {
-            b"avc1" | b"avc3" => return config(b"avcC", r).and_then(|c| avc_config(&c)),
-            b"hvc1" | b"hev1" => return config(b"hvcC", r).and_then(|c| hevc_config(&c)),
-            _ => {}
-        }
+        let cfg = match &entry.typ {
+            b"avc1" | b"avc3" => config(b"avcC", r).and_then(|c| avc_config(&c)),
+            b"hvc1" | b"hev1" => config(b"hvcC", r).and_then(|c| hevc_config(&c)),
+            _ => continue,
+        };
+        return cfg.map(|mut cfg| {
+            cfg.variable_frame_rate = child(&stbl_list, b"stts").and_then(|b| stts_variable(r, b));
+            cfg
+        });
     }
     None
+}
+
+/// Whether a time-to-sample table holds more than one frame duration, leaving out its last
+/// entry when that is a single sample (muxers often shorten the last frame) and durations one
+/// tick apart (rounding of a timescale that does not divide the rate).
+fn stts_variable<R: Read + Seek>(r: &mut R, stts: &Hdr) -> Option<bool> {
+    let n = usize::try_from((stts.end - stts.body).min(STSD_CAP)).ok()?;
+    let mut b = vec![0u8; n];
+    read_exact_at(r, stts.body, &mut b)?;
+    let count = usize::try_from(u32::from_be_bytes(b.get(4..8)?.try_into().ok()?)).ok()?;
+    let entries: Vec<(u32, u32)> = b
+        .get(8..)?
+        .chunks_exact(8)
+        .take(count)
+        .map(|e| {
+            let n = u32::from_be_bytes([e[0], e[1], e[2], e[3]]);
+            let d = u32::from_be_bytes([e[4], e[5], e[6], e[7]]);
+            (n, d)
+        })
+        .collect();
+    let kept = match entries.split_last() {
+        Some(((1, _), rest)) if !rest.is_empty() => rest,
+        _ => &entries[..],
+    };
+    let (min, max) = kept.iter().fold(None, |acc: Option<(u32, u32)>, &(_, d)| {
+        Some(acc.map_or((d, d), |(lo, hi)| (lo.min(d), hi.max(d))))
+    })?;
+    Some(max - min > 1)
 }
 
 /// Reads an `AVCDecoderConfigurationRecord`: the profile from its header, chroma format and bit
@@ -147,6 +182,7 @@ pub fn avc_config(c: &[u8]) -> Option<VideoConfig> {
         profile: avc_profile(profile_idc, constraints).to_string(),
         chroma_format: 1,
         bit_depth: 8,
+        variable_frame_rate: None,
     };
     let n_sps = c.get(5)? & 0x1F;
     if n_sps > 0 {
@@ -252,6 +288,7 @@ pub fn hevc_config(c: &[u8]) -> Option<VideoConfig> {
         profile: profile.to_string(),
         chroma_format: c.get(16)? & 0x03,
         bit_depth: (c.get(17)? & 0x07) + 8,
+        variable_frame_rate: None,
     })
 }
 

@@ -21,6 +21,9 @@ pub struct MediaDetails {
     pub profile: Option<String>,
     /// Video: the pixel format, ffprobe-style (`yuv420p`, `yuv444p`, `yuv420p10le`).
     pub pixel_format: Option<String>,
+    /// Video: whether its frame durations vary (from the sample table; null for fragmented
+    /// files and codecs other than H.264 and HEVC).
+    pub variable_frame_rate: Option<bool>,
     /// Image: the colour type (`gray`, `gray_alpha`, `rgb`, `rgba`, `palette`, `ycbcr`, `cmyk`,
     /// `ycck`).
     pub color: Option<String>,
@@ -107,6 +110,7 @@ pub fn inspect<R: Read + Seek>(
             if let Some(cfg) = avc::video_config(r, len) {
                 details.profile = Some(cfg.profile.clone());
                 details.pixel_format = Some(cfg.pixel_format());
+                details.variable_frame_rate = cfg.variable_frame_rate;
                 findings.extend(video_finding(&cfg));
             }
         }
