@@ -98,6 +98,29 @@ fn a_3_lu_louder_condition_is_a_loudness_mismatch_with_the_gains_to_align() {
     assert!(issues_at(&report, "s1").is_empty());
 }
 
+/// Opus is not decoded (Symphonia has no Opus decoder): its loudness is null, and the
+/// mismatch says it was not measured rather than leave it out without a word.
+#[test]
+fn a_loudness_mismatch_names_what_could_not_be_measured() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dataset(
+        dir.path(),
+        &[
+            ("s1/reference.wav", "analyze/minus23.wav"),
+            ("s1/noise.wav", "analyze/minus20_noise.wav"),
+            ("s1/codec.opus", "audio/opus.opus"),
+        ],
+    );
+    let (_, report) = check_json(&root, &["--analyze"]);
+    assert_eq!(stimulus(&report, "s1/codec.opus")["loudness_lufs"], Value::Null);
+    let found = issues_at(&report, "s1");
+    let (_, _, m) = found
+        .iter()
+        .find(|(_, c, _)| *c == "loudness-mismatch")
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert!(m.ends_with("(not measured: codec.opus)"), "{m}");
+}
+
 #[test]
 fn target_lufs_warns_per_stimulus_and_aligns_to_the_target() {
     let dir = tempfile::tempdir().unwrap();

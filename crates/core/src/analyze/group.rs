@@ -48,13 +48,24 @@ fn loudness(g: &Group, opts: &super::AnalyzeOptions, locate: &dyn Fn(&str) -> St
         .filter(|(_, l)| ((level - l) * 10.0).round() != 0.0)
         .map(|(s, l)| format!("{} {:+.1} dB", name(s), level - l))
         .collect();
+    // Audio the decoder cannot read (Opus) has no loudness: say so rather than leave it out.
+    let unmeasured: Vec<&str> = g
+        .stimuli
+        .iter()
+        .filter(|s| s.media == MediaKind::Audio && s.levels.loudness_lufs.is_none())
+        .map(name)
+        .collect();
+    let unmeasured = match unmeasured.as_slice() {
+        [] => String::new(),
+        names => format!(" (not measured: {})", names.join(", ")),
+    };
     Some(Issue::warning(
         Code::LoudnessMismatch,
         locate(&g.id),
         format!(
             "the conditions differ by {:.1} LU in loudness (more than {:.1}): loudest {} ({max:.1} LUFS), \
              quietest {} ({min:.1} LUFS); listeners prefer the louder one whatever its quality. \
-             To align them to {to}, apply: {}",
+             To align them to {to}, apply: {}{unmeasured}",
             max - min,
             opts.loudness_tolerance_lu,
             name(loud),
