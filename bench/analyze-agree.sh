@@ -29,16 +29,16 @@ make() { # $1 name, $2 filter graph, then output options
 }
 make tone1k_48k_s16.wav "sine=f=1000:r=48000:d=10" -c:a pcm_s16le
 make tone_stereo_44k_s24.wav "sine=f=440:r=44100:d=10,volume=0.9,aformat=channel_layouts=stereo" -c:a pcm_s24le
-make pink_8k_mono.wav "anoisesrc=c=pink:r=8000:d=10:a=0.3" -c:a pcm_s16le
-make white_96k_f32.wav "anoisesrc=c=white:r=96000:d=6:a=0.2" -c:a pcm_f32le
-make loud_noise_22k.wav "anoisesrc=c=pink:r=22050:d=8:a=0.9" -c:a pcm_s16le
+make pink_8k_mono.wav "anoisesrc=c=pink:seed=1:r=8000:d=10:a=0.3" -c:a pcm_s16le
+make white_96k_f32.wav "anoisesrc=c=white:seed=2:r=96000:d=6:a=0.2" -c:a pcm_f32le
+make loud_noise_22k.wav "anoisesrc=c=pink:seed=3:r=22050:d=8:a=0.9" -c:a pcm_s16le
 make quiet_tone_32k.flac "sine=f=3000:r=32000:d=10,volume=-40dB" -c:a flac
 make tremolo_44k.flac "sine=f=150:r=44100:d=10,tremolo=f=1:d=0.9,aformat=channel_layouts=stereo" -c:a flac
 make gated_48k.wav "sine=f=500:r=48000:d=12,volume='if(lt(mod(t,4),2),1,0.001)':eval=frame" -c:a pcm_s16le
-make surround51_48k.wav "anoisesrc=c=pink:r=48000:d=8:a=0.2,aformat=channel_layouts=5.1" -c:a pcm_s16le
-make noise_44k.mp3 "anoisesrc=c=pink:r=44100:d=10:a=0.3,aformat=channel_layouts=stereo" -c:a libmp3lame -b:a 128k
+make surround51_48k.wav "anoisesrc=c=pink:seed=4:r=48000:d=8:a=0.2,aformat=channel_layouts=5.1" -c:a pcm_s16le
+make noise_44k.mp3 "anoisesrc=c=pink:seed=5:r=44100:d=10:a=0.3,aformat=channel_layouts=stereo" -c:a libmp3lame -b:a 128k
 make tone_16k.mp3 "sine=f=700:r=16000:d=10" -c:a libmp3lame -b:a 32k
-make noise_48k.m4a "anoisesrc=c=brown:r=48000:d=10:a=0.5,aformat=channel_layouts=stereo" -c:a aac -b:a 128k
+make noise_48k.m4a "anoisesrc=c=brown:seed=6:r=48000:d=10:a=0.5,aformat=channel_layouts=stereo" -c:a aac -b:a 128k
 make chirp_44k.ogg "aevalsrc=0.5*sin(2*PI*(100+200*t)*t):s=44100:d=10" -c:a libvorbis -q:a 4
 make hot_44k.wav "sine=f=2205:r=44100:d=5,volume=7.9" -c:a pcm_s16le
 
