@@ -20,14 +20,15 @@ pub struct AnalyzeArgs {
         long,
         value_name = "LUFS",
         allow_negative_numbers = true,
-        requires = "analyze"
+        requires = "analyze",
+        value_parser = finite
     )]
     pub target_lufs: Option<f64>,
     /// With --analyze: the loudness difference (LU) within a source that is a loudness-mismatch.
     #[arg(long, value_name = "LU", default_value_t = DEFAULT_LOUDNESS_TOLERANCE_LU, value_parser = non_negative)]
     pub loudness_tolerance: f64,
     /// With --analyze: the true-peak ceiling (dBTP) above which a file is true-peak-over.
-    #[arg(long, value_name = "DBTP", default_value_t = DEFAULT_MAX_TRUE_PEAK_DBTP, allow_negative_numbers = true)]
+    #[arg(long, value_name = "DBTP", default_value_t = DEFAULT_MAX_TRUE_PEAK_DBTP, allow_negative_numbers = true, value_parser = finite)]
     pub max_true_peak: f64,
     /// With --analyze: the difference in leading silence (seconds) within a source that is a
     /// silence-mismatch.
@@ -37,6 +38,13 @@ pub struct AnalyzeArgs {
     /// dc-offset.
     #[arg(long, value_name = "SHARE", default_value_t = DEFAULT_MAX_DC_OFFSET, value_parser = non_negative)]
     pub max_dc_offset: f64,
+}
+
+fn finite(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x),
+        _ => Err(format!("'{s}' is not a number")),
+    }
 }
 
 fn non_negative(s: &str) -> Result<f64, String> {

@@ -406,3 +406,24 @@ fn images_of_one_source_with_different_aspect_ratios_get_a_warning() {
     assert!(s1.contains(&"warning:mixed-aspect-ratios".to_string()), "{s1:?}");
     assert!(!codes_at(&report, "s2").contains(&"warning:mixed-aspect-ratios".to_string()));
 }
+
+#[test]
+fn analyze_thresholds_must_be_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dataset(dir.path(), &[("s1/a.wav", "analyze/minus23.wav")]);
+    for args in [
+        ["--target-lufs", "nan"],
+        ["--max-true-peak", "inf"],
+        ["--loudness-tolerance", "-1"],
+        ["--silence-tolerance", "x"],
+    ] {
+        let out = stimpack()
+            .args(["check", "--analyze"])
+            .args(args)
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert_exit(&out, 2);
+        assert!(String::from_utf8_lossy(&out.stderr).contains(args[1]), "{args:?}");
+    }
+}
