@@ -297,6 +297,8 @@ pub struct RuleArgs {
     /// Also decode every audio file completely, to prove its audio stream is intact (slower).
     #[arg(long)]
     pub decode: bool,
+    #[command(flatten)]
+    pub analyze: crate::analyze_args::AnalyzeArgs,
     /// Probing threads: 0 (the default) is one per core; at most 256. With 1, `pack` also
     /// reads its sources with one thread.
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0, value_parser = parse_threads)]
@@ -369,5 +371,6 @@ impl RuleArgs {
             .with_threads(self.threads)
             .with_decode(self.decode)
             .with_online(self.online.to_online())
+            .with_analyze(self.analyze.to_options())
     }
 }

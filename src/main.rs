@@ -3,6 +3,7 @@
 //! (escaped names, quiet broken pipes). Everything else lives in the libraries
 //! `stimpack-core` (check, pack) and `stimpack-client` (the platform's API).
 
+mod analyze_args;
 mod check_cmd;
 mod cli;
 mod experiment_cmd;

@@ -282,7 +282,10 @@ fn grid(out: &mut impl Write, report: &Report, style: &Style) -> io::Result<()> 
     let labels: Vec<String> = columns.iter().map(|c| escape(c).into_owned()).collect();
     let ids: Vec<String> = report.groups.iter().map(|g| escape(&g.id).into_owned()).collect();
     let first = ids.iter().map(|id| id.chars().count()).max().unwrap_or(0).max(6);
-    let widths: Vec<usize> = labels.iter().map(|c| c.chars().count().max(3)).collect();
+    // With --analyze the cells also show each stimulus's loudness (LUFS): `-23.0 ok`.
+    let loudness = report.stimuli().any(|s| s.levels.loudness_lufs.is_some());
+    let cell_min = if loudness { 11 } else { 3 };
+    let widths: Vec<usize> = labels.iter().map(|c| c.chars().count().max(cell_min)).collect();
     let total = first + widths.iter().map(|w| w + 2).sum::<usize>();
     if total > style.width {
         writeln!(out)?;
@@ -303,6 +306,9 @@ fn grid(out: &mut impl Write, report: &Report, style: &Style) -> io::Result<()> 
         m
     });
     writeln!(out)?;
+    if loudness {
+        writeln!(out, "(integrated loudness in LUFS)")?;
+    }
     write!(out, "{:first$}", "source")?;
     for (c, w) in labels.iter().zip(&widths) {
         write!(out, "  {c:>w$}")?;
@@ -313,11 +319,17 @@ fn grid(out: &mut impl Write, report: &Report, style: &Style) -> io::Result<()> 
         for (c, w) in columns.iter().zip(&widths) {
             let cell = match g.stimuli.iter().find(|s| s.condition == *c) {
                 None => style.paint("2", &format!("{:>w$}", "-")),
-                Some(s) => match worst.get(report.input_path(s).as_str()) {
-                    Some(Severity::Error) => style.paint("31", &format!("{:>w$}", "ERR")),
-                    Some(Severity::Warning) => style.paint("33", &format!("{:>w$}", "warn")),
-                    None => style.paint("32", &format!("{:>w$}", "ok")),
-                },
+                Some(s) => {
+                    let text = |status: &str| match s.levels.loudness_lufs.filter(|_| loudness) {
+                        Some(l) => format!("{:>w$}", format!("{l:.1} {status}")),
+                        None => format!("{status:>w$}"),
+                    };
+                    match worst.get(report.input_path(s).as_str()) {
+                        Some(Severity::Error) => style.paint("31", &text("ERR")),
+                        Some(Severity::Warning) => style.paint("33", &text("warn")),
+                        None => style.paint("32", &text("ok")),
+                    }
+                }
             };
             write!(out, "  {cell}")?;
         }

@@ -34,7 +34,7 @@ const EXPECTED: &[Expect] = &[
     ("audio/wav_f32le.wav", "audio", "wav", "pcm_f32le", Some(0.5), Some(8000), Some(1), None, None, None, None),
     ("audio/wav_rf64.wav", "audio", "wav", "pcm_s16le", Some(0.5), Some(8000), Some(1), None, None, None, None),
     ("audio/wav_mulaw.wav", "audio", "wav", "pcm_mulaw", Some(0.5), Some(8000), Some(1), None, None, None, None),
-    ("audio/wav_ima_adpcm.wav", "audio", "wav", "adpcm_ima_wav", Some(0.51025), Some(8000), Some(1), None, None, None, None),
+    ("audio/wav_ima_adpcm.wav", "audio", "wav", "adpcm_ima_wav", Some(0.51025), Some(8000), Some(1), None, None, None, Some("not-browser-playable")),
     ("audio/aiff_s16be.aiff", "audio", "aiff", "pcm_s16be", Some(1.0), Some(8000), Some(1), None, None, None, None),
     ("audio/aifc_sowt.aiff", "audio", "aiff", "pcm_s16le", Some(0.5), Some(8000), Some(1), None, None, None, None),
     // FLAC: to the sample; the truncated one decodes to 7168 samples.
@@ -48,7 +48,7 @@ const EXPECTED: &[Expect] = &[
     // Two Opus streams back to back (mono 1.0 s + stereo 0.5 s): summed, and worth a warning.
     ("audio/opus_chained.opus", "audio", "ogg", "opus", Some(1.5), Some(48000), Some(1), None, None, None, Some("chained-ogg")),
     // libsndfile's IMA ADPCM with a wrong `fact` chunk: 1515 samples in whole blocks, as decoders play.
-    ("audio/wav_ima_adpcm_sndfile.wav", "audio", "wav", "adpcm_ima_wav", Some(0.189375), Some(8000), Some(2), None, None, None, None),
+    ("audio/wav_ima_adpcm_sndfile.wav", "audio", "wav", "adpcm_ima_wav", Some(0.189375), Some(8000), Some(2), None, None, None, Some("not-browser-playable")),
     // MPEG audio: frames walked, LAME/Lavc gapless delay and padding trimmed as the decoder does.
     ("mp3/cbr_info.mp3", "audio", "mp3", "mp3", Some(1.0), Some(32000), Some(1), None, None, None, None),
     ("mp3/vbr_xing.mp3", "audio", "mp3", "mp3", Some(1.5), Some(32000), Some(1), None, None, None, None),
@@ -72,7 +72,7 @@ const EXPECTED: &[Expect] = &[
     // first sample of these fragmented files by the audio priming (avg_frame_rate 8.865, 22.162)
     ("video/h264_aac_frag.mp4", "video", "mp4", "h264", Some(1.128027), Some(8000), Some(1), Some(64), Some(48), Some(10.0), None),
     ("video/h264_aac_frag25.mp4", "video", "mp4", "h264", Some(1.128047), Some(8000), Some(1), Some(64), Some(48), Some(25.0), None),
-    ("video/hevc_hvc1.mp4", "video", "mp4", "hevc", Some(0.5), None, None, Some(160), Some(120), Some(24.0), None),
+    ("video/hevc_hvc1.mp4", "video", "mp4", "hevc", Some(0.5), None, None, Some(160), Some(120), Some(24.0), Some("not-browser-playable")),
     ("video/mov_h264_pcm.mov", "video", "mov", "h264", Some(1.0), Some(8000), Some(1), Some(64), Some(48), Some(10.0), None),
     ("video/trunc_mdat.mp4", "video", "mp4", "", None, None, None, None, None, None, Some("truncated-video")),
     ("video/no_moov.mp4", "video", "mp4", "", None, None, None, None, None, None, Some("truncated-video")),

@@ -248,6 +248,9 @@ pub(crate) fn check_scan(scan: &Scan, opts: &CheckOptions) -> Report {
     issues.extend(rules::check_groups_in(&groups, opts, &|p: &str| {
         layout.input_path(p)
     }));
+    issues.extend(crate::analyze::group::check_groups(&groups, opts, &|p: &str| {
+        layout.input_path(p)
+    }));
 
     let mut report = Report::new(scan.root.display().to_string(), scan.kind, groups, issues);
     if opts.strict {
@@ -290,11 +293,31 @@ fn stimulus(scan: &Scan, c: &Candidate, place: &str, opts: &CheckOptions) -> (St
     let healthy = probe.findings.iter().all(|f| f.severity != Severity::Error);
     let expected_s = probe.reading.as_ref().and_then(|r| r.duration_s);
     let decodable = probe.media == Some(MediaKind::Audio) && healthy && expected_s.is_some();
-    if opts.decode && decodable && !matches!(entry.origin, Origin::Url { .. }) {
+    let local = !matches!(entry.origin, Origin::Url { .. });
+    let mut levels = crate::analyze::AudioLevels::default();
+    if (opts.decode || opts.analyze.is_some()) && decodable && local {
         probe.findings.extend(match open_entry(scan, entry) {
-            Ok((reader, len)) => probe::decode::findings(reader, len, &c.extension, expected_s),
+            Ok((reader, len)) => match &opts.analyze {
+                // One decode serves both the stream check and the measurements.
+                Some(a) => {
+                    let (found, measured) =
+                        crate::analyze::decode_and_measure(reader, len, &c.extension, expected_s, a);
+                    levels = measured;
+                    found
+                }
+                None => probe::decode::findings(reader, len, &c.extension, expected_s),
+            },
             Err(_) => Vec::new(), // already reported by the probe
         });
+    }
+    let mut details = crate::analyze::MediaDetails::default();
+    if let (Some(media), Some(reading), true) = (probe.media, &probe.reading, local) {
+        // Header reads beyond the probe's: a bug in them costs the details, never the run.
+        let inspect = || crate::analyze::playability::inspect(media, reading, || open_entry(scan, entry));
+        if let Ok((d, found)) = catch_unwind(AssertUnwindSafe(inspect)) {
+            details = d;
+            probe.findings.extend(found);
+        }
     }
     let role = if c.condition == opts.reference {
         Role::Reference
@@ -321,6 +344,8 @@ fn stimulus(scan: &Scan, c: &Candidate, place: &str, opts: &CheckOptions) -> (St
         role,
         media: probe.media.unwrap_or(MediaKind::Audio),
         reading,
+        details,
+        levels,
         url,
     };
     let line = entry.line();

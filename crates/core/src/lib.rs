@@ -99,6 +99,7 @@
 //! the report holds, which are the contract and do not change without a schema version.
 #![deny(missing_docs)]
 
+pub(crate) mod analyze;
 mod checker;
 mod error;
 mod formats;
@@ -130,6 +131,11 @@ pub mod bench_internals {
     pub use crate::pack::zipwriter::{DosTime, Finished, ZipWriter};
 }
 
+pub use analyze::{
+    AnalyzeOptions, AudioLevels, DEFAULT_LOUDNESS_TOLERANCE_LU, DEFAULT_MAX_DC_OFFSET,
+    DEFAULT_MAX_TRUE_PEAK_DBTP, DEFAULT_SILENCE_TOLERANCE_S, MOSTLY_SILENT_PERCENT, MediaDetails,
+    TARGET_TOLERANCE_LU,
+};
 pub use checker::{Probed, check, check_many, check_url_list, check_url_list_from, input_kind, probe_file};
 pub use error::InputError;
 pub use formats::{Format, SupportedFormats, supported_formats};

@@ -66,6 +66,8 @@ pub fn check_stimulus_names<'a>(
                 format: extension.as_str().into(),
                 ..Reading::default()
             },
+            details: Default::default(),
+            levels: Default::default(),
             url: None,
         };
         groups.entry(group.to_string()).or_default().push(stimulus);

@@ -49,6 +49,9 @@ pub struct CheckOptions {
     /// Read hosted files (URL lists) through this opener, as `check --online` does; `None`
     /// (the default): URLs are checked offline, from their names.
     pub online: Option<crate::remote::Online>,
+    /// Also measure loudness, peaks, clipping, silence and DC in the decoded audio, with these
+    /// thresholds (`None`: off). Decoding for it also does what [`CheckOptions::decode`] does.
+    pub analyze: Option<crate::analyze::AnalyzeOptions>,
 }
 
 impl Default for CheckOptions {
@@ -63,6 +66,7 @@ impl Default for CheckOptions {
             threads: 0,
             decode: false,
             online: None,
+            analyze: None,
         }
     }
 }
@@ -113,6 +117,12 @@ impl CheckOptions {
     /// Whether URL lists may point at loopback and private networks (online, when allowed).
     pub(crate) fn allow_private_urls(&self) -> bool {
         self.online.as_ref().is_some_and(|o| o.allow_private())
+    }
+
+    /// Also analyses every audio file's decoded signal (see [`CheckOptions::analyze`]).
+    pub fn with_analyze(mut self, analyze: Option<crate::analyze::AnalyzeOptions>) -> Self {
+        self.analyze = analyze;
+        self
     }
 
     /// Sets the number of probing threads (0: one per core).

@@ -150,6 +150,13 @@ pub struct Stimulus {
     /// picture size, frame rate. Flattened: its fields are the record's own in JSON.
     #[serde(flatten)]
     pub reading: Reading,
+    /// Header facts beyond the readings (video profile and pixel format, its audio codec,
+    /// image colour type, ICC profile, orientation). Flattened.
+    #[serde(flatten)]
+    pub details: crate::analyze::MediaDetails,
+    /// What `--analyze` measured in the decoded audio (all null without it). Flattened.
+    #[serde(flatten)]
+    pub levels: crate::analyze::AudioLevels,
     /// The URL, for URL lists.
     pub url: Option<String>,
 }
@@ -517,4 +524,30 @@ codes! {
     UrlExpires = "url-expires",
     /// A reading estimated from part of a hosted file: reading all of it would pass `--max-download`.
     EstimatedReading = "estimated-reading",
+    // --- what browsers cannot play (header only) and `--analyze` ---
+    /// A codec or picture type that browsers do not play or show (an error when Chromium
+    /// refuses it, a warning when only some browsers do).
+    NotBrowserPlayable = "not-browser-playable",
+    /// An image with an ICC colour profile other than sRGB.
+    NonSrgbProfile = "non-srgb-profile",
+    /// An image with an EXIF orientation other than 1.
+    RotatedImage = "rotated-image",
+    /// Images or videos of one source with different aspect ratios.
+    MixedAspectRatios = "mixed-aspect-ratios",
+    /// With `--analyze`: conditions of one source differ in integrated loudness.
+    LoudnessMismatch = "loudness-mismatch",
+    /// With `--analyze`: runs of samples at full scale.
+    Clipping = "clipping",
+    /// With `--analyze`: a true peak above the ceiling (-1 dBTP).
+    TruePeakOver = "true-peak-over",
+    /// With `--analyze`: conditions of one source start after different lengths of silence.
+    SilenceMismatch = "silence-mismatch",
+    /// With `--analyze`: less than 10% of the file is above -60 dBFS.
+    MostlySilent = "mostly-silent",
+    /// With `--analyze`: the signal's mean is far from zero.
+    DcOffset = "dc-offset",
+    /// With `--analyze`: every channel carries the same signal.
+    DualMono = "dual-mono",
+    /// With `--analyze --target-lufs`: a stimulus more than 2 LU from the target loudness.
+    LoudnessOffTarget = "loudness-off-target",
 }

@@ -543,6 +543,8 @@ mod tests {
                 bytes: Some(1),
                 ..Reading::default()
             },
+            details: Default::default(),
+            levels: Default::default(),
             url: None,
         }
     }

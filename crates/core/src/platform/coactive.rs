@@ -241,6 +241,8 @@ mod tests {
             role: Role::Condition,
             media,
             reading,
+            details: Default::default(),
+            levels: Default::default(),
             url: None,
         }
     }

@@ -6,6 +6,7 @@ use std::fmt;
 use std::io::{Read, Seek, SeekFrom};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use symphonia::core::audio::GenericAudioBufferRef;
 use symphonia::core::codecs::audio::well_known::{
     CODEC_ID_AC3, CODEC_ID_AC4, CODEC_ID_ATRAC3, CODEC_ID_ATRAC3PLUS, CODEC_ID_DCA, CODEC_ID_EAC3,
     CODEC_ID_MONKEYS_AUDIO, CODEC_ID_MUSEPACK, CODEC_ID_OPUS, CODEC_ID_SPEEX, CODEC_ID_TTA, CODEC_ID_WAVPACK,
@@ -127,15 +128,34 @@ const MAX_RESETS: u32 = 10_000;
 /// skipped; a demuxer failure ends decoding and is reported in
 /// [`DecodeReport::stopped_early`]. Panics inside Symphonia are caught and returned as
 /// [`DecodeError::Internal`].
+// The plain entry point; the checker decodes through `findings_with`.
+#[cfg_attr(not(test), allow(dead_code))]
 pub fn decode_all<R: Read + Seek + Send + Sync>(
     source: R,
     len: u64,
     extension_hint: &str,
 ) -> Result<DecodeReport, DecodeError> {
+    decode_all_with(source, len, extension_hint, &mut |_, _| {})
+}
+
+/// What receives the decoded audio: each buffer with the number of its frames that count
+/// (the rest is codec padding past the packet's real duration).
+pub type Sink<'a> = dyn FnMut(&GenericAudioBufferRef<'_>, usize) + 'a;
+
+/// [`decode_all`], handing every decoded buffer to `sink` as it comes (nothing is kept), so
+/// one decode serves both the stream check and the analysis (`--analyze`).
+pub fn decode_all_with<R: Read + Seek + Send + Sync>(
+    source: R,
+    len: u64,
+    extension_hint: &str,
+    sink: &mut Sink<'_>,
+) -> Result<DecodeReport, DecodeError> {
     if len == 0 {
         return Err(DecodeError::Invalid("the file is empty".into()));
     }
-    match catch_unwind(AssertUnwindSafe(|| decode_inner(source, len, extension_hint))) {
+    match catch_unwind(AssertUnwindSafe(|| {
+        decode_inner(source, len, extension_hint, sink)
+    })) {
         Ok(r) => r,
         Err(payload) => {
             let msg = payload
@@ -152,6 +172,7 @@ fn decode_inner<R: Read + Seek + Send + Sync>(
     mut source: R,
     len: u64,
     extension_hint: &str,
+    sink: &mut Sink<'_>,
 ) -> Result<DecodeReport, DecodeError> {
     let mut magic = [0u8; 4];
     let mut got = 0;
@@ -273,6 +294,7 @@ fn decode_inner<R: Read + Seek + Send + Sync>(
                     decoded
                 };
                 report.frames = report.frames.saturating_add(counted);
+                sink(&buf, counted as usize);
                 if spec.rate() != 0 {
                     report.sample_rate = spec.rate();
                     report.channels = spec.channels().count() as u32;
@@ -426,12 +448,23 @@ pub fn findings<R: Read + Seek + Send + Sync>(
     extension: &str,
     expected_s: Option<f64>,
 ) -> Vec<super::Finding> {
+    findings_with(source, len, extension, expected_s, &mut |_, _| {})
+}
+
+/// [`findings`], handing the decoded audio to `sink` as [`decode_all_with`] does.
+pub fn findings_with<R: Read + Seek + Send + Sync>(
+    source: R,
+    len: u64,
+    extension: &str,
+    expected_s: Option<f64>,
+    sink: &mut Sink<'_>,
+) -> Vec<super::Finding> {
     use crate::report::{Code, Severity};
     let complete = |r: &DecodeReport| {
         let decoded = r.frames as f64 / f64::from(r.sample_rate.max(1));
         expected_s.is_some_and(|e| decoded + 0.001 >= e)
     };
-    let problem = match decode_all(source, len, extension) {
+    let problem = match decode_all_with(source, len, extension, sink) {
         Ok(report) if report.is_clean() => None,
         Ok(report) if report.errors == 0 && report.verified != Some(false) && complete(&report) => None,
         Ok(report) => Some(if report.verified == Some(false) {
