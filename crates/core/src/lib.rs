@@ -143,11 +143,11 @@ pub use manifest::{
     ArchiveInfo, MANIFEST_SCHEMA_VERSION, Manifest, ManifestFile, ManifestGroup, ManifestStimulus,
     default_manifest_path,
 };
+pub use named::check_stimulus_names;
 pub use options::{
     CheckOptions, DEFAULT_ANCHORS, DEFAULT_DURATION_TOLERANCE, DEFAULT_REFERENCE, ExperimentType,
     MUSHRA_MAX_RATED, UnknownExperiment,
 };
-pub use named::check_stimulus_names;
 pub use pack::{NoopReporter, PackError, PackOptions, PackOutcome, PackReporter, pack, pack_checked};
 pub use platform::{ExportError, ExportRow, Platform, UnknownPlatform};
 pub use probe::{Codec, ContainerFormat, Reading};

@@ -8,13 +8,13 @@
 
 #![deny(missing_docs)]
 
-mod experiments;
 pub mod coactive;
 pub mod datature;
+mod experiments;
 mod http;
+pub mod media_host;
 pub mod prolific;
 pub mod standin;
-pub mod media_host;
 mod stimuli;
 
 use std::collections::BTreeMap;
