@@ -277,10 +277,13 @@ fn crashed(panic: Box<dyn std::any::Any + Send>) -> Probe {
 /// relative to the input).
 fn stimulus(scan: &Scan, c: &Candidate, place: &str, opts: &CheckOptions) -> (Stimulus, Vec<Issue>) {
     let entry = &scan.entries[c.entry];
+    let mut remote_details = None;
     let (mut probe, bytes) = match &entry.origin {
         Origin::Url { url, .. } => match &opts.online {
             Some(online) => catch_unwind(AssertUnwindSafe(|| {
-                crate::remote::probe_url(online, url, &c.extension)
+                let (probe, bytes, details) = crate::remote::probe_url(online, url, &c.extension);
+                remote_details = Some(details);
+                (probe, bytes)
             }))
             .unwrap_or_else(|panic| (crashed(panic), entry.bytes)),
             None => (probe::from_extension(&c.extension), entry.bytes),
@@ -310,7 +313,7 @@ fn stimulus(scan: &Scan, c: &Candidate, place: &str, opts: &CheckOptions) -> (St
             Err(_) => Vec::new(), // already reported by the probe
         });
     }
-    let mut details = crate::analyze::MediaDetails::default();
+    let mut details = remote_details.unwrap_or_default();
     if let (Some(media), Some(reading), true) = (probe.media, &probe.reading, local) {
         // Header reads beyond the probe's: a bug in them costs the details, never the run.
         let inspect = || crate::analyze::playability::inspect(media, reading, || open_entry(scan, entry));

@@ -3,9 +3,11 @@
 //! the network; `stimpack-online` implements the opener over HTTP range requests.
 
 use std::fmt;
-use std::io::{Read, Seek};
+use std::io::{Read, Seek, SeekFrom};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
+use crate::analyze::MediaDetails;
 use crate::probe::{self, Finding, Probe};
 use crate::report::{Code, MediaKind, Severity};
 use crate::sniff::{self, ExtensionKind};
@@ -143,7 +145,7 @@ impl PartialEq for Online {
 
 /// Probes one hosted file: its probe (readings and findings, the URL's own first) and its
 /// length when the server gave one.
-pub(crate) fn probe_url(online: &Online, url: &str, extension: &str) -> (Probe, Option<u64>) {
+pub(crate) fn probe_url(online: &Online, url: &str, extension: &str) -> (Probe, Option<u64>, MediaDetails) {
     let media = sniff::extension_kind(extension).map(ExtensionKind::media);
     let (mut file, url_findings) = match online.opener.open(url, extension, media) {
         Opened::File(file, findings) => (file, findings),
@@ -151,7 +153,7 @@ pub(crate) fn probe_url(online: &Online, url: &str, extension: &str) -> (Probe, 
             let mut probe = probe::from_extension(extension);
             probe.media = probe.media.or(media);
             probe.findings.extend(findings.into_iter().map(to_finding));
-            return (probe, None);
+            return (probe, None, MediaDetails::default());
         }
     };
     let len = file.len();
@@ -161,9 +163,24 @@ pub(crate) fn probe_url(online: &Online, url: &str, extension: &str) -> (Probe, 
     if let Some(read) = file.capped_at() {
         estimate(&mut probe, len, read);
     }
+    // The header details a local file gets (video profile, pixel format, picture colour, ...),
+    // read through the same file: its blocks are cached, so this costs few or no requests.
+    let mut details = MediaDetails::default();
+    if let (Some(media), Some(reading)) = (probe.media, &probe.reading) {
+        let file = &mut file;
+        let open = move || {
+            file.seek(SeekFrom::Start(0))?;
+            Ok((file, len))
+        };
+        let inspect = || crate::analyze::playability::inspect(media, reading, open);
+        if let Ok((d, mut found)) = catch_unwind(AssertUnwindSafe(inspect)) {
+            details = d;
+            probe.findings.append(&mut found);
+        }
+    }
     findings.append(&mut probe.findings);
     probe.findings = findings;
-    (probe, Some(len))
+    (probe, Some(len), details)
 }
 
 /// The download cap stopped the reads after `read` of `len` bytes (an MP3 or ADTS file, whose
@@ -276,7 +293,7 @@ mod tests {
         let bytes = mp3();
         let local = probe::probe(&mut Cursor::new(&bytes), bytes.len() as u64, "mp3");
         let online = Online::new(Arc::new(OneFile(bytes.clone(), u64::MAX)));
-        let (probe, len) = probe_url(&online, "https://h/s/a.mp3", "mp3");
+        let (probe, len, _) = probe_url(&online, "https://h/s/a.mp3", "mp3");
         assert_eq!(len, Some(bytes.len() as u64));
         assert_eq!(probe.reading, local.reading);
         assert_eq!(probe.findings[0].code, Code::NoCors);
@@ -290,7 +307,7 @@ mod tests {
         let whole = local.reading.unwrap().duration_s.unwrap();
         let half = bytes.len() as u64 / 2;
         let online = Online::new(Arc::new(OneFile(bytes, half)));
-        let (probe, _) = probe_url(&online, "https://h/s/a.mp3", "mp3");
+        let (probe, _, _) = probe_url(&online, "https://h/s/a.mp3", "mp3");
         let codes: Vec<Code> = probe.findings.iter().map(|f| f.code).collect();
         assert_eq!(
             codes,
