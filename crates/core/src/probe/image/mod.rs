@@ -511,7 +511,12 @@ mod tests {
         assert_eq!(probe_image(&mut r, long.len() as u64).unwrap().truncated, None);
         eprintln!("{} bytes, {} read in {} calls", long.len(), r.bytes_read, r.calls);
         // the walk stops at its bound: most of the 5000 directories are never read
-        assert!(r.bytes_read < long.len() as u64 / 2, "{} of {}", r.bytes_read, long.len());
+        assert!(
+            r.bytes_read < long.len() as u64 / 2,
+            "{} of {}",
+            r.bytes_read,
+            long.len()
+        );
         // a loop back to the first page ends the walk
         assert_eq!(probe_bytes(&chain(50, 8)).unwrap().truncated, None);
     }
