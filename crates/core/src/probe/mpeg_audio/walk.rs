@@ -98,7 +98,7 @@ pub(super) trait FrameHeader: Copy {
     fn partial_sync(b: &[u8]) -> bool;
 }
 
-fn header_at<F: FrameHeader, R: Read + Seek>(w: &mut Window<R>, pos: u64) -> io::Result<Option<F>> {
+pub(super) fn header_at<F: FrameHeader, R: Read + Seek>(w: &mut Window<R>, pos: u64) -> io::Result<Option<F>> {
     let b = w.get(pos, F::HEADER_LEN)?;
     Ok(if b.len() == F::HEADER_LEN {
         F::parse(b)
@@ -145,6 +145,40 @@ fn next_ff<R: Read + Seek>(w: &mut Window<R>, mut pos: u64, limit: u64) -> io::R
         pos += span as u64;
     }
     Ok(None)
+}
+
+/// True when a run of consistent frames (like `reference`) found in `[from, end)` ends exactly
+/// at `end`: at least `n` frames long, or starting at `from` itself (a stream shorter than that).
+/// For a stream whose length a header gives: the tail is all that is read.
+pub(super) fn frames_end_at<F: FrameHeader, R: Read + Seek>(
+    w: &mut Window<R>,
+    from: u64,
+    end: u64,
+    reference: &F,
+    n: u32,
+) -> io::Result<bool> {
+    let mut pos = from;
+    while let Some(p) = next_ff(w, pos, end.min(w.end))? {
+        if let Some(h) = header_at::<F, R>(w, p)?.filter(|h| h.same_stream(reference)) {
+            let (mut q, mut cur, mut count) = (p, h, 0u32);
+            loop {
+                let next = q.saturating_add(cur.frame_len());
+                count += 1;
+                if next == end && (count >= n || p == from) {
+                    return Ok(true);
+                }
+                if next >= end {
+                    break;
+                }
+                match header_at::<F, R>(w, next)? {
+                    Some(nh) if nh.same_stream(reference) => (q, cur) = (next, nh),
+                    _ => break,
+                }
+            }
+        }
+        pos = p + 1;
+    }
+    Ok(false)
 }
 
 /// First confirmed frame in `[from, limit)` consistent with `reference` (if given).
