@@ -242,6 +242,8 @@ pub fn probe_mpeg_audio_with<R: Read + Seek>(
 ) -> Result<MpegAudioInfo, ParseError> {
     let region = find_region(r, len)?;
     let mut w = Window::new(r, region.end);
+    // What the header measures is read, no more; a walk reads ahead again.
+    w.read_ahead = !costly_reads;
     let limit = region.start.saturating_add(FIRST_FRAME_SEARCH);
     let mut free_format_checks = 64u32;
     let found = scan::<MpegHeader, R>(&mut w, region.start, limit, None, CONFIRM_FIRST, |w, p| {
@@ -277,7 +279,10 @@ pub fn probe_mpeg_audio_with<R: Read + Seek>(
             st
         }
         None => walk(
-            &mut w,
+            {
+                w.read_ahead = true;
+                &mut w
+            },
             walk_from,
             &first,
             "MPEG audio",

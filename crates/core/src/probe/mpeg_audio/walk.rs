@@ -17,7 +17,14 @@ pub(super) struct Window<'a, R> {
     pub(super) file_pos: Option<u64>,
     /// Nothing at or past this offset is read (end of the audio region, or real end of file).
     pub(super) end: u64,
+    /// Whether a refill reads as much as the buffer holds (the default), or only a little past
+    /// what is asked for: for costly reads (a hosted file), where reading ahead of the head
+    /// costs a request and bytes that a measurement from the header does not need.
+    pub(super) read_ahead: bool,
 }
+
+/// How far past what is asked a refill reads without `read_ahead`.
+const SHORT_READ_AHEAD: u64 = 4096;
 
 impl<'a, R: Read + Seek> Window<'a, R> {
     pub(super) fn new(r: &'a mut R, end: u64) -> Self {
@@ -29,6 +36,7 @@ impl<'a, R: Read + Seek> Window<'a, R> {
             filled: 0,
             file_pos: None,
             end,
+            read_ahead: true,
         }
     }
 
@@ -57,7 +65,11 @@ impl<'a, R: Read + Seek> Window<'a, R> {
                 self.r.seek(SeekFrom::Start(read_from))?;
                 self.file_pos = Some(read_from);
             }
-            let cap = self.end.saturating_sub(self.start).min(self.buf.len() as u64) as usize;
+            let mut cap = self.end.saturating_sub(self.start).min(self.buf.len() as u64);
+            if !self.read_ahead {
+                cap = cap.min(want_end.saturating_add(SHORT_READ_AHEAD) - self.start);
+            }
+            let cap = cap as usize;
             while self.filled < cap {
                 match self.r.read(&mut self.buf[self.filled..cap]) {
                     Ok(0) => {
