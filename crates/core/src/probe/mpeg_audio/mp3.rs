@@ -278,19 +278,19 @@ pub fn probe_mpeg_audio_with<R: Read + Seek>(
             vbr = vbr_header.as_ref().is_some_and(|v| v.kind == VbrHeaderKind::Xing);
             st
         }
-        None => walk(
-            {
-                w.read_ahead = true;
-                &mut w
-            },
-            walk_from,
-            &first,
-            "MPEG audio",
-            |h: &MpegHeader| match &first_audio {
-                None => first_audio = Some(*h),
-                Some(a) => vbr |= a.bitrate_kbps != h.bitrate_kbps,
-            },
-        )?,
+        None => {
+            w.read_ahead = true;
+            walk(
+                &mut w,
+                walk_from,
+                &first,
+                "MPEG audio",
+                |h: &MpegHeader| match &first_audio {
+                    None => first_audio = Some(*h),
+                    Some(a) => vbr |= a.bitrate_kbps != h.bitrate_kbps,
+                },
+            )?
+        }
     };
     let reference = first_audio.unwrap_or(first);
     let header_frames = vbr_header.as_ref().and_then(|v| v.frames);
