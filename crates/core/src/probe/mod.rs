@@ -141,7 +141,12 @@ pub fn probe_with<R: Read + Seek>(r: &mut R, len: u64, extension: &str, options:
     }
 }
 
-fn probe_inner<R: Read + Seek>(r: &mut R, len: u64, extension: &str, options: ProbeOptions) -> io::Result<Probe> {
+fn probe_inner<R: Read + Seek>(
+    r: &mut R,
+    len: u64,
+    extension: &str,
+    options: ProbeOptions,
+) -> io::Result<Probe> {
     let expected = sniff::extension_kind(extension);
     if len == 0 {
         return Ok(Probe::failed(

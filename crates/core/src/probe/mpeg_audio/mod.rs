@@ -687,7 +687,10 @@ mod tests {
         d[from..from + 6 * 144].fill(0);
         assert!(mp(&d).unwrap().corrupt.is_some());
         let online = hosted(&d).unwrap();
-        assert_eq!((online.frames, online.corrupt, online.walked), (3000, None, false));
+        assert_eq!(
+            (online.frames, online.corrupt, online.walked),
+            (3000, None, false)
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::io::{Read, Seek};
 use crate::probe::ParseError;
 use crate::probe::bytes::u32_be;
 
-use super::tags::find_region;
 use super::tags::Region;
+use super::tags::find_region;
 use super::walk::{FrameHeader, Walk, Window, frames_end_at, header_at, no_first_frame, scan, walk};
 use super::{CONFIRM_FIRST, CONFIRM_RESYNC, FIRST_FRAME_SEARCH, MpegAudioInfo, MpegVersion, VbrHeaderKind};
 

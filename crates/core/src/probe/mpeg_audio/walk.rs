@@ -110,7 +110,10 @@ pub(super) trait FrameHeader: Copy {
     fn partial_sync(b: &[u8]) -> bool;
 }
 
-pub(super) fn header_at<F: FrameHeader, R: Read + Seek>(w: &mut Window<R>, pos: u64) -> io::Result<Option<F>> {
+pub(super) fn header_at<F: FrameHeader, R: Read + Seek>(
+    w: &mut Window<R>,
+    pos: u64,
+) -> io::Result<Option<F>> {
     let b = w.get(pos, F::HEADER_LEN)?;
     Ok(if b.len() == F::HEADER_LEN {
         F::parse(b)
