@@ -63,15 +63,37 @@ fn online(list: &Path, args: &[&str]) -> (i32, Value) {
     check_json(list, &all)
 }
 
+/// The header-only playability details (from the analyze work), read from local files only:
+/// the checker does not inspect hosted files beyond the probe, so online they are null.
+const LOCAL_ONLY_DETAILS: &[&str] = &[
+    "audio_codec",
+    "profile",
+    "pixel_format",
+    "variable_frame_rate",
+    "color",
+    "bit_depth",
+    "icc_profile",
+    "orientation",
+];
+
+/// Findings of the playability inspection, local files only (see [`LOCAL_ONLY_DETAILS`]).
+const LOCAL_ONLY_CODES: &[&str] = &["not-browser-playable", "non-srgb-profile", "rotated-image"];
+
 /// A report without what differs between a folder and a URL list of the same files: the
-/// stimuli's `url`, the findings' `line`, and the findings with codes in `skip`.
+/// stimuli's `url` and local-only details, the findings' `line`, and the findings with codes
+/// in `skip` or local-only codes.
 fn comparable(report: &Value, skip: &[&str]) -> (Value, Vec<Value>) {
     let mut groups = report["groups"].clone();
     for group in groups.as_array_mut().unwrap() {
         for s in group["stimuli"].as_array_mut().unwrap() {
-            s.as_object_mut().unwrap().remove("url");
+            let s = s.as_object_mut().unwrap();
+            s.remove("url");
+            for key in LOCAL_ONLY_DETAILS {
+                s.remove(*key);
+            }
         }
     }
+    let skip: Vec<&str> = skip.iter().chain(LOCAL_ONLY_CODES).copied().collect();
     let issues = report["issues"]
         .as_array()
         .unwrap()
@@ -453,4 +475,82 @@ fn hosted_video_that_is_not_fragmented_is_found_online() {
         .collect();
     assert_eq!(flagged.len(), 1, "{report:#}");
     assert!(flagged[0]["message"].as_str().unwrap().contains("fragmented"));
+}
+
+/// `cbr_info.mp3` grown to `n` audio frames (its own 29 over and over), with its Info header's
+/// frame and byte counts set to match: an MP3 big enough that reading it whole shows.
+fn long_mp3(n: usize) -> Vec<u8> {
+    const ID3: usize = 20;
+    const INFO: usize = 180;
+    let base = std::fs::read(fixture("mp3/cbr_info.mp3")).unwrap();
+    let mut d = base[..ID3 + INFO].to_vec();
+    let at = d.windows(4).position(|w| w == b"Info").unwrap();
+    d[at + 8..at + 12].copy_from_slice(&(n as u32).to_be_bytes());
+    d[at + 12..at + 16].copy_from_slice(&((INFO + n * 144) as u32).to_be_bytes());
+    for i in 0..n {
+        let f = ID3 + INFO + (i % 29) * 144;
+        d.extend_from_slice(&base[f..f + 144]);
+    }
+    d
+}
+
+/// Serves `bytes` as `s/a.mp3`; returns the local report, the online one, and the bytes the
+/// host sent.
+fn hosted_mp3(bytes: &[u8]) -> (Value, Value, u64) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("data");
+    std::fs::create_dir_all(root.join("s")).unwrap();
+    std::fs::write(root.join("s/a.mp3"), bytes).unwrap();
+    let host = host(&root);
+    let list = url_list(tmp.path(), &host, "range", &["s/a.mp3"]);
+    let (_, online) = online(&list, &[]);
+    let (_, local) = check_json(&root, &[]);
+    (local, online, host.bytes_sent())
+}
+
+/// Regression (issue 13): a hosted MP3 was read whole even when its Xing/Info header gives its
+/// length; now its head and tail are read, with the same readings as on disk.
+#[test]
+fn a_hosted_mp3_with_a_xing_header_is_read_with_few_bytes() {
+    let mp3 = long_mp3(20_000); // 2.9 MB
+    let (local, online, sent) = hosted_mp3(&mp3);
+    assert_eq!(comparable(&online, &["insecure-url"]), comparable(&local, &[]));
+    assert_eq!(stimulus(&online, "s/a.mp3")["duration_s"], 719.956);
+    // the 64 KiB head and the 64 KiB tail (two requests), of 2.9 MB
+    assert!(sent <= 128 << 10, "{sent} bytes of {} were sent", mp3.len());
+}
+
+#[test]
+fn a_truncated_hosted_mp3_with_a_xing_header_is_truncated_audio() {
+    let mp3 = long_mp3(20_000);
+    let cut = &mp3[..mp3.len() - 1000];
+    let (local, online, _) = hosted_mp3(cut);
+    assert!(has(&online, "truncated-audio", "s/a.mp3"), "{online:#}");
+    // shorter than its header says: walked as on disk, with the same readings and message
+    assert_eq!(comparable(&online, &["insecure-url"]), comparable(&local, &[]));
+}
+
+#[test]
+fn a_hosted_mp3_without_a_xing_header_is_still_read_whole() {
+    let with = long_mp3(20_000);
+    let mut without = with[..20].to_vec();
+    without.extend_from_slice(&with[200..]);
+    let (local, online, sent) = hosted_mp3(&without);
+    assert_eq!(comparable(&online, &["insecure-url"]), comparable(&local, &[]));
+    assert!(sent >= without.len() as u64, "{sent} of {} bytes", without.len());
+}
+
+/// What only a local check finds: frames lost in the middle of an MP3 whose Xing/Info header
+/// and end agree. Online only the head and the tail are read, so the damage is not seen and the
+/// duration is the header's; on disk every frame is walked and the loss is `corrupt-audio`.
+#[test]
+fn a_hosted_mp3_damaged_in_the_middle_is_only_caught_on_disk() {
+    let mut mp3 = long_mp3(20_000);
+    let from = 200 + 5000 * 144;
+    mp3[from..from + 6 * 144].fill(0);
+    let (local, online, _) = hosted_mp3(&mp3);
+    assert!(has(&local, "corrupt-audio", "s/a.mp3"), "{local:#}");
+    assert!(!has(&online, "corrupt-audio", "s/a.mp3"), "{online:#}");
+    assert_eq!(stimulus(&online, "s/a.mp3")["duration_s"], 719.956);
+    assert!(stimulus(&local, "s/a.mp3")["duration_s"].as_f64().unwrap() < 719.956);
 }

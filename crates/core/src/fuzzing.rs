@@ -66,6 +66,9 @@ pub fn ogg(data: &[u8]) {
 /// MPEG audio (MP3, MP2) and ADTS AAC: formats without a file signature.
 pub fn mpeg_audio(data: &[u8]) {
     probe_as(&["mp3", "aac"], data);
+    // as a hosted file, measured from its Xing/Info header
+    let options = probe::ProbeOptions { costly_reads: true };
+    probe::probe_with(&mut Cursor::new(data), data.len() as u64, "mp3", options);
 }
 
 /// ISO base media (MP4, M4A, MOV).

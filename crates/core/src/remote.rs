@@ -157,7 +157,9 @@ pub(crate) fn probe_url(online: &Online, url: &str, extension: &str) -> (Probe, 
         }
     };
     let len = file.len();
-    let mut probe = probe::probe(&mut file, len, extension);
+    // Every read is a request: an MP3 with a length header is not read through.
+    let options = probe::ProbeOptions { costly_reads: true };
+    let mut probe = probe::probe_with(&mut file, len, extension, options);
     let mut findings: Vec<Finding> = url_findings.into_iter().map(to_finding).collect();
     findings.extend(file.take_findings().into_iter().map(to_finding));
     if let Some(read) = file.capped_at() {

@@ -114,7 +114,22 @@ pub fn from_extension(extension: &str) -> Probe {
 /// Probing never panics on purpose and never trusts a size field for an allocation; the caller
 /// still runs it under `catch_unwind` so that a bug in a parser costs one finding, not the run.
 pub fn probe<R: Read + Seek>(r: &mut R, len: u64, extension: &str) -> Probe {
-    match probe_inner(r, len, extension) {
+    probe_with(r, len, extension, ProbeOptions::default())
+}
+
+/// What probing may assume about its source.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProbeOptions {
+    /// Reads are costly (a hosted file: every block is a round trip and bytes on the wire). An
+    /// MP3 whose Xing/Info header gives its length is then measured from the header and checked
+    /// at its end instead of having every frame walked (see
+    /// [`mpeg_audio::probe_mpeg_audio_with`]).
+    pub costly_reads: bool,
+}
+
+/// [`probe`] with options about the source.
+pub fn probe_with<R: Read + Seek>(r: &mut R, len: u64, extension: &str, options: ProbeOptions) -> Probe {
+    match probe_inner(r, len, extension, options) {
         Ok(p) => p,
         Err(e) => Probe::failed(
             sniff::extension_kind(extension).map(ExtensionKind::media),
@@ -126,7 +141,12 @@ pub fn probe<R: Read + Seek>(r: &mut R, len: u64, extension: &str) -> Probe {
     }
 }
 
-fn probe_inner<R: Read + Seek>(r: &mut R, len: u64, extension: &str) -> io::Result<Probe> {
+fn probe_inner<R: Read + Seek>(
+    r: &mut R,
+    len: u64,
+    extension: &str,
+    options: ProbeOptions,
+) -> io::Result<Probe> {
     let expected = sniff::extension_kind(extension);
     if len == 0 {
         return Ok(Probe::failed(
@@ -179,7 +199,7 @@ fn probe_inner<R: Read + Seek>(r: &mut R, len: u64, extension: &str) -> io::Resu
     }
     r.seek(SeekFrom::Start(0))?;
     let expected_media = expected.map(ExtensionKind::media);
-    let mut probe = read_container(r, len, container, expected_media)?;
+    let mut probe = read_container(r, len, container, expected_media, options)?;
     if findings.is_empty() {
         findings.extend(codec_mismatch(extension, &probe));
     }
@@ -352,6 +372,7 @@ fn read_container<R: Read + Seek>(
     len: u64,
     container: Container,
     expected: Option<MediaKind>,
+    options: ProbeOptions,
 ) -> io::Result<Probe> {
     match container {
         Container::Png
@@ -364,7 +385,7 @@ fn read_container<R: Read + Seek>(
         Container::Aiff => Ok(pcm(wav_aiff::probe_aiff(r, len), len, "aiff")),
         Container::Flac => Ok(flac(r, len)),
         Container::Ogg => Ok(ogg(r, len)),
-        Container::MpegAudio => Ok(mpeg_audio(r, len)),
+        Container::MpegAudio => Ok(mpeg_audio(r, len, options)),
         Container::Adts => Ok(adts(r, len)),
         Container::IsoBmff => Ok(iso_bmff(r, len, expected)),
         other => Ok(Probe::failed(
@@ -588,9 +609,9 @@ fn with_trailing(mut probe: Probe, len: u64, trailing: Option<u64>, what: &str) 
     probe
 }
 
-fn mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Probe {
+fn mpeg_audio<R: Read + Seek>(r: &mut R, len: u64, options: ProbeOptions) -> Probe {
     let mut corrupt = None;
-    let result = mpeg_audio::probe_mpeg_audio(r, len).map(|info| {
+    let result = mpeg_audio::probe_mpeg_audio_with(r, len, options.costly_reads).map(|info| {
         corrupt = info.corrupt;
         let name = match info.layer {
             1 => "mp1",

@@ -8,7 +8,9 @@ mod tags;
 mod walk;
 
 pub use adts::probe_adts;
+#[cfg(test)]
 pub use mp3::probe_mpeg_audio;
+pub use mp3::probe_mpeg_audio_with;
 
 /// Size of the read buffer managed over the reader.
 const BUF_CAP: usize = 64 * 1024;
@@ -115,6 +117,10 @@ pub struct MpegAudioInfo {
     /// ends cleanly and a run of damaged bytes lies between frames: they were lost in the
     /// middle, not cut off at the end.
     pub corrupt: Option<String>,
+    /// False when the frames were not walked: a hosted file
+    /// ([`probe_mpeg_audio_with`]) measured from its Xing/Info header, whose end was checked but
+    /// not the frames between (`frames` and `audio_bytes` are the header's).
+    pub walked: bool,
 }
 
 /// What walking an ADTS AAC stream found; the shared fields are in [`FrameStream`], reachable
@@ -465,6 +471,8 @@ mod tests {
         };
         let i = mp(&build(43)).unwrap();
         assert_eq!(i.header_kind, Some(VbrHeaderKind::Vbri));
+        // VBRI counts are not consistently defined: a hosted file with one is walked too
+        assert_eq!(hosted(&build(43)).unwrap(), i);
         assert_eq!((i.frames, i.header_frames, i.samples), (43, Some(43), 49536));
         assert_eq!(
             (i.audio_start, i.encoder_delay, i.stream.truncated),
@@ -572,6 +580,119 @@ mod tests {
         assert_eq!(mp(&tail).unwrap().corrupt, None);
     }
 
+    fn hosted(data: &[u8]) -> Result<MpegAudioInfo, ParseError> {
+        probe_mpeg_audio_with(&mut Cursor::new(data), data.len() as u64, true)
+    }
+
+    /// `cbr_info.mp3` grown to `n` audio frames (its own 29 over and over), with its Info
+    /// header's frame and byte counts set to match.
+    fn long_cbr(n: usize) -> Vec<u8> {
+        const INFO: usize = 180;
+        let base = fixture("cbr_info.mp3");
+        let mut d = base[..FF_ID3 + INFO].to_vec();
+        let at = d.windows(4).position(|w| w == b"Info").unwrap();
+        d[at + 8..at + 12].copy_from_slice(&(n as u32).to_be_bytes());
+        d[at + 12..at + 16].copy_from_slice(&((INFO + n * 144) as u32).to_be_bytes());
+        for i in 0..n {
+            let f = FF_ID3 + INFO + (i % 29) * 144;
+            d.extend_from_slice(&base[f..f + 144]);
+        }
+        d
+    }
+
+    /// A reader that counts the bytes it hands out.
+    struct Counted<'a>(Cursor<&'a [u8]>, u64);
+
+    impl std::io::Read for Counted<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.read(buf)?;
+            self.1 += n as u64;
+            Ok(n)
+        }
+    }
+
+    impl std::io::Seek for Counted<'_> {
+        fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+            self.0.seek(to)
+        }
+    }
+
+    /// Issue 13: a hosted MP3 was read whole even with a Xing/Info header that gives its length.
+    /// With costly reads, the header's counts give the same readings as the walk, from the head
+    /// and the tail only.
+    #[test]
+    fn hosted_mp3_with_a_length_header_is_measured_from_it_like_the_walk() {
+        for name in [
+            "cbr_info.mp3",
+            "vbr_xing.mp3",
+            "id3_tags.mp3",
+            "mpeg2_22k.mp3",
+            "mpeg25_8k.mp3",
+        ] {
+            let d = fixture(name);
+            let (local, online) = (mp(&d).unwrap(), hosted(&d).unwrap());
+            assert!(local.walked && !online.walked, "{name}");
+            assert_eq!(
+                MpegAudioInfo {
+                    walked: true,
+                    ..online
+                },
+                local,
+                "{name}"
+            );
+        }
+        let d = long_cbr(20_000);
+        let local = mp(&d).unwrap();
+        assert_eq!((local.frames, local.stream.truncated.as_deref()), (20_000, None));
+        let mut r = Counted(Cursor::new(&d[..]), 0);
+        let online = probe_mpeg_audio_with(&mut r, d.len() as u64, true).unwrap();
+        assert_eq!(online.stream, local.stream);
+        assert!(r.1 < 200_000, "{} of {} bytes read", r.1, d.len());
+    }
+
+    /// What costly reads still walk, with the local result: no Xing/Info length, a VBRI header,
+    /// a file shorter or longer than the header says.
+    #[test]
+    fn hosted_mp3_without_a_usable_length_header_is_walked() {
+        for name in ["vbr_noxing.mp3", "truncated.mp3", "garbage.mp3", "layer2.mp2"] {
+            let d = fixture(name);
+            let online = hosted(&d).unwrap();
+            assert!(online.walked, "{name}");
+            assert_eq!(online, mp(&d).unwrap(), "{name}");
+        }
+        let d = long_cbr(3000);
+        // cut at a frame boundary, inside a frame, and with junk after the last frame
+        let mut longer = d.clone();
+        longer.extend_from_slice(&[0x55; 700]);
+        for d in [&d[..d.len() - 144], &d[..d.len() - 1000], &longer[..]] {
+            let online = hosted(d).unwrap();
+            assert!(online.walked);
+            assert_eq!(online, mp(d).unwrap());
+        }
+        let cut = hosted(&d[..d.len() - 1000]).unwrap();
+        assert!(
+            cut.stream
+                .truncated
+                .unwrap()
+                .contains("the Info header declares 3000 audio frames but only 2993 are present")
+        );
+    }
+
+    /// The limit of costly reads: frames lost in the middle of a stream whose end is where its
+    /// header says go unseen (only a local check, which walks every frame, finds them).
+    #[test]
+    fn hosted_mp3_damage_in_the_middle_is_not_seen() {
+        let mut d = long_cbr(3000);
+        let from = FF_ID3 + 180 + 1000 * 144;
+        d[from..from + 6 * 144].fill(0);
+        assert!(mp(&d).unwrap().corrupt.is_some());
+        let online = hosted(&d).unwrap();
+        assert_eq!(
+            (online.frames, online.corrupt, online.walked),
+            (3000, None, false)
+        );
+    }
+
     #[test]
     fn not_this_format() {
         assert_eq!(
@@ -659,6 +780,7 @@ mod tests {
             for cut in (0..=d.len()).step_by(step) {
                 let _ = mp(&d[..cut]);
                 let _ = adts(&d[..cut]);
+                let _ = hosted(&d[..cut]);
             }
             let mut x = 0x9E37_79B9u32 ^ d.len() as u32;
             for k in 0..300 {
@@ -674,6 +796,7 @@ mod tests {
                 };
                 let _ = mp(&c);
                 let _ = adts(&c);
+                let _ = hosted(&c);
             }
         }
     }

@@ -6,9 +6,14 @@ use std::io::{Read, Seek};
 use crate::probe::ParseError;
 use crate::probe::bytes::u32_be;
 
+use super::tags::Region;
 use super::tags::find_region;
-use super::walk::{FrameHeader, Window, no_first_frame, scan, walk};
-use super::{CONFIRM_FIRST, FIRST_FRAME_SEARCH, MpegAudioInfo, MpegVersion, VbrHeaderKind};
+use super::walk::{FrameHeader, Walk, Window, frames_end_at, header_at, no_first_frame, scan, walk};
+use super::{CONFIRM_FIRST, CONFIRM_RESYNC, FIRST_FRAME_SEARCH, MpegAudioInfo, MpegVersion, VbrHeaderKind};
+
+/// How much before the end a hosted stream's last frames are looked for (several of the
+/// largest frames, 1,728 bytes for MPEG-1 layer II at 384 kbit/s and 32 kHz).
+const TAIL_CHECK: u64 = 8 * 1024;
 
 // MPEG audio
 
@@ -129,6 +134,8 @@ impl FrameHeader for MpegHeader {
 struct VbrHeader {
     pub(super) kind: VbrHeaderKind,
     pub(super) frames: Option<u64>,
+    /// Bytes of the stream from the header's frame on (Xing/Info; for VBRI as stored).
+    pub(super) bytes: Option<u64>,
     pub(super) encoder: Option<String>,
     pub(super) delay: Option<u32>,
     pub(super) padding: Option<u32>,
@@ -157,12 +164,13 @@ fn parse_vbr_header(f: &[u8], h: &MpegHeader) -> Option<VbrHeader> {
         };
         let flags = u32_be(f, off + 4)?;
         let mut p = off + 8;
-        let mut frames = None;
+        let (mut frames, mut bytes) = (None, None);
         if flags & 1 != 0 {
             frames = Some(u32_be(f, p)? as u64);
             p += 4;
         }
         if flags & 2 != 0 {
+            bytes = Some(u32_be(f, p)? as u64);
             p += 4;
         }
         if flags & 4 != 0 {
@@ -174,6 +182,7 @@ fn parse_vbr_header(f: &[u8], h: &MpegHeader) -> Option<VbrHeader> {
         let mut vh = VbrHeader {
             kind,
             frames,
+            bytes,
             encoder: None,
             delay: None,
             padding: None,
@@ -204,6 +213,7 @@ fn parse_vbr_header(f: &[u8], h: &MpegHeader) -> Option<VbrHeader> {
         return Some(VbrHeader {
             kind: VbrHeaderKind::Vbri,
             frames: u32_be(f, 36 + 14).map(u64::from),
+            bytes: u32_be(f, 36 + 10).map(u64::from),
             encoder: None,
             delay: None,
             padding: None,
@@ -213,9 +223,27 @@ fn parse_vbr_header(f: &[u8], h: &MpegHeader) -> Option<VbrHeader> {
 }
 
 /// Walks an MPEG audio stream (MP1/MP2/MP3), reader at 0, `len` = file length in bytes.
+#[cfg(test)]
 pub fn probe_mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Result<MpegAudioInfo, ParseError> {
+    probe_mpeg_audio_with(r, len, false)
+}
+
+/// [`probe_mpeg_audio`], for a source whose reads are costly (a hosted file) when `costly_reads`:
+/// a stream whose Xing/Info header gives its frame and byte counts is measured from the header
+/// when the byte count ends exactly where the audio ends (before any trailing tags) and the
+/// last frames there chain up to that end; the frames between are not walked
+/// ([`MpegAudioInfo::walked`] is false), so damage in the middle goes unseen. Otherwise (no
+/// such header, a VBRI header, whose counts are not consistently defined, or a file shorter or
+/// longer than the header says) every frame is walked, as for a local file.
+pub fn probe_mpeg_audio_with<R: Read + Seek>(
+    r: &mut R,
+    len: u64,
+    costly_reads: bool,
+) -> Result<MpegAudioInfo, ParseError> {
     let region = find_region(r, len)?;
     let mut w = Window::new(r, region.end);
+    // What the header measures is read, no more; a walk reads ahead again.
+    w.read_ahead = !costly_reads;
     let limit = region.start.saturating_add(FIRST_FRAME_SEARCH);
     let mut free_format_checks = 64u32;
     let found = scan::<MpegHeader, R>(&mut w, region.start, limit, None, CONFIRM_FIRST, |w, p| {
@@ -239,16 +267,31 @@ pub fn probe_mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Result<MpegAudio
     };
     let mut first_audio: Option<MpegHeader> = None;
     let mut vbr = false;
-    let st = walk(
-        &mut w,
-        walk_from,
-        &first,
-        "MPEG audio",
-        |h: &MpegHeader| match &first_audio {
-            None => first_audio = Some(*h),
-            Some(a) => vbr |= a.bitrate_kbps != h.bitrate_kbps,
-        },
-    )?;
+    let from_header = match &vbr_header {
+        Some(v) if costly_reads => measure_from_header(&mut w, &region, first_pos, &first, v)?,
+        _ => None,
+    };
+    let walked = from_header.is_none();
+    let st = match from_header {
+        Some((st, audio)) => {
+            first_audio = Some(audio);
+            vbr = vbr_header.as_ref().is_some_and(|v| v.kind == VbrHeaderKind::Xing);
+            st
+        }
+        None => {
+            w.read_ahead = true;
+            walk(
+                &mut w,
+                walk_from,
+                &first,
+                "MPEG audio",
+                |h: &MpegHeader| match &first_audio {
+                    None => first_audio = Some(*h),
+                    Some(a) => vbr |= a.bitrate_kbps != h.bitrate_kbps,
+                },
+            )?
+        }
+    };
     let reference = first_audio.unwrap_or(first);
     let header_frames = vbr_header.as_ref().and_then(|v| v.frames);
     let mut truncated = st.truncated.clone();
@@ -325,7 +368,49 @@ pub fn probe_mpeg_audio<R: Read + Seek>(r: &mut R, len: u64) -> Result<MpegAudio
         encoder: vbr_header.and_then(|v| v.encoder),
         vbr,
         corrupt,
+        walked,
     })
+}
+
+/// The walk a Xing/Info header `v` in the first frame (`first` at `first_pos`) stands for, with
+/// the first audio frame's header, when its byte count ends exactly at the end of the audio
+/// region and a run of frames ends there too; None when anything of that does not hold.
+fn measure_from_header<R: Read + Seek>(
+    w: &mut Window<R>,
+    region: &Region,
+    first_pos: u64,
+    first: &MpegHeader,
+    v: &VbrHeader,
+) -> Result<Option<(Walk, MpegHeader)>, ParseError> {
+    if v.kind == VbrHeaderKind::Vbri {
+        return Ok(None);
+    }
+    let (Some(frames), Some(bytes)) = (v.frames, v.bytes) else {
+        return Ok(None);
+    };
+    let audio_from = first_pos + first.len as u64;
+    let end = first_pos.saturating_add(bytes);
+    if frames == 0 || end != region.end || end <= audio_from {
+        return Ok(None);
+    }
+    let audio = match header_at::<MpegHeader, R>(w, audio_from)? {
+        Some(a) if a.same_stream(first) => a,
+        _ => return Ok(None),
+    };
+    let tail_from = end.saturating_sub(TAIL_CHECK).max(audio_from);
+    if !frames_end_at::<MpegHeader, R>(w, tail_from, end, first, CONFIRM_RESYNC)? {
+        return Ok(None);
+    }
+    let walk = Walk {
+        frames,
+        audio_bytes: end - audio_from,
+        skipped: 0,
+        trailing: 0,
+        skipped_mid: 0,
+        first_bad: None,
+        truncated: None,
+    };
+    Ok(Some((walk, audio)))
 }
 
 fn kind_name(k: VbrHeaderKind) -> &'static str {

@@ -17,7 +17,14 @@ pub(super) struct Window<'a, R> {
     pub(super) file_pos: Option<u64>,
     /// Nothing at or past this offset is read (end of the audio region, or real end of file).
     pub(super) end: u64,
+    /// Whether a refill reads as much as the buffer holds (the default), or only a little past
+    /// what is asked for: for costly reads (a hosted file), where reading ahead of the head
+    /// costs a request and bytes that a measurement from the header does not need.
+    pub(super) read_ahead: bool,
 }
+
+/// How far past what is asked a refill reads without `read_ahead`.
+const SHORT_READ_AHEAD: u64 = 4096;
 
 impl<'a, R: Read + Seek> Window<'a, R> {
     pub(super) fn new(r: &'a mut R, end: u64) -> Self {
@@ -29,6 +36,7 @@ impl<'a, R: Read + Seek> Window<'a, R> {
             filled: 0,
             file_pos: None,
             end,
+            read_ahead: true,
         }
     }
 
@@ -57,7 +65,11 @@ impl<'a, R: Read + Seek> Window<'a, R> {
                 self.r.seek(SeekFrom::Start(read_from))?;
                 self.file_pos = Some(read_from);
             }
-            let cap = self.end.saturating_sub(self.start).min(self.buf.len() as u64) as usize;
+            let mut cap = self.end.saturating_sub(self.start).min(self.buf.len() as u64);
+            if !self.read_ahead {
+                cap = cap.min(want_end.saturating_add(SHORT_READ_AHEAD) - self.start);
+            }
+            let cap = cap as usize;
             while self.filled < cap {
                 match self.r.read(&mut self.buf[self.filled..cap]) {
                     Ok(0) => {
@@ -98,7 +110,10 @@ pub(super) trait FrameHeader: Copy {
     fn partial_sync(b: &[u8]) -> bool;
 }
 
-fn header_at<F: FrameHeader, R: Read + Seek>(w: &mut Window<R>, pos: u64) -> io::Result<Option<F>> {
+pub(super) fn header_at<F: FrameHeader, R: Read + Seek>(
+    w: &mut Window<R>,
+    pos: u64,
+) -> io::Result<Option<F>> {
     let b = w.get(pos, F::HEADER_LEN)?;
     Ok(if b.len() == F::HEADER_LEN {
         F::parse(b)
@@ -145,6 +160,40 @@ fn next_ff<R: Read + Seek>(w: &mut Window<R>, mut pos: u64, limit: u64) -> io::R
         pos += span as u64;
     }
     Ok(None)
+}
+
+/// True when a run of consistent frames (like `reference`) found in `[from, end)` ends exactly
+/// at `end`: at least `n` frames long, or starting at `from` itself (a stream shorter than that).
+/// For a stream whose length a header gives: the tail is all that is read.
+pub(super) fn frames_end_at<F: FrameHeader, R: Read + Seek>(
+    w: &mut Window<R>,
+    from: u64,
+    end: u64,
+    reference: &F,
+    n: u32,
+) -> io::Result<bool> {
+    let mut pos = from;
+    while let Some(p) = next_ff(w, pos, end.min(w.end))? {
+        if let Some(h) = header_at::<F, R>(w, p)?.filter(|h| h.same_stream(reference)) {
+            let (mut q, mut cur, mut count) = (p, h, 0u32);
+            loop {
+                let next = q.saturating_add(cur.frame_len());
+                count += 1;
+                if next == end && (count >= n || p == from) {
+                    return Ok(true);
+                }
+                if next >= end {
+                    break;
+                }
+                match header_at::<F, R>(w, next)? {
+                    Some(nh) if nh.same_stream(reference) => (q, cur) = (next, nh),
+                    _ => break,
+                }
+            }
+        }
+        pos = p + 1;
+    }
+    Ok(false)
 }
 
 /// First confirmed frame in `[from, limit)` consistent with `reference` (if given).
