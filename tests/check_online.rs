@@ -63,37 +63,16 @@ fn online(list: &Path, args: &[&str]) -> (i32, Value) {
     check_json(list, &all)
 }
 
-/// The header-only playability details (from the analyze work), read from local files only:
-/// the checker does not inspect hosted files beyond the probe, so online they are null.
-const LOCAL_ONLY_DETAILS: &[&str] = &[
-    "audio_codec",
-    "profile",
-    "pixel_format",
-    "variable_frame_rate",
-    "color",
-    "bit_depth",
-    "icc_profile",
-    "orientation",
-];
-
-/// Findings of the playability inspection, local files only (see [`LOCAL_ONLY_DETAILS`]).
-const LOCAL_ONLY_CODES: &[&str] = &["not-browser-playable", "non-srgb-profile", "rotated-image"];
-
 /// A report without what differs between a folder and a URL list of the same files: the
-/// stimuli's `url` and local-only details, the findings' `line`, and the findings with codes
-/// in `skip` or local-only codes.
+/// stimuli's `url`, the findings' `line`, and the findings with codes in `skip`. (The header
+/// details and browser-playability findings are compared too: hosted files get them as well.)
 fn comparable(report: &Value, skip: &[&str]) -> (Value, Vec<Value>) {
     let mut groups = report["groups"].clone();
     for group in groups.as_array_mut().unwrap() {
         for s in group["stimuli"].as_array_mut().unwrap() {
-            let s = s.as_object_mut().unwrap();
-            s.remove("url");
-            for key in LOCAL_ONLY_DETAILS {
-                s.remove(*key);
-            }
+            s.as_object_mut().unwrap().remove("url");
         }
     }
-    let skip: Vec<&str> = skip.iter().chain(LOCAL_ONLY_CODES).copied().collect();
     let issues = report["issues"]
         .as_array()
         .unwrap()
