@@ -20,12 +20,14 @@ def timed(fn):
 
 def test_python_runs_while_a_check_works(large_dataset):
     """The bug this pins: a call holding the GIL freezes every other Python thread for as
-    long as it runs. Here the main thread keeps ticking while another thread checks."""
+    long as it runs. Here the main thread keeps ticking while another thread checks, call
+    after call for about a second (so the test does not depend on how fast one check is)."""
     done = threading.Event()
-    elapsed = []
+    calls = []
 
     def work():
-        elapsed.append(timed(lambda: sp.check(large_dataset, decode=True, threads=1)))
+        while sum(calls) < 1.0:
+            calls.append(timed(lambda: sp.check(large_dataset, decode=True, threads=1)))
         done.set()
 
     worker = threading.Thread(target=work)
@@ -38,10 +40,13 @@ def test_python_runs_while_a_check_works(large_dataset):
         last = now
         time.sleep(0.001)
     worker.join()
-    assert elapsed[0] > 0.2, "the workload is too small to show anything"
-    assert len(gaps) > 20
-    # Held GIL: one gap as long as the whole check. Released: only scheduling gaps.
-    assert max(gaps) < elapsed[0] / 3, (max(gaps), elapsed[0])
+    shortest = min(calls)
+    assert shortest > 0.02, f"the workload is too small to show anything ({shortest:.3f} s)"
+    assert len(gaps) > 20 * len(calls)
+    # Held GIL: every call freezes the main thread once for as long as it runs. Released:
+    # only scheduling gaps, and at most the odd one that long on a busy machine.
+    frozen = sum(1 for g in gaps if g > shortest / 2)
+    assert frozen < len(calls) / 2, (frozen, len(calls), max(gaps), shortest)
 
 
 def two_threads_over_one(fn):
