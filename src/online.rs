@@ -24,6 +24,8 @@ pub struct OnlineArgs {
     pub online: bool,
     /// The origin the players run on, sent as `Origin` to test CORS [default: the platform's
     /// app, https://app.mabyduck.com].
+    // The doc comment is the flag's help text, where a URL is plain text, not a link.
+    #[allow(rustdoc::bare_urls)]
     #[arg(long, value_name = "URL", requires = "online")]
     pub origin: Option<String>,
     /// Signed URLs must keep working this long (the test's length): `7d`, `36h`, `90m`.

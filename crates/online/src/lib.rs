@@ -4,7 +4,7 @@
 //! expiry, follows its redirects by hand (refusing private addresses at every hop, after DNS),
 //! asks for the first 64 KiB with a `Range` request and an `Origin` header, and judges the
 //! answer (status, `Content-Type`, CORS, range support). The probers then read the file
-//! through [`HttpFile`](file::HttpFile), which fetches only the ranges they ask for.
+//! through an HTTP range reader (`file.rs`), which fetches only the ranges they ask for.
 
 #![deny(missing_docs)]
 
