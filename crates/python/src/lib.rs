@@ -15,6 +15,7 @@ use stimpack_core::{CheckOptions, ExperimentType, NoopReporter, PackOptions, Pac
 
 mod errors;
 mod objects;
+mod results;
 mod run;
 
 use errors::{DatasetError, InputError, PackError, ProbeError};
@@ -176,6 +177,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pack, m)?)?;
     m.add_function(wrap_pyfunction!(probe, m)?)?;
     m.add_function(wrap_pyfunction!(probe_many, m)?)?;
+    m.add_function(wrap_pyfunction!(results::analyze_ratings, m)?)?;
     m.add_function(wrap_pyfunction!(objects::_from_json, m)?)?;
     m.add_class::<Report>()?;
     m.add_class::<Stimulus>()?;

@@ -1,7 +1,7 @@
 """Type stubs of pystimpack (the module itself is compiled Rust: pystimpack._native)."""
 
 import os
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 __version__: str
 
@@ -177,3 +177,15 @@ def probe(path: StrPath) -> Stimulus:
 
 def probe_many(paths: Sequence[StrPath], threads: Optional[int] = None) -> List[Union[Stimulus, ProbeError]]:
     """probe() on many files in parallel; one item per path, in order."""
+
+def analyze_ratings(
+    ratings: Iterable[Mapping[str, Any]],
+    *,
+    type: str = "mushra",
+    experiment: str = "",
+    screening: bool = True,
+    mid_anchors: Optional[Sequence[str]] = None,
+) -> Dict[str, Any]:
+    """The statistics of ``stimpack results --json`` over rating rows (``rater_id``,
+    ``slate_id``, ``source``, ``condition``, optional ``role``, ``score``): a dict with
+    ``conditions``, ``by_source`` and ``excluded_raters`` as lists of plain rows."""
