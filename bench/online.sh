@@ -50,21 +50,23 @@ done
 cat "$work"/{wav,flac,mp4,mp3}.txt > "$work/all.txt"
 shuf -n "$FF_SAMPLE" --random-source=<(yes) "$work/all.txt" > "$work/sample.txt"
 
-served() { curl -s "$base/__stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['bytes'])"; }
+# the host's counters: "bytes requests"
+served() { curl -s "$base/__stats" | python3 -c "import json,sys; s=json.load(sys.stdin); print(s['bytes'], s['requests'])"; }
 now() { date +%s.%N; }
 size_of() { # list -> total bytes of its files
   local total=0 ext
   while read -r url; do ext=${url##*.}; total=$((total + $(stat -c %s "$work/base.$ext"))); done < "$1"
   echo "$total"
 }
-# measure NAME LIST COMMAND... : runs the command, prints "name urls seconds bytes total"
+# measure NAME LIST COMMAND... : runs the command, prints "name|urls|seconds|bytes|total|requests"
 measure() {
   local name=$1 list=$2; shift 2
-  local b0 t0 t1 b1
-  b0=$(served); t0=$(now)
+  local b0 r0 t0 t1 b1 r1
+  read -r b0 r0 < <(served); t0=$(now)
   "$@" > /dev/null 2>&1 || true
-  t1=$(now); b1=$(served)
-  echo "$name|$(wc -l < "$list")|$(python3 -c "print($t1 - $t0)")|$((b1 - b0))|$(size_of "$list")" >> "$work/rows.txt"
+  t1=$(now); read -r b1 r1 < <(served)
+  # (the stats request itself is one of the host's requests)
+  echo "$name|$(wc -l < "$list")|$(python3 -c "print($t1 - $t0)")|$((b1 - b0))|$(size_of "$list")|$((r1 - r0 - 1))" >> "$work/rows.txt"
 }
 
 stimpack_check() { "$bin" check "$1" --online --allow-private --json; }
@@ -76,19 +78,24 @@ measure "stimpack check --online" "$work/all.txt" stimpack_check "$work/all.txt"
 for ext in wav flac mp4 mp3; do
   measure "stimpack check --online ($ext)" "$work/$ext.txt" stimpack_check "$work/$ext.txt"
 done
+measure "stimpack --online --per-host 8" "$work/all.txt" "$bin" check "$work/all.txt" --online --allow-private --per-host 8 --json
 measure "stimpack --online --per-host 32" "$work/all.txt" "$bin" check "$work/all.txt" --online --allow-private --per-host 32 --json
 measure "ffprobe per URL" "$work/sample.txt" ffprobe_loop "$work/sample.txt"
 measure "curl, every file (6 at a time)" "$work/all.txt" curl_all "$work/all.txt"
 
-python3 - "$work/rows.txt" "$N" <<'PY'
+python3 - "$work/rows.txt" "$N" "$LATENCY_MS" <<'PY'
 import sys
 rows = [l.rstrip("\n").split("|") for l in open(sys.argv[1])]
-n = int(sys.argv[2])
-print(f"\n{'tool (' + str(n) + ' URLs, 20 ms per request)':40} {'URLs':>5} {'s':>8} {'ms/URL':>8} {'MB fetched':>11} {'% of bytes':>10}")
-for name, urls, secs, got, total in rows:
-    urls, secs, got, total = int(urls), float(secs), int(got), int(total)
-    print(f"{name:40} {urls:5d} {secs:8.2f} {secs / urls * 1000:8.2f} {got / 1e6:11.1f} {got / total * 100:10.2f}")
+n, latency = int(sys.argv[2]), float(sys.argv[3])
+print(f"\n{'tool (' + str(n) + ' URLs, ' + sys.argv[3] + ' ms per request)':40} {'URLs':>5} {'s':>8} {'ms/URL':>8} {'req/URL':>8} {'MB fetched':>11} {'% of bytes':>10}")
+for name, urls, secs, got, total, requests in rows:
+    urls, secs, got, total, requests = int(urls), float(secs), int(got), int(total), int(requests)
+    print(f"{name:40} {urls:5d} {secs:8.2f} {secs / urls * 1000:8.2f} {requests / urls:8.2f} {got / 1e6:11.1f} {got / total * 100:10.2f}")
 stim = float(rows[0][2]) / int(rows[0][1])
 ff = [r for r in rows if r[0].startswith("ffprobe")][0]
-print(f"\nstimpack is {float(ff[2]) / int(ff[1]) / stim:.0f}x faster per URL than the ffprobe loop")
+ff_ms = float(ff[2]) / int(ff[1]) * 1000
+print(f"\nstimpack is {ff_ms / 1000 / stim:.0f}x faster per URL than the ffprobe loop")
+# One request per URL, 6 at a time, each answered after the latency: no run can be faster.
+floor = latency / 6
+print(f"round-trip floor at 6 files per host: {floor:.2f} ms/URL (at most {ff_ms / floor:.0f}x the ffprobe loop); stimpack at {floor / (stim * 1000) * 100:.0f}% of it")
 PY

@@ -151,7 +151,9 @@ pub use options::{
 pub use pack::{NoopReporter, PackError, PackOptions, PackOutcome, PackReporter, pack, pack_checked};
 pub use platform::{ExportError, ExportRow, Platform, UnknownPlatform};
 pub use probe::{Codec, ContainerFormat, Reading};
-pub use remote::{DEFAULT_ONLINE_CONCURRENCY, Online, Opened, RemoteFile, UrlFinding, UrlOpener};
+pub use remote::{
+    DEFAULT_ONLINE_CONCURRENCY, Online, Opened, RemoteFile, UrlFinding, UrlOpener, probe_reads_end,
+};
 pub use report::{
     Code, Group, InputKind, Issue, MediaKind, Report, Role, Severity, Stimulus, Summary, UnknownCode,
 };

@@ -79,6 +79,15 @@ pub trait UrlOpener: Send + Sync {
     fn open(&self, url: &str, extension: &str, media: Option<MediaKind>) -> Opened;
 }
 
+/// Whether probing a hosted file with this lower-case extension reads the file's end as well as
+/// its head: FLAC, MP3, ADTS, Ogg, MP4/M4A/MOV, PNG, JPEG, GIF and TIFF do (last frame, tags,
+/// `moov` when it comes last, trailers); WAV, AIFF, BMP and WebP, whose headers give their
+/// sizes, do not. An opener that can ask for both ends in one request (two ranges) saves a
+/// round trip per file with it.
+pub fn probe_reads_end(extension: &str) -> bool {
+    matches!(sniff::extension_kind(extension), Some(ExtensionKind::Media(_, c)) if probe::reads_end(c))
+}
+
 /// `check --online`: how hosted files are read. Set with
 /// [`CheckOptions::with_online`](crate::CheckOptions::with_online).
 #[derive(Clone)]

@@ -31,17 +31,17 @@ pub(crate) struct Http {
 }
 
 impl Http {
-    /// GETs `url`, asking for bytes `range.0..range.1` when given. Answers with a status
+    /// GETs `url`, with `range` as its `Range` header when given. Answers with a status
     /// below 400 (redirects included: they are not followed here) or a final 4xx; a status
     /// that is still 408, 429 or 5xx after the retries is [`Failure::Status`].
-    pub(crate) fn get(&self, url: &str, range: Option<(u64, u64)>) -> Result<Response<Body>, Failure> {
+    pub(crate) fn get(&self, url: &str, range: Option<&str>) -> Result<Response<Body>, Failure> {
         let attempts = self.retry.max_attempts.max(1);
         let mut attempt = 0;
         loop {
             attempt += 1;
             let mut request = self.agent.get(url);
-            if let Some((start, end)) = range {
-                request = request.header("Range", format!("bytes={start}-{}", end.saturating_sub(1)));
+            if let Some(range) = range {
+                request = request.header("Range", range);
             }
             if let Some(origin) = &self.origin {
                 request = request.header("Origin", origin);
@@ -81,6 +81,11 @@ impl Http {
             thread::sleep(self.retry.wait(attempt, retry_after));
         }
     }
+}
+
+/// The `Range` value for bytes `start..end`.
+pub(crate) fn bytes(start: u64, end: u64) -> String {
+    format!("bytes={start}-{}", end.saturating_sub(1))
 }
 
 /// What a transport error was, in words a user can act on (never the URL: its query string

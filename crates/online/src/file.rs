@@ -1,7 +1,8 @@
 //! A hosted file read at any offset: blocks fetched with `Range` requests as the probers ask
 //! for them (64 KiB, growing four-fold while they read on, up to 2 MiB, so a file read through
 //! costs few round trips), or one streamed answer from a server that ignores `Range`. The head
-//! block and the block at the end stay; two more are kept for re-reads.
+//! block and the block at the end (often fetched with the head: see `multirange.rs`) stay; two
+//! more are kept for re-reads.
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -14,6 +15,7 @@ use ureq::BodyReader;
 use crate::HEAD_BYTES;
 use crate::fetch::{Failure, Http};
 use crate::hosts::HostPermit;
+use crate::multirange::Part;
 
 /// The largest block one request asks for.
 const MAX_BLOCK: u64 = 2 << 20;
@@ -69,21 +71,37 @@ pub(crate) struct HttpFile {
 }
 
 impl HttpFile {
-    /// A file of `len` bytes at `url` (the final one, after redirects), whose first bytes
-    /// `head` came with the first answer; `source` says how to fetch the rest.
+    /// A file of `len` bytes at `url` (the final one, after redirects), whose first bytes (and,
+    /// when the server sent them in the same answer, its last) came with the first answer as
+    /// `parts`; `source` says how to fetch the rest.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         http: Arc<Http>,
         url: String,
         shown: String,
         len: u64,
-        head: Vec<u8>,
+        parts: Vec<Part>,
         source: Source,
         cap: u64,
         permit: HostPermit,
     ) -> Self {
-        let fetched = head.len() as u64;
-        let next_start = fetched;
+        let fetched = parts.iter().map(|p| p.data.len() as u64).sum();
+        let mut head = Block {
+            start: 0,
+            data: Vec::new(),
+        };
+        let mut blocks = VecDeque::new();
+        for part in parts {
+            if part.start == 0 && head.data.is_empty() {
+                head.data = part.data;
+            } else if !part.data.is_empty() {
+                blocks.push_back(Block {
+                    start: part.start,
+                    data: part.data,
+                });
+            }
+        }
+        let next_start = head.end();
         let (ranges, stream) = match source {
             Source::Ranges => (true, None),
             Source::Stream(reader) => (
@@ -101,8 +119,8 @@ impl HttpFile {
             shown,
             len,
             pos: 0,
-            head: Block { start: 0, data: head },
-            blocks: VecDeque::new(),
+            head,
+            blocks,
             ranges,
             stream,
             next_start,
@@ -211,7 +229,7 @@ impl HttpFile {
         let mut last = None;
         // A body cut short is asked for once more: a dropped connection is common.
         for _ in 0..2 {
-            let mut response = match self.http.get(&self.url, Some((start, end))) {
+            let mut response = match self.http.get(&self.url, Some(&crate::fetch::bytes(start, end))) {
                 Ok(r) => r,
                 Err(Failure::Status(s)) => {
                     return Err(io::Error::other(format!(

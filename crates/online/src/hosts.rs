@@ -2,6 +2,11 @@
 //! connections to one host: a permit is held while one file is read, and given back when its
 //! reader is dropped. A host that did not answer at all (after the retries) is not asked
 //! again in the same run, so a dead host costs one file's retries, not every file's.
+//!
+//! What each host showed of its range support is remembered too: whether it has served a
+//! range (then a small file it sends whole, because the head and end asked for cover it, is no
+//! sign of missing range support), and whether it refused a request for two ranges (then files
+//! are asked for one range at a time, without first trying two).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex};
@@ -13,6 +18,16 @@ pub(crate) struct HostLimits {
     busy: Mutex<HashMap<String, usize>>,
     freed: Condvar,
     dead: Mutex<HashMap<String, String>>,
+    ranges: Mutex<HashMap<String, RangeSupport>>,
+}
+
+/// What a host has shown of its range support in this run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct RangeSupport {
+    /// It has answered a range request with 206.
+    pub served: bool,
+    /// It answered a request for two ranges with the whole file or 416.
+    pub no_multi: bool,
 }
 
 /// One file being read from `host`; dropping it frees the place.
@@ -29,6 +44,7 @@ impl HostLimits {
             busy: Mutex::new(HashMap::new()),
             freed: Condvar::new(),
             dead: Mutex::new(HashMap::new()),
+            ranges: Mutex::new(HashMap::new()),
         })
     }
 
@@ -42,6 +58,22 @@ impl HostLimits {
     /// Why `host` did not answer earlier in this run, if it did not.
     pub(crate) fn dead(&self, host: &str) -> Option<String> {
         self.dead.lock().ok()?.get(host).cloned()
+    }
+
+    /// What `host` has shown of its range support so far.
+    pub(crate) fn ranges(&self, host: &str) -> RangeSupport {
+        self.ranges
+            .lock()
+            .ok()
+            .and_then(|r| r.get(host).copied())
+            .unwrap_or_default()
+    }
+
+    /// Adds what an answer of `host` showed: `learn` sets the fields it shows.
+    pub(crate) fn learn(&self, host: &str, learn: impl FnOnce(&mut RangeSupport)) {
+        if let Ok(mut ranges) = self.ranges.lock() {
+            learn(ranges.entry(host.to_string()).or_default());
+        }
     }
 
     /// Waits until fewer than the limit of files are being read from `host`.

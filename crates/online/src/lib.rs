@@ -2,8 +2,9 @@
 //!
 //! [`HttpOpener`] implements stimpack-core's [`UrlOpener`]: it checks a URL's signature
 //! expiry, follows its redirects by hand (refusing private addresses at every hop, after DNS),
-//! asks for the first 64 KiB with a `Range` request and an `Origin` header, and judges the
-//! answer (status, `Content-Type`, CORS, range support). The probers then read the file
+//! asks for the first 64 KiB with a `Range` request and an `Origin` header (and for the last
+//! 64 KiB in the same request, where the probe will read the end: `multirange.rs`), and judges
+//! the answer (status, `Content-Type`, CORS, range support). The probers then read the file
 //! through an HTTP range reader (`file.rs`), which fetches only the ranges they ask for.
 
 #![deny(missing_docs)]
@@ -11,6 +12,7 @@
 mod fetch;
 mod file;
 mod hosts;
+mod multirange;
 mod open;
 pub mod signed;
 

@@ -4,13 +4,17 @@
 
 use std::net::{IpAddr, ToSocketAddrs};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use stimpack_core::{Code, MediaKind, Opened, UrlFinding, private_ip};
+use stimpack_core::{Code, MediaKind, Opened, UrlFinding, private_ip, probe_reads_end};
+use ureq::Body;
+use ureq::http::Response;
 use url::{Host, Url};
 
-use crate::fetch::Failure;
+use crate::fetch::{Failure, bytes};
 use crate::file::{HttpFile, Source};
+use crate::multirange::{self, Part};
 use crate::signed::{self, Expiry};
 use crate::{HEAD_BYTES, HttpOpener};
 
@@ -51,240 +55,409 @@ pub(crate) fn open(opener: &HttpOpener, url: &str, extension: &str, media: Optio
         ));
         return Opened::Failed(findings);
     }
-
-    let mut current = parsed;
-    let mut seen = vec![current.to_string()];
-    let response = loop {
-        if let Err(f) = reachable(&current, options.allow_private, seen.len() > 1) {
-            findings.push(f);
-            return Opened::Failed(findings);
-        }
-        let head_bytes = HEAD_BYTES.min(options.max_download);
-        let response = match opener.http.get(current.as_str(), Some((0, head_bytes))) {
-            Ok(r) => r,
-            Err(Failure::Status(status)) => {
-                findings.push(status_finding(status, &shown, true));
-                return Opened::Failed(findings);
-            }
-            Err(Failure::Transport(why)) => {
-                if seen.len() == 1 {
-                    opener.hosts.mark_dead(&host_key, &why);
-                }
-                findings.push(UrlFinding::error(
-                    Code::UrlError,
-                    format!(
-                        "'{shown}' could not be fetched: {why}. Check the host name and that the server is up"
-                    ),
-                ));
-                return Opened::Failed(findings);
-            }
-        };
-        let status = response.status().as_u16();
-        if !matches!(status, 301 | 302 | 303 | 307 | 308) {
-            break response;
-        }
-        let location = response
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|l| current.join(l).ok());
-        let Some(next) = location else {
-            findings.push(UrlFinding::error(
-                Code::UrlRedirect,
-                format!("'{shown}' answers HTTP {status} (a redirect) without a valid Location. Fix the server, or list the file's real URL"),
-            ));
-            return Opened::Failed(findings);
-        };
-        if seen.contains(&next.to_string()) {
-            findings.push(UrlFinding::error(
-                Code::UrlRedirect,
-                format!(
-                    "'{shown}' redirects in a loop (back to '{}' after {} {}); no player can fetch it. Fix the server's redirects",
-                    redact(next.as_str()),
-                    seen.len(),
-                    if seen.len() == 1 { "hop" } else { "hops" }
-                ),
-            ));
-            return Opened::Failed(findings);
-        }
-        seen.push(next.to_string());
-        if seen.len() > MAX_REDIRECTS + 1 {
-            findings.push(UrlFinding::error(
-                Code::UrlRedirect,
-                format!(
-                    "'{shown}' redirects more than {MAX_REDIRECTS} times; players give up. List the final URL instead"
-                ),
-            ));
-            return Opened::Failed(findings);
-        }
-        current = next;
-    };
-    let hops = seen.len() - 1;
-    if hops > 0 {
-        findings.push(UrlFinding::warning(
-            Code::UrlRedirect,
-            format!(
-                "'{shown}' redirects to '{}' ({hops} {}); players follow it, but each costs a round trip. List the final URL",
-                redact(current.as_str()),
-                if hops == 1 { "hop" } else { "hops" }
-            ),
-        ));
-    }
-
-    let status = response.status().as_u16();
-    if !matches!(status, 200 | 206 | 416) {
-        findings.push(status_finding(status, &shown, false));
-        return Opened::Failed(findings);
-    }
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    if let Some(origin) = &options.origin {
-        findings.extend(cors_finding(
-            header("access-control-allow-origin").as_deref(),
-            origin,
-            &shown,
-        ));
-    }
-    findings.extend(content_type_finding(
-        header("content-type").as_deref(),
+    let first = First {
+        opener,
+        host_key: &host_key,
+        shown: &shown,
         extension,
         media,
-        &shown,
-    ));
-    let final_url = current.to_string();
-    let http = Arc::clone(&opener.http);
-    let range_total = header("content-range").as_deref().and_then(content_range_total);
-    match status {
-        416 => match range_total {
-            // The only file that has no byte 0.
-            Some(0) => Opened::File(
-                Box::new(HttpFile::new(
-                    http,
-                    final_url,
-                    shown,
-                    0,
-                    Vec::new(),
-                    Source::Ranges,
-                    options.max_download,
-                    permit,
-                )),
-                findings,
-            ),
-            _ => {
-                findings.push(UrlFinding::error(
-                    Code::UrlError,
-                    format!("'{shown}' refuses a request for its first bytes (HTTP 416) though it is not empty. Check the server"),
-                ));
-                Opened::Failed(findings)
-            }
-        },
-        206 => {
-            let Some(len) = range_total else {
-                findings.push(UrlFinding::error(
-                    Code::UrlError,
-                    format!("'{shown}' answers a range without saying the file's length (Content-Range). Check the server"),
-                ));
+    };
+    // The head, and the end too in the same request where the probe will read it and the host
+    // has not refused two ranges.
+    let head_bytes = HEAD_BYTES.min(options.max_download);
+    let ask_end = probe_reads_end(extension)
+        && options.max_download >= 2 * HEAD_BYTES
+        && !opener.hosts.ranges(&host_key).no_multi;
+    let range = if ask_end {
+        multirange::head_and_end()
+    } else {
+        bytes(0, head_bytes)
+    };
+    let Some((current, response)) = first.follow(parsed, &range, &mut findings) else {
+        return Opened::Failed(findings);
+    };
+    let answer = match first.read(response, ask_end, &mut findings) {
+        Answer::AskAgain => {
+            // The request for two ranges was refused: the head alone, from the final URL.
+            let Some((_, response)) = first.follow(current.clone(), &bytes(0, head_bytes), &mut findings)
+            else {
                 return Opened::Failed(findings);
             };
-            let mut response = response;
-            let head = match response
-                .body_mut()
-                .with_config()
-                .limit(HEAD_BYTES.min(options.max_download))
-                .read_to_vec()
-            {
-                Ok(head) => head,
-                Err(e) => {
+            first.read(response, false, &mut findings)
+        }
+        answer => answer,
+    };
+    let (len, parts, source) = match answer {
+        Answer::File { len, parts, source } => (len, parts, source),
+        Answer::Failed | Answer::AskAgain => return Opened::Failed(findings),
+    };
+    let file = HttpFile::new(
+        Arc::clone(&opener.http),
+        current.to_string(),
+        shown,
+        len,
+        parts,
+        source,
+        options.max_download,
+        permit,
+    );
+    Opened::File(Box::new(file), findings)
+}
+
+/// What the first answer for a file gave.
+enum Answer {
+    /// The file's length, the bytes that came, and how to fetch the rest.
+    File {
+        len: u64,
+        parts: Vec<Part>,
+        source: Source,
+    },
+    /// Not readable: the findings say why.
+    Failed,
+    /// A request for two ranges was refused (the whole file, 416, or an answer that could
+    /// not be split): ask for the head alone.
+    AskAgain,
+}
+
+/// Opening one URL: what every step needs to know.
+struct First<'a> {
+    opener: &'a HttpOpener,
+    host_key: &'a str,
+    shown: &'a str,
+    extension: &'a str,
+    media: Option<MediaKind>,
+}
+
+impl First<'_> {
+    /// GETs `url` with `range`, following redirects (each hop checked for private addresses;
+    /// loops and more than [`MAX_REDIRECTS`] refused, any hop warned about). Gives the final URL
+    /// and its answer, whose status is 200, 206 or 416; otherwise the findings say why not.
+    fn follow(&self, url: Url, range: &str, findings: &mut Vec<UrlFinding>) -> Option<(Url, Response<Body>)> {
+        let (options, shown) = (&self.opener.options, self.shown);
+        let mut current = url;
+        let mut seen = vec![current.to_string()];
+        let response = loop {
+            if let Err(f) = reachable(&current, options.allow_private, seen.len() > 1) {
+                findings.push(f);
+                return None;
+            }
+            let response = match self.opener.http.get(current.as_str(), Some(range)) {
+                Ok(r) => r,
+                Err(Failure::Status(status)) => {
+                    findings.push(status_finding(status, shown, true));
+                    return None;
+                }
+                Err(Failure::Transport(why)) => {
+                    if seen.len() == 1 {
+                        self.opener.hosts.mark_dead(self.host_key, &why);
+                    }
                     findings.push(UrlFinding::error(
                         Code::UrlError,
                         format!(
-                            "'{shown}' could not be read: {}. Try again later",
-                            crate::fetch::transport_words(&e)
+                            "'{shown}' could not be fetched: {why}. Check the host name and that the server is up"
                         ),
                     ));
-                    return Opened::Failed(findings);
+                    return None;
                 }
             };
-            opener
-                .http
-                .stats
-                .bytes
-                .fetch_add(head.len() as u64, std::sync::atomic::Ordering::Relaxed);
-            let file = HttpFile::new(
-                http,
-                final_url,
-                shown,
-                len,
-                head,
-                Source::Ranges,
-                options.max_download,
-                permit,
-            );
-            Opened::File(Box::new(file), findings)
-        }
-        _ => {
+            let status = response.status().as_u16();
+            if !matches!(status, 301 | 302 | 303 | 307 | 308) {
+                break response;
+            }
+            let location = response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|l| current.join(l).ok());
+            let Some(next) = location else {
+                findings.push(UrlFinding::error(
+                    Code::UrlRedirect,
+                    format!("'{shown}' answers HTTP {status} (a redirect) without a valid Location. Fix the server, or list the file's real URL"),
+                ));
+                return None;
+            };
+            if seen.contains(&next.to_string()) {
+                findings.push(UrlFinding::error(
+                    Code::UrlRedirect,
+                    format!(
+                        "'{shown}' redirects in a loop (back to '{}' after {} {}); no player can fetch it. Fix the server's redirects",
+                        redact(next.as_str()),
+                        seen.len(),
+                        if seen.len() == 1 { "hop" } else { "hops" }
+                    ),
+                ));
+                return None;
+            }
+            seen.push(next.to_string());
+            if seen.len() > MAX_REDIRECTS + 1 {
+                findings.push(UrlFinding::error(
+                    Code::UrlRedirect,
+                    format!(
+                        "'{shown}' redirects more than {MAX_REDIRECTS} times; players give up. List the final URL instead"
+                    ),
+                ));
+                return None;
+            }
+            current = next;
+        };
+        let hops = seen.len() - 1;
+        if hops > 0 {
             findings.push(UrlFinding::warning(
-                Code::NoRangeSupport,
+                Code::UrlRedirect,
                 format!(
-                    "'{shown}' ignores Range requests (it answers the whole file): players cannot seek in it, \
-                     and each replay downloads it again. Serve it from a host or CDN that supports ranges"
+                    "'{shown}' redirects to '{}' ({hops} {}); players follow it, but each costs a round trip. List the final URL",
+                    redact(current.as_str()),
+                    if hops == 1 { "hop" } else { "hops" }
                 ),
             ));
-            let declared = response.body().content_length();
-            let mut reader = response.into_body().into_reader();
-            let cap = options.max_download;
-            let mut head = Vec::new();
-            let limit = match declared {
-                Some(_) => HEAD_BYTES.min(cap),
-                // No length: the whole answer is read (up to the cap) to learn it.
-                None => cap.saturating_add(1),
-            };
-            if let Err(e) =
-                std::io::Read::read_to_end(&mut std::io::Read::take(&mut reader, limit), &mut head)
-            {
-                findings.push(UrlFinding::error(
-                    Code::UrlError,
-                    format!("'{shown}' could not be read: {e}. Try again later"),
-                ));
-                return Opened::Failed(findings);
-            }
-            opener
-                .http
-                .stats
-                .bytes
-                .fetch_add(head.len() as u64, std::sync::atomic::Ordering::Relaxed);
-            let (len, rest) = match declared {
-                Some(len) => (len, Some(reader)),
-                None if head.len() as u64 > cap => {
+        }
+        let status = response.status().as_u16();
+        if !matches!(status, 200 | 206 | 416) {
+            findings.push(status_finding(status, shown, false));
+            return None;
+        }
+        Some((current, response))
+    }
+
+    /// Reads the first answer (200, 206 or 416) to a request for the head, or for the head and
+    /// the end when `asked_end`: the bytes that came, the file's length, and the findings its
+    /// headers give (CORS, `Content-Type`, range support).
+    fn read(&self, mut response: Response<Body>, asked_end: bool, findings: &mut Vec<UrlFinding>) -> Answer {
+        let (opener, shown) = (self.opener, self.shown);
+        let options = &opener.options;
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let content_range = header("content-range");
+        let content_type = header("content-type");
+        let mut about = Vec::new();
+        if let Some(origin) = &options.origin {
+            about.extend(cors_finding(
+                header("access-control-allow-origin").as_deref(),
+                origin,
+                shown,
+            ));
+        }
+        about.extend(content_type_finding(
+            content_type.as_deref(),
+            self.extension,
+            self.media,
+            shown,
+        ));
+        let status = response.status().as_u16();
+        let ranges = opener.hosts.ranges(self.host_key);
+        let length = response.body().content_length();
+        let answer = match status {
+            416 => match content_range.as_deref().and_then(content_range_total) {
+                // The only file that has no byte 0.
+                Some(0) => Answer::File {
+                    len: 0,
+                    parts: Vec::new(),
+                    source: Source::Ranges,
+                },
+                _ if asked_end => {
+                    opener.hosts.learn(self.host_key, |r| r.no_multi = true);
+                    return Answer::AskAgain;
+                }
+                _ => {
                     findings.push(UrlFinding::error(
                         Code::UrlError,
+                        format!("'{shown}' refuses a request for its first bytes (HTTP 416) though it is not empty. Check the server"),
+                    ));
+                    return Answer::Failed;
+                }
+            },
+            206 => match self.read_ranges(
+                &mut response,
+                content_type.as_deref(),
+                content_range.as_deref(),
+                asked_end,
+            ) {
+                Ok((len, parts)) => {
+                    opener.hosts.learn(self.host_key, |r| r.served = true);
+                    Answer::File {
+                        len,
+                        parts,
+                        source: Source::Ranges,
+                    }
+                }
+                Err(Unread::Refused) => {
+                    opener.hosts.learn(self.host_key, |r| r.no_multi = true);
+                    return Answer::AskAgain;
+                }
+                Err(Unread::Failed(finding)) => {
+                    findings.push(finding);
+                    return Answer::Failed;
+                }
+            },
+            // The whole file, to a request for its head and end. A host that serves ranges
+            // sends a small file whole when the two ranges cover it (nginx does): that is the
+            // file, read at once. Otherwise ask again for the head alone: this host may serve
+            // one range but not two (object stores), or none.
+            _ if asked_end => {
+                let small = length.is_some_and(|n| n <= 2 * HEAD_BYTES);
+                if !(small && ranges.served) {
+                    if !small {
+                        opener.hosts.learn(self.host_key, |r| r.no_multi = true);
+                    }
+                    return Answer::AskAgain;
+                }
+                match read_body(&mut response, 2 * HEAD_BYTES, shown) {
+                    Ok(data) => {
+                        count(opener, data.len());
+                        Answer::File {
+                            len: data.len() as u64,
+                            parts: vec![Part { start: 0, data }],
+                            source: Source::Ranges,
+                        }
+                    }
+                    Err(finding) => {
+                        findings.push(finding);
+                        return Answer::Failed;
+                    }
+                }
+            }
+            _ => match self.read_whole(response) {
+                Ok(answer) => {
+                    about.push(UrlFinding::warning(
+                        Code::NoRangeSupport,
                         format!(
-                            "'{shown}' is sent without a length and is longer than --max-download ({cap} bytes). \
-                             Serve it with a Content-Length, or raise --max-download"
+                            "'{shown}' ignores Range requests (it answers the whole file): players cannot seek in it, \
+                             and each replay downloads it again. Serve it from a host or CDN that supports ranges"
                         ),
                     ));
-                    return Opened::Failed(findings);
+                    answer
                 }
-                None => (head.len() as u64, None),
-            };
-            let file = HttpFile::new(
-                http,
-                final_url,
-                shown,
-                len,
-                head,
-                Source::Stream(rest),
-                cap,
-                permit,
-            );
-            Opened::File(Box::new(file), findings)
-        }
+                Err(finding) => {
+                    findings.extend(about);
+                    findings.push(finding);
+                    return Answer::Failed;
+                }
+            },
+        };
+        findings.extend(about);
+        answer
     }
+
+    /// The bytes of a 206 answer: one part, or several (`multipart/byteranges`) to a request
+    /// for the head and the end, with the file's length.
+    fn read_ranges(
+        &self,
+        response: &mut Response<Body>,
+        content_type: Option<&str>,
+        content_range: Option<&str>,
+        asked_end: bool,
+    ) -> Result<(u64, Vec<Part>), Unread> {
+        let (opener, shown) = (self.opener, self.shown);
+        let asked = if asked_end {
+            2 * HEAD_BYTES
+        } else {
+            HEAD_BYTES.min(opener.options.max_download)
+        };
+        if let Some(boundary) = content_type.and_then(multirange::boundary).filter(|_| asked_end) {
+            let boundary = boundary.to_string();
+            let body = read_body(response, asked + multirange::OVERHEAD, shown).map_err(Unread::Failed)?;
+            count(opener, body.len());
+            return multirange::parse(&body, &boundary)
+                .map(|(parts, len)| (len, parts))
+                .map_err(|_| Unread::Refused);
+        }
+        let Some((start, last, len)) = content_range.and_then(multirange::content_range) else {
+            return Err(Unread::Failed(UrlFinding::error(
+                Code::UrlError,
+                format!(
+                    "'{shown}' answers a range without saying which bytes and the file's length (Content-Range). Check the server"
+                ),
+            )));
+        };
+        if last - start >= asked {
+            return Err(Unread::Failed(UrlFinding::error(
+                Code::UrlError,
+                format!(
+                    "'{shown}' answers a request for {asked} bytes with {} bytes. Check the server",
+                    last - start + 1
+                ),
+            )));
+        }
+        let data = read_body(response, last - start + 1, shown).map_err(Unread::Failed)?;
+        count(opener, data.len());
+        Ok((len, vec![Part { start, data }]))
+    }
+
+    /// A 200 answer to a request for the head: the server ignores `Range`. Reads the head (or,
+    /// without a length, the whole answer up to the cap) and keeps the rest of the answer to
+    /// read on.
+    fn read_whole(&self, response: Response<Body>) -> Result<Answer, UrlFinding> {
+        let (opener, shown) = (self.opener, self.shown);
+        let cap = opener.options.max_download;
+        let declared = response.body().content_length();
+        let mut reader = response.into_body().into_reader();
+        let mut head = Vec::new();
+        let limit = match declared {
+            Some(_) => HEAD_BYTES.min(cap),
+            // No length: the whole answer is read (up to the cap) to learn it.
+            None => cap.saturating_add(1),
+        };
+        if let Err(e) = std::io::Read::read_to_end(&mut std::io::Read::take(&mut reader, limit), &mut head) {
+            return Err(UrlFinding::error(
+                Code::UrlError,
+                format!("'{shown}' could not be read: {e}. Try again later"),
+            ));
+        }
+        count(opener, head.len());
+        let (len, rest) = match declared {
+            Some(len) => (len, Some(reader)),
+            None if head.len() as u64 > cap => {
+                return Err(UrlFinding::error(
+                    Code::UrlError,
+                    format!(
+                        "'{shown}' is sent without a length and is longer than --max-download ({cap} bytes). \
+                         Serve it with a Content-Length, or raise --max-download"
+                    ),
+                ));
+            }
+            None => (head.len() as u64, None),
+        };
+        Ok(Answer::File {
+            len,
+            parts: vec![Part { start: 0, data: head }],
+            source: Source::Stream(rest),
+        })
+    }
+}
+
+/// Why a 206 answer gave no bytes.
+enum Unread {
+    /// Its parts could not be split or were not what was asked: ask for one range instead.
+    Refused,
+    /// It could not be read: the finding says why.
+    Failed(UrlFinding),
+}
+
+/// Reads a whole answer of at most `limit` bytes.
+fn read_body(response: &mut Response<Body>, limit: u64, shown: &str) -> Result<Vec<u8>, UrlFinding> {
+    response
+        .body_mut()
+        .with_config()
+        .limit(limit)
+        .read_to_vec()
+        .map_err(|e| {
+            UrlFinding::error(
+                Code::UrlError,
+                format!(
+                    "'{shown}' could not be read: {}. Try again later",
+                    crate::fetch::transport_words(&e)
+                ),
+            )
+        })
+}
+
+fn count(opener: &HttpOpener, n: usize) {
+    opener.http.stats.bytes.fetch_add(n as u64, Ordering::Relaxed);
 }
 
 /// The total length in a `Content-Range` header (`bytes 0-99/1234`, `bytes */1234`).

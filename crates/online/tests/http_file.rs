@@ -181,3 +181,120 @@ fn a_host_slower_than_the_read_timeout_is_a_url_error_that_says_time_out() {
         findings[0].message
     );
 }
+
+/// Serves `files` (name, bytes) under `s/`.
+fn served_many(files: &[(&str, &[u8])]) -> (tempfile::TempDir, MediaHost) {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("s")).unwrap();
+    for (name, bytes) in files {
+        std::fs::write(tmp.path().join("s").join(name), bytes).unwrap();
+    }
+    let host = MediaHost::start(tmp.path(), MediaHostConfig::default()).unwrap();
+    (tmp, host)
+}
+
+fn pattern(len: u32) -> Vec<u8> {
+    (0..len).map(|i| (i * 7 + i / 251) as u8).collect()
+}
+
+/// Opens `name` in `mode`, checks bytes at the head, at the end and in between against `bytes`,
+/// and gives the findings and the Range header of each request the host saw for it.
+fn open_and_read(
+    opener: &HttpOpener,
+    host: &MediaHost,
+    mode: &str,
+    name: &str,
+    bytes: &[u8],
+) -> (Vec<Code>, Vec<String>) {
+    let before = host.requests().len();
+    let ext = name.rsplit('.').next().unwrap();
+    let Opened::File(mut file, findings) = opener.open(&host.url(mode, &format!("s/{name}")), ext, None)
+    else {
+        panic!("{mode} {name}: not opened");
+    };
+    assert_eq!(file.len(), bytes.len() as u64);
+    let len = bytes.len();
+    for (at, n) in [
+        (0usize, 100usize),
+        (len - 100, 100),
+        (len - 70_000, 1000),
+        (10, 20),
+    ] {
+        file.seek(SeekFrom::Start(at as u64)).unwrap();
+        let mut buf = vec![0u8; n];
+        file.read_exact(&mut buf).unwrap();
+        assert_eq!(buf, bytes[at..at + n], "{mode} {name} at {at}");
+    }
+    let ranges = host.requests()[before..]
+        .iter()
+        .map(|r| r.range.clone().unwrap_or_default())
+        .collect();
+    (findings.iter().map(|f| f.code).collect(), ranges)
+}
+
+/// For files whose probe reads the end (FLAC here), the head and the last 64 KiB come in one
+/// answer of two parts; a read between them is a request of its own.
+#[test]
+fn the_head_and_the_end_come_in_one_request_where_the_host_serves_two_ranges() {
+    let bytes = pattern(700_000);
+    let (_tmp, host) = served_many(&[("a.flac", &bytes), ("a.wav", &bytes)]);
+    let opener = HttpOpener::new(options(), 4);
+    let (findings, ranges) = open_and_read(&opener, &host, "range", "a.flac", &bytes);
+    assert_eq!(findings, []);
+    // (up to where the kept end begins)
+    assert_eq!(ranges, ["bytes=0-65535,-65536", "bytes=630000-634463"]);
+    // A WAV says its length up front: its head alone is asked for.
+    let (_, ranges) = open_and_read(&opener, &host, "range", "a.wav", &bytes);
+    assert_eq!(ranges[0], "bytes=0-65535");
+}
+
+/// A host that answers two ranges with the whole file or 416 (as object stores without
+/// multi-range support do) costs the first file one more request; the files after it are asked
+/// for one range at a time. Nothing is reported: it serves ranges.
+#[test]
+fn a_host_that_refuses_two_ranges_is_asked_for_one_after_the_first_file() {
+    let bytes = pattern(700_000);
+    for mode in ["onerange", "multi416"] {
+        let (_tmp, host) = served_many(&[("a.flac", &bytes), ("b.flac", &bytes)]);
+        let opener = HttpOpener::new(options(), 4);
+        let (findings, ranges) = open_and_read(&opener, &host, mode, "a.flac", &bytes);
+        assert_eq!(findings, [], "{mode}");
+        assert_eq!(ranges[..2], ["bytes=0-65535,-65536", "bytes=0-65535"], "{mode}");
+        let (findings, ranges) = open_and_read(&opener, &host, mode, "b.flac", &bytes);
+        assert_eq!(findings, [], "{mode}");
+        assert_eq!(ranges[0], "bytes=0-65535", "{mode}: {ranges:?}");
+        assert!(!ranges.iter().any(|r| r.contains(',')), "{mode}: {ranges:?}");
+    }
+}
+
+/// nginx answers two ranges that add up to more than the file with the whole file (200). From
+/// a host that has served ranges, that is a small file read in one request, not a host without
+/// range support; from a host not known yet, the head is asked for alone to tell which.
+#[test]
+fn a_small_file_sent_whole_is_not_taken_for_missing_range_support() {
+    let big = pattern(700_000);
+    let small = pattern(100_000);
+    let (_tmp, host) = served_many(&[
+        ("big.flac", &big),
+        ("small.flac", &small),
+        ("small2.flac", &small),
+    ]);
+    let opener = HttpOpener::new(options(), 4);
+    let (findings, ranges) = open_and_read(&opener, &host, "nginx", "small.flac", &small);
+    assert_eq!(findings, []);
+    assert_eq!(ranges[..2], ["bytes=0-65535,-65536", "bytes=0-65535"]);
+    let (_, ranges) = open_and_read(&opener, &host, "nginx", "big.flac", &big);
+    assert_eq!(ranges[0], "bytes=0-65535,-65536");
+    let (findings, ranges) = open_and_read(&opener, &host, "nginx", "small2.flac", &small);
+    assert_eq!(findings, []);
+    assert_eq!(
+        ranges,
+        ["bytes=0-65535,-65536"],
+        "one request for the whole small file"
+    );
+    // A host that ignores ranges altogether is still found out.
+    let opener = HttpOpener::new(options(), 4);
+    let (findings, ranges) = open_and_read(&opener, &host, "norange", "big.flac", &big);
+    assert_eq!(findings, [Code::NoRangeSupport]);
+    assert_eq!(ranges[..2], ["bytes=0-65535,-65536", "bytes=0-65535"]);
+}

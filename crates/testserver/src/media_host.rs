@@ -5,8 +5,11 @@
 //!
 //! | mode | behaviour |
 //! | --- | --- |
-//! | `range` | ranges, `Access-Control-Allow-Origin: *`, the right `Content-Type` |
+//! | `range` | ranges, `Access-Control-Allow-Origin: *`, the right `Content-Type`; several ranges in one request as one `multipart/byteranges` answer, overlapping and adjacent ones merged first (so the head and tail of a small file come back as one range) |
 //! | `norange` | ignores `Range`: always the whole file (200) |
+//! | `onerange` | single ranges only: a request for several gets the whole file (200), as from object stores that do not serve multi-range requests |
+//! | `multi416` | single ranges only: a request for several is refused with 416 |
+//! | `nginx` | like `range`, but several ranges that add up to more than the file get the whole file (200), as nginx answers |
 //! | `nocors` | ranges, but no `Access-Control-Allow-Origin` |
 //! | `slow` | ranges, each answer after [`MediaHostConfig::slow`] |
 //! | `404`, `403`, `410`, `500` | that status, with an HTML body |
@@ -310,40 +313,87 @@ fn answer(
     if ranges {
         headers.push(("Accept-Ranges", "bytes".into()));
     }
-    let range = request
-        .header("range")
-        .filter(|_| ranges)
-        .map(|r| parse_range(r, len));
-    let (status, start, end) = match range {
-        None => (200, 0, len),
-        Some(Some((s, e))) => {
-            headers.push(("Content-Range", format!("bytes {s}-{}/{len}", e - 1)));
-            (206, s, e)
-        }
+    let header = request.header("range").filter(|_| ranges);
+    let several = header.is_some_and(|r| r.contains(','));
+    let asked = match header {
+        // Object stores without multi-range support: the whole file, or 416.
+        Some(_) if several && mode == "onerange" => None,
+        Some(_) if several && mode == "multi416" => Some(None),
+        // nginx: ranges that add up to more than the file get the whole file.
+        Some(r) if several && mode == "nginx" && asked_bytes(r, len) > len => None,
+        Some(r) => Some(parse_ranges(r, len)),
+        None => None,
+    };
+    let status = if asked.is_some() { 206 } else { 200 };
+    let parts = match asked {
+        None => vec![(0, len)],
+        Some(Some(parts)) => parts,
         Some(None) => {
             headers.push(("Content-Range", format!("bytes */{len}")));
             return send(out, 416, &headers, b"", request, shared);
         }
     };
-    let truncated = mode == "truncated" || mode == "truncated-later" && start > 0;
-    let announced = end - start;
-    let sent = if truncated { announced / 2 } else { announced };
-    let mut head = format!("HTTP/1.1 {status} {}\r\n", reason(status));
-    for (name, value) in &headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
+    let truncated = mode == "truncated" || mode == "truncated-later" && parts[0].0 > 0;
+    if let [(start, end)] = parts[..] {
+        if status == 206 {
+            headers.push(("Content-Range", format!("bytes {start}-{}/{len}", end - 1)));
+        }
+        let announced = end - start;
+        write_head(out, status, &headers, announced)?;
+        if request.method == "HEAD" {
+            return Ok(true);
+        }
+        let sent = if truncated { announced / 2 } else { announced };
+        f.seek(SeekFrom::Start(start))?;
+        let copied = io::copy(&mut (&mut f).take(sent), out);
+        if let Ok(n) = copied {
+            shared.bytes.fetch_add(n, Ordering::SeqCst);
+        }
+        copied?;
+        return Ok(!truncated);
     }
-    head.push_str(&format!("Content-Length: {announced}\r\n\r\n"));
-    out.write_all(head.as_bytes())?;
+    // Several ranges: one `multipart/byteranges` answer (RFC 9110, section 14.6).
+    let file_type = headers.remove(0).1;
+    headers.insert(
+        0,
+        (
+            "Content-Type",
+            format!("multipart/byteranges; boundary={BOUNDARY}"),
+        ),
+    );
+    let mut body = Vec::new();
+    for &(start, end) in &parts {
+        body.extend_from_slice(
+            format!(
+                "\r\n--{BOUNDARY}\r\nContent-Type: {file_type}\r\nContent-Range: bytes {start}-{}/{len}\r\n\r\n",
+                end - 1
+            )
+            .as_bytes(),
+        );
+        f.seek(SeekFrom::Start(start))?;
+        (&mut f).take(end - start).read_to_end(&mut body)?;
+    }
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    write_head(out, status, &headers, body.len() as u64)?;
     if request.method == "HEAD" {
         return Ok(true);
     }
-    f.seek(SeekFrom::Start(start))?;
-    let copied = io::copy(&mut (&mut f).take(sent), out);
-    if let Ok(n) = copied {
-        shared.bytes.fetch_add(n, Ordering::SeqCst);
-    }
-    copied?;
+    let sent = if truncated { body.len() / 2 } else { body.len() };
+    out.write_all(&body[..sent])?;
+    shared.bytes.fetch_add(sent as u64, Ordering::SeqCst);
     Ok(!truncated)
+}
+
+/// Separates the parts of a multi-range answer.
+const BOUNDARY: &str = "stimpack-media-host-3d6b1f";
+
+fn write_head(out: &mut TcpStream, status: u16, headers: &[(&str, String)], length: u64) -> io::Result<()> {
+    let mut head = format!("HTTP/1.1 {status} {}\r\n", reason(status));
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {length}\r\n\r\n"));
+    out.write_all(head.as_bytes())
 }
 
 fn send(
@@ -354,12 +404,7 @@ fn send(
     request: &Request,
     shared: &Shared,
 ) -> io::Result<bool> {
-    let mut head = format!("HTTP/1.1 {status} {}\r\n", reason(status));
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-    out.write_all(head.as_bytes())?;
+    write_head(out, status, headers, body.len() as u64)?;
     if request.method != "HEAD" {
         out.write_all(body)?;
         shared.bytes.fetch_add(body.len() as u64, Ordering::SeqCst);
@@ -367,11 +412,35 @@ fn send(
     Ok(true)
 }
 
-/// `bytes=a-b`, `bytes=a-`, `bytes=-n` against a file of `len` bytes: the half-open range
-/// served, or `None` when it cannot be satisfied (416). Only the first range of a list.
-fn parse_range(header: &str, len: u64) -> Option<(u64, u64)> {
-    let spec = header.trim().strip_prefix("bytes=")?.split(',').next()?.trim();
-    let (a, b) = spec.split_once('-')?;
+/// A `Range` header (`bytes=a-b`, `a-`, `-n`, or a list of them) against a file of `len`
+/// bytes: the half-open ranges to serve, sorted, with overlapping and adjacent ones merged
+/// (as servers do), or `None` when none can be satisfied (416).
+fn parse_ranges(header: &str, len: u64) -> Option<Vec<(u64, u64)>> {
+    let specs = header.trim().strip_prefix("bytes=")?;
+    let mut ranges: Vec<(u64, u64)> = specs.split(',').filter_map(|spec| one_range(spec, len)).collect();
+    ranges.sort_unstable();
+    let mut merged: Vec<(u64, u64)> = Vec::with_capacity(ranges.len());
+    for (start, end) in ranges {
+        match merged.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    (!merged.is_empty()).then_some(merged)
+}
+
+/// The bytes a `Range` header asks for, overlaps counted twice.
+fn asked_bytes(header: &str, len: u64) -> u64 {
+    let specs = header.trim().strip_prefix("bytes=").unwrap_or("");
+    specs
+        .split(',')
+        .filter_map(|spec| one_range(spec, len))
+        .map(|(a, b)| b - a)
+        .sum()
+}
+
+fn one_range(spec: &str, len: u64) -> Option<(u64, u64)> {
+    let (a, b) = spec.trim().split_once('-')?;
     let (start, end) = match (a.trim(), b.trim()) {
         ("", n) => {
             let n: u64 = n.parse().ok()?;
@@ -517,12 +586,17 @@ mod tests {
 
     #[test]
     fn ranges() {
-        assert_eq!(parse_range("bytes=0-99", 1000), Some((0, 100)));
-        assert_eq!(parse_range("bytes=900-", 1000), Some((900, 1000)));
-        assert_eq!(parse_range("bytes=-10", 1000), Some((990, 1000)));
-        assert_eq!(parse_range("bytes=0-5000", 1000), Some((0, 1000)));
-        assert_eq!(parse_range("bytes=1000-", 1000), None);
-        assert_eq!(parse_range("bytes=0-0", 0), None);
+        let one = |h| parse_ranges(h, 1000);
+        assert_eq!(one("bytes=0-99"), Some(vec![(0, 100)]));
+        assert_eq!(one("bytes=900-"), Some(vec![(900, 1000)]));
+        assert_eq!(one("bytes=-10"), Some(vec![(990, 1000)]));
+        assert_eq!(one("bytes=0-5000"), Some(vec![(0, 1000)]));
+        assert_eq!(one("bytes=1000-"), None);
+        assert_eq!(parse_ranges("bytes=0-0", 0), None);
+        assert_eq!(one("bytes=0-99, -100"), Some(vec![(0, 100), (900, 1000)]));
+        // overlapping and adjacent ranges are merged; unsatisfiable ones dropped
+        assert_eq!(one("bytes=0-599,-500"), Some(vec![(0, 1000)]));
+        assert_eq!(one("bytes=-10,0-9,10-19,2000-"), Some(vec![(0, 20), (990, 1000)]));
     }
 
     #[test]

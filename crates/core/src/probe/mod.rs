@@ -364,6 +364,27 @@ fn embedded(bytes: Result<Vec<u8>, u64>) -> Probe {
     }
 }
 
+/// Whether probing a `container` reads the file's last bytes as well as its head: FLAC's last
+/// frame, an MP4's `moov` box or last sample when they come last, MP3 and ADTS tags and last
+/// frames, Ogg's last page, the trailers of PNG, JPEG, GIF and the IFDs TIFF writers put last.
+/// A source where each read is a round trip (a hosted file) fetches the end with the head for
+/// these. WAV, AIFF, BMP and WebP say their sizes up front, and are read at the head only.
+/// (The `reads_end_matches_what_the_probers_read` test keeps this equal to the probers.)
+pub(crate) fn reads_end(container: Container) -> bool {
+    match container {
+        Container::Flac
+        | Container::MpegAudio
+        | Container::Adts
+        | Container::Ogg
+        | Container::IsoBmff
+        | Container::Png
+        | Container::Jpeg
+        | Container::Gif
+        | Container::Tiff => true,
+        Container::Wav | Container::Aiff | Container::Bmp | Container::WebP | Container::Matroska => false,
+    }
+}
+
 /// Reads a container's readings, with truncation findings.
 /// `expected` is the media kind the extension promises, which names the finding when a file
 /// is too damaged to show its own kind.
@@ -732,7 +753,7 @@ mod tests {
     use std::io::Cursor;
 
     use super::*;
-    use crate::test_fixtures::fixture;
+    use crate::test_fixtures::{fixture, fixture_path};
 
     fn probe_bytes(b: &[u8], ext: &str) -> Probe {
         probe(&mut Cursor::new(b), b.len() as u64, ext)
@@ -889,5 +910,73 @@ mod tests {
         assert!(!is_trailing_data(2 * mib, mib));
         assert!(is_trailing_data(u64::MAX, u64::MAX));
         assert!(!is_trailing_data(0, 0));
+    }
+
+    /// A reader that notes whether the last byte of its data was handed out.
+    struct EndTracker<'a> {
+        inner: Cursor<&'a [u8]>,
+        read_last: bool,
+    }
+
+    impl Read for EndTracker<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            let len = self.inner.get_ref().len() as u64;
+            self.read_last |= n > 0 && self.inner.position() == len;
+            Ok(n)
+        }
+    }
+
+    impl Seek for EndTracker<'_> {
+        fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+            self.inner.seek(to)
+        }
+    }
+
+    /// `reads_end` is true for a container exactly when probing some fixture of it (as a hosted
+    /// file is probed) reads that file's last byte.
+    #[test]
+    fn reads_end_matches_what_the_probers_read() {
+        let mut seen: std::collections::BTreeMap<String, (bool, Vec<String>)> = Default::default();
+        for dir in ["audio", "mp3", "image", "video", "analyze"] {
+            for entry in std::fs::read_dir(fixture_path(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                let ext = path
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or("")
+                    .to_ascii_lowercase();
+                let Some(ExtensionKind::Media(_, container)) = sniff::extension_kind(&ext) else {
+                    continue;
+                };
+                let bytes = std::fs::read(&path).unwrap();
+                let mut r = EndTracker {
+                    inner: Cursor::new(&bytes),
+                    read_last: false,
+                };
+                probe_with(
+                    &mut r,
+                    bytes.len() as u64,
+                    &ext,
+                    ProbeOptions { costly_reads: true },
+                );
+                let e = seen
+                    .entry(format!("{container:?}"))
+                    .or_insert((reads_end(container), Vec::new()));
+                e.1.push(format!(
+                    "{}{}",
+                    path.file_name().unwrap().to_string_lossy(),
+                    if r.read_last { "+" } else { "-" }
+                ));
+            }
+        }
+        assert!(seen.len() >= 12, "fixtures of every container: {seen:?}");
+        for (container, (hint, files)) in &seen {
+            let any = files.iter().any(|f| f.ends_with('+'));
+            assert_eq!(
+                *hint, any,
+                "{container}: reads_end says {hint}; the probes (+ read the end): {files:?}"
+            );
+        }
     }
 }
