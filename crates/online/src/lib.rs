@@ -1,7 +1,8 @@
 //! `stimpack-online`: reads hosted media the way a browser would, for `stimpack check --online`.
 //!
 //! [`HttpOpener`] implements stimpack-core's [`UrlOpener`]: it checks a URL's signature
-//! expiry, follows its redirects by hand (refusing private addresses at every hop, after DNS),
+//! expiry, follows its redirects by hand (refusing private addresses at every hop, after DNS,
+//! and again on the lookup each connection makes: `resolve.rs`),
 //! asks for the first 64 KiB with a `Range` request and an `Origin` header (and for the last
 //! 64 KiB in the same request, where the probe will read the end: `multirange.rs`), and judges
 //! the answer (status, `Content-Type`, CORS, range support). The probers then read the file
@@ -14,6 +15,7 @@ mod file;
 mod hosts;
 mod multirange;
 mod open;
+mod resolve;
 pub mod signed;
 
 use std::sync::Arc;
@@ -136,7 +138,11 @@ impl HttpOpener {
             .build();
         HttpOpener {
             http: Arc::new(Http {
-                agent: ureq::Agent::new_with_config(config),
+                agent: ureq::Agent::with_parts(
+                    config,
+                    ureq::unversioned::transport::DefaultConnector::default(),
+                    resolve::PublicOnly::new(options.allow_private),
+                ),
                 retry: options.retry,
                 origin: options.origin.clone(),
                 stats: Arc::new(Stats::default()),
