@@ -221,7 +221,13 @@ pub fn upload(args: &UploadArgs, verbosity: Verbosity) -> io::Result<Exit> {
             .with_force(args.keep.is_none())
             .with_source_date_epoch(epoch)
             .with_check(args.rules.to_options());
-        match stimpack_core::pack(&args.input, &opts, &stimpack_core::NoopReporter) {
+        // Reading a URL list with --online: the same progress line and summary as `pack`.
+        let progress = crate::online::Progress::start(args.rules.online.online, verbosity);
+        let packed = stimpack_core::pack(&args.input, &opts, &stimpack_core::NoopReporter);
+        if let Some(line) = progress.and_then(crate::online::Progress::finish) {
+            say!("{line}");
+        }
+        match packed {
             Err(stimpack_core::PackError::OutputExists(path)) => {
                 let message = format!(
                     "{}: already exists. Give --keep a path that does not exist yet",

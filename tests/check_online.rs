@@ -405,8 +405,26 @@ fn pack_and_upload_of_a_url_list_read_it_online() {
         .output()
         .unwrap();
     assert_exit(&out, 1);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("url-not-found"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("url-not-found"));
+    // what was fetched is said, as `check` and `pack` say it
+    assert!(stderr.contains("online: 1 file, "), "{stderr}");
     assert!(server.requests().is_empty(), "nothing is uploaded");
+
+    let out = stimpack()
+        .env("MABYDUCK_API_KEY", server.api_key())
+        .env("MABYDUCK_PROJECT", "proj1")
+        .env("MABYDUCK_API_URL", server.base_url())
+        .args(["upload", "--online", "--allow-private", "--name", "x"])
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("online: 1 file, 16.0 kB fetched of 16.0 kB (100.0%) in 1 request"),
+        "{stderr}"
+    );
 }
 
 /// Found while writing the online tests: the rules named a source's files in the order of the
