@@ -102,14 +102,15 @@ fn a_url_list_over_the_media_host_reads_like_the_same_files_on_disk() {
     let (local_code, local) = check_json(&root, &[]);
     let host = host(&root);
     let paths: Vec<&str> = FILES.iter().map(|(p, _)| *p).collect();
-    // With ranges (several in one request; none; one at a time, the others refused with the
-    // whole file or 416; nginx's whole small files), and from a server that ignores them (the
-    // whole answer, read on).
+    // With ranges (several in one request; one at a time, several refused with the whole file
+    // or 416; nginx's whole small files; multi-range answers that lie about their parts), and
+    // from a server that ignores them (the whole answer, read on).
     let modes = [
         ("range", &[][..]),
         ("onerange", &[][..]),
         ("multi416", &[][..]),
         ("nginx", &[][..]),
+        ("badmulti", &[][..]),
         ("norange", &["no-range-support"][..]),
     ];
     for (mode, extra) in modes {

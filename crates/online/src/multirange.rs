@@ -129,7 +129,7 @@ pub(crate) fn parse(body: &[u8], boundary: &str) -> Result<(Vec<Part>, u64), Str
 
 /// Whether `start..end` of a file of `len` bytes lies in its first or last [`HEAD_BYTES`] (or
 /// both, when they touch: a server may merge them into one part).
-fn asked(start: u64, end: u64, len: u64) -> bool {
+pub(crate) fn asked(start: u64, end: u64, len: u64) -> bool {
     let tail = len.saturating_sub(HEAD_BYTES);
     start < end && end <= len && (end <= HEAD_BYTES || start >= tail || tail <= HEAD_BYTES)
 }

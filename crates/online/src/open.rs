@@ -306,7 +306,7 @@ impl First<'_> {
                     }
                     return Answer::AskAgain;
                 }
-                match read_body(&mut response, 2 * HEAD_BYTES, shown) {
+                match read_body(&mut response, 2 * HEAD_BYTES).map_err(|e| unreadable(shown, &e)) {
                     Ok(data) => {
                         count(opener, data.len());
                         Answer::File {
@@ -360,7 +360,12 @@ impl First<'_> {
         };
         if let Some(boundary) = content_type.and_then(multirange::boundary).filter(|_| asked_end) {
             let boundary = boundary.to_string();
-            let body = read_body(response, asked + multirange::OVERHEAD, shown).map_err(Unread::Failed)?;
+            let body = match read_body(response, asked + multirange::OVERHEAD) {
+                Ok(body) => body,
+                // More than two ranges and their headers: not the answer asked for.
+                Err(ureq::Error::BodyExceedsLimit(_)) => return Err(Unread::Refused),
+                Err(e) => return Err(Unread::Failed(unreadable(shown, &e))),
+            };
             count(opener, body.len());
             return multirange::parse(&body, &boundary)
                 .map(|(parts, len)| (len, parts))
@@ -374,6 +379,9 @@ impl First<'_> {
                 ),
             )));
         };
+        if asked_end && !multirange::asked(start, last + 1, len) {
+            return Err(Unread::Refused);
+        }
         if last - start >= asked {
             return Err(Unread::Failed(UrlFinding::error(
                 Code::UrlError,
@@ -383,7 +391,8 @@ impl First<'_> {
                 ),
             )));
         }
-        let data = read_body(response, last - start + 1, shown).map_err(Unread::Failed)?;
+        let data =
+            read_body(response, last - start + 1).map_err(|e| Unread::Failed(unreadable(shown, &e)))?;
         count(opener, data.len());
         Ok((len, vec![Part { start, data }]))
     }
@@ -439,21 +448,19 @@ enum Unread {
 }
 
 /// Reads a whole answer of at most `limit` bytes.
-fn read_body(response: &mut Response<Body>, limit: u64, shown: &str) -> Result<Vec<u8>, UrlFinding> {
-    response
-        .body_mut()
-        .with_config()
-        .limit(limit)
-        .read_to_vec()
-        .map_err(|e| {
-            UrlFinding::error(
-                Code::UrlError,
-                format!(
-                    "'{shown}' could not be read: {}. Try again later",
-                    crate::fetch::transport_words(&e)
-                ),
-            )
-        })
+fn read_body(response: &mut Response<Body>, limit: u64) -> Result<Vec<u8>, ureq::Error> {
+    response.body_mut().with_config().limit(limit).read_to_vec()
+}
+
+/// The finding for an answer that could not be read.
+fn unreadable(shown: &str, e: &ureq::Error) -> UrlFinding {
+    UrlFinding::error(
+        Code::UrlError,
+        format!(
+            "'{shown}' could not be read: {}. Try again later",
+            crate::fetch::transport_words(e)
+        ),
+    )
 }
 
 fn count(opener: &HttpOpener, n: usize) {

@@ -267,6 +267,18 @@ fn a_host_that_refuses_two_ranges_is_asked_for_one_after_the_first_file() {
     }
 }
 
+/// An answer to two ranges whose parts are not what they say is not used: the head is asked
+/// for alone, and the bytes read are the file's.
+#[test]
+fn a_wrong_multi_range_answer_is_not_used() {
+    let bytes = pattern(700_000);
+    let (_tmp, host) = served_many(&[("a.flac", &bytes)]);
+    let opener = HttpOpener::new(options(), 4);
+    let (findings, ranges) = open_and_read(&opener, &host, "badmulti", "a.flac", &bytes);
+    assert_eq!(findings, []);
+    assert_eq!(ranges[..2], ["bytes=0-65535,-65536", "bytes=0-65535"]);
+}
+
 /// nginx answers two ranges that add up to more than the file with the whole file (200). From
 /// a host that has served ranges, that is a small file read in one request, not a host without
 /// range support; from a host not known yet, the head is asked for alone to tell which.

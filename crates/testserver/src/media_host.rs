@@ -9,6 +9,7 @@
 //! | `norange` | ignores `Range`: always the whole file (200) |
 //! | `onerange` | single ranges only: a request for several gets the whole file (200), as from object stores that do not serve multi-range requests |
 //! | `multi416` | single ranges only: a request for several is refused with 416 |
+//! | `badmulti` | like `range`, but the parts of a multi-range answer say they start one byte later than they do |
 //! | `nginx` | like `range`, but several ranges that add up to more than the file get the whole file (200), as nginx answers |
 //! | `nocors` | ranges, but no `Access-Control-Allow-Origin` |
 //! | `slow` | ranges, each answer after [`MediaHostConfig::slow`] |
@@ -361,12 +362,15 @@ fn answer(
             format!("multipart/byteranges; boundary={BOUNDARY}"),
         ),
     );
+    // `badmulti` labels every part one byte later than the bytes it holds.
+    let shift = u64::from(mode == "badmulti");
     let mut body = Vec::new();
     for &(start, end) in &parts {
         body.extend_from_slice(
             format!(
-                "\r\n--{BOUNDARY}\r\nContent-Type: {file_type}\r\nContent-Range: bytes {start}-{}/{len}\r\n\r\n",
-                end - 1
+                "\r\n--{BOUNDARY}\r\nContent-Type: {file_type}\r\nContent-Range: bytes {}-{}/{len}\r\n\r\n",
+                start + shift,
+                end - 1 + shift
             )
             .as_bytes(),
         );
