@@ -164,24 +164,22 @@ impl HttpFile {
 
     /// Fetches the block holding `pos` with one `Range` request.
     fn fetch_block(&mut self) -> io::Result<()> {
-        // Reading on from where a kept block ends (the head, say, after a look at the tail):
-        // the next block is four times as long.
-        let before = std::iter::once(&self.head)
-            .chain(self.blocks.iter())
-            .filter(|b| b.end() == self.pos)
-            .map(|b| b.data.len() as u64)
+        // Reading on after a kept block or the last block fetched (the head, say, after a look
+        // at the tail), also past a gap shorter than the next block would be (a walk over Ogg
+        // pages or PNG chunks skips the payloads between their headers): the next block is four
+        // times as long.
+        let grown = |size: u64| (size * 4).clamp(HEAD_BYTES, MAX_BLOCK);
+        let size = std::iter::once((self.next_start, self.next_size))
+            .chain(
+                std::iter::once(&self.head)
+                    .chain(self.blocks.iter())
+                    .map(|b| (b.end(), b.data.len() as u64)),
+            )
+            .filter(|&(end, len)| end <= self.pos && self.pos - end < grown(len))
+            .map(|(_, len)| grown(len))
             .max();
-        let sequential = self.pos == self.next_start || before.is_some();
-        let grown_from = before.unwrap_or(0).max(if self.pos == self.next_start {
-            self.next_size
-        } else {
-            0
-        });
-        let size = if sequential {
-            (grown_from * 4).clamp(HEAD_BYTES, MAX_BLOCK)
-        } else {
-            HEAD_BYTES
-        };
+        let sequential = size.is_some();
+        let size = size.unwrap_or(HEAD_BYTES);
         let mut start = self.pos;
         // Formats that keep their length at the end are read there backwards, a few bytes at
         // a time: one block that reaches the end serves them all.
