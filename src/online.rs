@@ -35,6 +35,10 @@ pub struct OnlineArgs {
     /// `1GB`, `500kB`; past it the duration is estimated, with a warning.
     #[arg(long, value_name = "SIZE", default_value = "200MB", value_parser = parse_size)]
     pub max_download: u64,
+    /// Give up on a file whose server sends slower than this per second (after the 30 s read
+    /// time-out's grace): `16kB` (a 128 kbit/s stream, the default), `4kB`, `1MB`.
+    #[arg(long, value_name = "SIZE", default_value = "16kB", value_parser = parse_rate)]
+    pub min_rate: u64,
     /// Accept URLs on loopback and private networks (a local test server).
     #[arg(long, requires = "online")]
     pub allow_private: bool,
@@ -59,6 +63,7 @@ impl OnlineArgs {
             origin: Some(self.origin.clone().unwrap_or_else(|| DEFAULT_ORIGIN.to_string())),
             valid_for: self.valid_for,
             max_download: self.max_download,
+            min_rate: self.min_rate,
             per_host: self.per_host,
             allow_private: self.allow_private,
             ..OnlineOptions::default()
@@ -154,6 +159,11 @@ pub fn summary(stats: &Stats) -> String {
     )
 }
 
+/// A size per second: `16kB`, `16kB/s`.
+fn parse_rate(s: &str) -> Result<u64, String> {
+    parse_size(s.trim().trim_end_matches("/s"))
+}
+
 fn parse_count(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(n) if (1..=1024).contains(&n) => Ok(n),
@@ -208,7 +218,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .checked_mul(factor)
         .ok_or_else(|| format!("'{s}' is too large"))?;
     if bytes == 0 {
-        return Err("--max-download must be more than 0 bytes".to_string());
+        return Err(format!("'{s}': the size must be more than 0 bytes"));
     }
     Ok(bytes)
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use stimpack_client::retry::{RetryPolicy, parse_retry_after};
 use ureq::Body;
@@ -27,19 +27,29 @@ pub(crate) struct Http {
     pub agent: ureq::Agent,
     pub retry: RetryPolicy,
     pub origin: Option<String>,
+    pub read_timeout: Duration,
+    pub min_rate: u64,
     pub stats: Arc<Stats>,
 }
 
 impl Http {
-    /// GETs `url`, with `range` as its `Range` header when given. Answers with a status
+    /// GETs `url`, with `range` as its `Range` header when given, and up to `expect` bytes of
+    /// body to be read: the body must come within the read time-out plus the time those bytes
+    /// take at the minimum rate. Answers with a status
     /// below 400 (redirects included: they are not followed here) or a final 4xx; a status
     /// that is still 408, 429 or 5xx after the retries is [`Failure::Status`].
-    pub(crate) fn get(&self, url: &str, range: Option<&str>) -> Result<Response<Body>, Failure> {
+    pub(crate) fn get(&self, url: &str, range: Option<&str>, expect: u64) -> Result<Response<Body>, Failure> {
+        let body_time = self.read_timeout + Duration::from_secs_f64(expect as f64 / self.min_rate as f64);
         let attempts = self.retry.max_attempts.max(1);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut request = self.agent.get(url);
+            let mut request = self
+                .agent
+                .get(url)
+                .config()
+                .timeout_recv_body(Some(body_time))
+                .build();
             if let Some(range) = range {
                 request = request.header("Range", range);
             }
@@ -94,6 +104,10 @@ pub(crate) fn transport_words(e: &ureq::Error) -> String {
     match e {
         ureq::Error::HostNotFound => "DNS: the host name does not resolve".to_string(),
         ureq::Error::ConnectionFailed => "the connection was refused or could not be made".to_string(),
+        ureq::Error::Timeout(ureq::Timeout::RecvBody) => {
+            "the server sends too slowly (below the minimum rate, --min-rate: slower than the stimuli play)"
+                .to_string()
+        }
         ureq::Error::Timeout(which) => format!("time-out ({which})"),
         ureq::Error::Tls(why) => format!("TLS: {why}"),
         ureq::Error::Rustls(why) => format!("TLS: {why}"),
@@ -104,4 +118,12 @@ pub(crate) fn transport_words(e: &ureq::Error) -> String {
         ureq::Error::BodyExceedsLimit(n) => format!("the answer is longer than the {n} bytes expected"),
         other => other.to_string(),
     }
+}
+
+/// What an error reading a body was: a ureq error's words when it is one (a time-out, a cut
+/// connection), else the I/O error's.
+pub(crate) fn io_words(e: &std::io::Error) -> String {
+    e.get_ref()
+        .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+        .map_or_else(|| e.to_string(), transport_words)
 }

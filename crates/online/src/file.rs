@@ -45,8 +45,9 @@ struct Stream {
 pub(crate) enum Source {
     /// With `Range` requests.
     Ranges,
-    /// From a whole-file answer, opened again to go back.
-    Stream(Option<BodyReader<'static>>),
+    /// From whole-file answers (the server ignores `Range`), opened when reading goes past the
+    /// head, and again to go back.
+    Stream,
 }
 
 /// One hosted file, open for the probers.
@@ -102,16 +103,7 @@ impl HttpFile {
             }
         }
         let next_start = head.end();
-        let (ranges, stream) = match source {
-            Source::Ranges => (true, None),
-            Source::Stream(reader) => (
-                false,
-                reader.map(|reader| Stream {
-                    pos: next_start,
-                    reader,
-                }),
-            ),
-        };
+        let ranges = matches!(source, Source::Ranges);
         http.stats.file_bytes.fetch_add(len, Ordering::Relaxed);
         HttpFile {
             http,
@@ -122,7 +114,7 @@ impl HttpFile {
             head,
             blocks,
             ranges,
-            stream,
+            stream: None,
             next_start,
             next_size: HEAD_BYTES,
             fetched,
@@ -227,7 +219,10 @@ impl HttpFile {
         let mut last = None;
         // A body cut short is asked for once more: a dropped connection is common.
         for _ in 0..2 {
-            let mut response = match self.http.get(&self.url, Some(&crate::fetch::bytes(start, end))) {
+            let mut response = match self
+                .http
+                .get(&self.url, Some(&crate::fetch::bytes(start, end)), want)
+            {
                 Ok(r) => r,
                 Err(Failure::Status(s)) => {
                     return Err(io::Error::other(format!(
@@ -288,14 +283,17 @@ impl HttpFile {
     fn read_stream(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.stream.as_ref().is_none_or(|s| s.pos > self.pos) {
             self.stream = None;
-            let response = self.http.get(&self.url, None).map_err(|f| match f {
-                Failure::Status(s) => {
-                    io::Error::other(format!("the server answered HTTP {s} for '{}'", self.shown))
-                }
-                Failure::Transport(why) => {
-                    io::Error::other(format!("fetching '{}' failed: {why}", self.shown))
-                }
-            })?;
+            let response = self
+                .http
+                .get(&self.url, None, self.len.min(self.cap))
+                .map_err(|f| match f {
+                    Failure::Status(s) => {
+                        io::Error::other(format!("the server answered HTTP {s} for '{}'", self.shown))
+                    }
+                    Failure::Transport(why) => {
+                        io::Error::other(format!("fetching '{}' failed: {why}", self.shown))
+                    }
+                })?;
             self.stream = Some(Stream {
                 pos: 0,
                 reader: response.into_body().into_reader(),
@@ -319,10 +317,10 @@ impl HttpFile {
                 buf
             };
             let n = target.len().min(allowed.min(usize::MAX as u64) as usize);
-            let got = stream
-                .reader
-                .read(&mut target[..n])
-                .map_err(|e| io::Error::new(e.kind(), format!("reading '{}' failed: {e}", self.shown)))?;
+            let got = stream.reader.read(&mut target[..n]).map_err(|e| {
+                let words = crate::fetch::io_words(&e);
+                io::Error::new(e.kind(), format!("reading '{}' failed: {words}", self.shown))
+            })?;
             if got == 0 {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,

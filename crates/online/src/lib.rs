@@ -40,6 +40,10 @@ pub const DEFAULT_MAX_DOWNLOAD: u64 = 200_000_000;
 pub const DEFAULT_VALID_FOR: Duration = Duration::from_secs(7 * 86_400);
 /// The origin the platform's players run on, sent as `Origin` to test CORS.
 pub const DEFAULT_ORIGIN: &str = "https://app.mabyduck.com";
+/// Answers that come slower than this many bytes per second (after the read time-out's grace)
+/// are given up on: 16 kB/s is a 128 kbit/s stream, so a host slower than that cannot serve
+/// the stimuli as fast as they play, and a host that trickles cannot hold up the run.
+pub const DEFAULT_MIN_RATE: u64 = 16_000;
 /// The first request asks for this much of a file: enough for every header stimpack reads.
 pub const HEAD_BYTES: u64 = 64 << 10;
 
@@ -59,6 +63,8 @@ pub struct OnlineOptions {
     pub connect_timeout: Duration,
     /// See [`DEFAULT_READ_TIMEOUT`].
     pub read_timeout: Duration,
+    /// See [`DEFAULT_MIN_RATE`] (bytes per second; at least 1).
+    pub min_rate: u64,
     /// When to retry 408, 429, 5xx and dropped connections.
     pub retry: RetryPolicy,
     /// Accept loopback and private addresses (local test servers).
@@ -74,6 +80,7 @@ impl Default for OnlineOptions {
             per_host: DEFAULT_PER_HOST,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             read_timeout: DEFAULT_READ_TIMEOUT,
+            min_rate: DEFAULT_MIN_RATE,
             retry: RetryPolicy::default(),
             allow_private: false,
         }
@@ -145,6 +152,8 @@ impl HttpOpener {
                 ),
                 retry: options.retry,
                 origin: options.origin.clone(),
+                read_timeout: options.read_timeout,
+                min_rate: options.min_rate.max(1),
                 stats: Arc::new(Stats::default()),
             }),
             hosts: HostLimits::new(options.per_host),

@@ -76,14 +76,14 @@ pub(crate) fn open(opener: &HttpOpener, url: &str, extension: &str, media: Optio
     let Some((current, response)) = first.follow(parsed, &range, &mut findings) else {
         return Opened::Failed(findings);
     };
-    let answer = match first.read(response, ask_end, &mut findings) {
+    let answer = match first.read(current.as_str(), response, ask_end, &mut findings) {
         Answer::AskAgain => {
             // The request for two ranges was refused: the head alone, from the final URL.
             let Some((_, response)) = first.follow(current.clone(), &bytes(0, head_bytes), &mut findings)
             else {
                 return Opened::Failed(findings);
             };
-            first.read(response, false, &mut findings)
+            first.read(current.as_str(), response, false, &mut findings)
         }
         answer => answer,
     };
@@ -134,6 +134,9 @@ impl First<'_> {
     /// and its answer, whose status is 200, 206 or 416; otherwise the findings say why not.
     fn follow(&self, url: Url, range: &str, findings: &mut Vec<UrlFinding>) -> Option<(Url, Response<Body>)> {
         let (options, shown) = (&self.opener.options, self.shown);
+        // What the answer's body may hold: two ranges and their part headers, or the head; a
+        // server that ignores ranges sends more, read on by the file (see `file.rs`).
+        let expect = 2 * HEAD_BYTES + multirange::OVERHEAD;
         let mut current = url;
         let mut seen = vec![current.to_string()];
         let response = loop {
@@ -141,7 +144,7 @@ impl First<'_> {
                 findings.push(f);
                 return None;
             }
-            let response = match self.opener.http.get(current.as_str(), Some(range)) {
+            let response = match self.opener.http.get(current.as_str(), Some(range), expect) {
                 Ok(r) => r,
                 Err(Failure::Status(status)) => {
                     findings.push(status_finding(status, shown, true));
@@ -222,7 +225,13 @@ impl First<'_> {
     /// Reads the first answer (200, 206 or 416) to a request for the head, or for the head and
     /// the end when `asked_end`: the bytes that came, the file's length, and the findings its
     /// headers give (CORS, `Content-Type`, range support).
-    fn read(&self, mut response: Response<Body>, asked_end: bool, findings: &mut Vec<UrlFinding>) -> Answer {
+    fn read(
+        &self,
+        url: &str,
+        mut response: Response<Body>,
+        asked_end: bool,
+        findings: &mut Vec<UrlFinding>,
+    ) -> Answer {
         let (opener, shown) = (self.opener, self.shown);
         let options = &opener.options;
         let header = |name: &str| {
@@ -321,7 +330,7 @@ impl First<'_> {
                     }
                 }
             }
-            _ => match self.read_whole(response) {
+            _ => match self.read_whole(url, response) {
                 Ok(answer) => {
                     about.push(UrlFinding::warning(
                         Code::NoRangeSupport,
@@ -397,30 +406,56 @@ impl First<'_> {
         Ok((len, vec![Part { start, data }]))
     }
 
-    /// A 200 answer to a request for the head: the server ignores `Range`. Reads the head (or,
-    /// without a length, the whole answer up to the cap) and keeps the rest of the answer to
-    /// read on.
-    fn read_whole(&self, response: Response<Body>) -> Result<Answer, UrlFinding> {
+    /// A 200 answer to a request for the head: the server ignores `Range`. Reads the head; the
+    /// rest is read, when the probe asks for it, from the file opened again, with a body
+    /// deadline for its whole length (this answer's was set for a head). An answer without a
+    /// length is read whole (up to the cap) to learn it: from this answer when it ends within
+    /// the head, else from the file opened again.
+    fn read_whole(&self, url: &str, response: Response<Body>) -> Result<Answer, UrlFinding> {
         let (opener, shown) = (self.opener, self.shown);
         let cap = opener.options.max_download;
         let declared = response.body().content_length();
-        let mut reader = response.into_body().into_reader();
-        let mut head = Vec::new();
-        let limit = match declared {
-            Some(_) => HEAD_BYTES.min(cap),
-            // No length: the whole answer is read (up to the cap) to learn it.
-            None => cap.saturating_add(1),
+        let head_bytes = HEAD_BYTES.min(cap);
+        let reading = |reader: &mut dyn std::io::Read, limit: u64| {
+            let mut data = Vec::new();
+            match std::io::Read::read_to_end(&mut std::io::Read::take(reader, limit), &mut data) {
+                Ok(_) => {
+                    count(opener, data.len());
+                    Ok(data)
+                }
+                Err(e) => Err(UrlFinding::error(
+                    Code::UrlError,
+                    format!(
+                        "'{shown}' could not be read: {}. Try again later",
+                        crate::fetch::io_words(&e)
+                    ),
+                )),
+            }
         };
-        if let Err(e) = std::io::Read::read_to_end(&mut std::io::Read::take(&mut reader, limit), &mut head) {
-            return Err(UrlFinding::error(
-                Code::UrlError,
-                format!("'{shown}' could not be read: {e}. Try again later"),
-            ));
+        let mut reader = response.into_body().into_reader();
+        if let Some(len) = declared {
+            let head = reading(&mut reader, head_bytes)?;
+            return Ok(Answer::File {
+                len,
+                parts: vec![Part { start: 0, data: head }],
+                source: Source::Stream,
+            });
         }
-        count(opener, head.len());
-        let (len, rest) = match declared {
-            Some(len) => (len, Some(reader)),
-            None if head.len() as u64 > cap => {
+        let mut data = reading(&mut reader, head_bytes + 1)?;
+        if data.len() as u64 > head_bytes {
+            drop(reader);
+            let response = opener
+                .http
+                .get(url, None, cap.saturating_add(1))
+                .map_err(|f| match f {
+                    Failure::Status(status) => status_finding(status, shown, true),
+                    Failure::Transport(why) => UrlFinding::error(
+                        Code::UrlError,
+                        format!("'{shown}' could not be fetched again: {why}. Try again later"),
+                    ),
+                })?;
+            data = reading(&mut response.into_body().into_reader(), cap.saturating_add(1))?;
+            if data.len() as u64 > cap {
                 return Err(UrlFinding::error(
                     Code::UrlError,
                     format!(
@@ -429,12 +464,11 @@ impl First<'_> {
                     ),
                 ));
             }
-            None => (head.len() as u64, None),
-        };
+        }
         Ok(Answer::File {
-            len,
-            parts: vec![Part { start: 0, data: head }],
-            source: Source::Stream(rest),
+            len: data.len() as u64,
+            parts: vec![Part { start: 0, data }],
+            source: Source::Stream,
         })
     }
 }

@@ -334,3 +334,31 @@ fn a_walk_over_headers_with_gaps_between_them_grows_its_blocks() {
     let requests = opener.stats().requests();
     assert!(requests <= 5, "{requests} requests");
 }
+
+/// A host that trickles its answers (20 kB/s here, where at least 1 MB/s is asked for) is given
+/// up on once a body is late for that rate, with words that say so: a trickling host cannot hold
+/// up the run, though each read still gets something within the read time-out.
+#[test]
+fn a_host_sending_slower_than_the_minimum_rate_is_given_up_on() {
+    let bytes = pattern(300_000);
+    let (_tmp, host) = served_many(&[("a.wav", &bytes)]);
+    let options = OnlineOptions {
+        read_timeout: Duration::from_millis(300),
+        min_rate: 1_000_000,
+        ..options()
+    };
+    let opener = HttpOpener::new(options.clone(), 4);
+    let Opened::Failed(findings) = opener.open(&host.url("trickle", "s/a.wav"), "wav", None) else {
+        panic!("opened");
+    };
+    assert_eq!(findings[0].code, Code::UrlError);
+    assert!(
+        findings[0].message.contains("too slowly"),
+        "{}",
+        findings[0].message
+    );
+    // The same options read a host that sends at full speed.
+    let opener = HttpOpener::new(options, 4);
+    let (findings, _) = open_and_read(&opener, &host, "range", "a.wav", &bytes);
+    assert_eq!(findings, []);
+}

@@ -9,6 +9,7 @@
 //! | `norange` | ignores `Range`: always the whole file (200) |
 //! | `onerange` | single ranges only: a request for several gets the whole file (200), as from object stores that do not serve multi-range requests |
 //! | `multi416` | single ranges only: a request for several is refused with 416 |
+//! | `trickle` | like `range`, but every body is sent 1 KiB each 50 ms (20 kB/s) |
 //! | `badmulti` | like `range`, but the parts of a multi-range answer say they start one byte later than they do |
 //! | `nginx` | like `range`, but several ranges that add up to more than the file get the whole file (200), as nginx answers |
 //! | `nocors` | ranges, but no `Access-Control-Allow-Origin` |
@@ -346,6 +347,9 @@ fn answer(
         }
         let sent = if truncated { announced / 2 } else { announced };
         f.seek(SeekFrom::Start(start))?;
+        if mode == "trickle" {
+            return trickle(&mut (&mut f).take(sent), out, shared);
+        }
         let copied = io::copy(&mut (&mut f).take(sent), out);
         if let Ok(n) = copied {
             shared.bytes.fetch_add(n, Ordering::SeqCst);
@@ -386,6 +390,21 @@ fn answer(
     out.write_all(&body[..sent])?;
     shared.bytes.fetch_add(sent as u64, Ordering::SeqCst);
     Ok(!truncated)
+}
+
+/// Sends `body` 1 KiB every 50 ms (20 kB/s).
+fn trickle(body: &mut impl Read, out: &mut TcpStream, shared: &Shared) -> io::Result<bool> {
+    let mut piece = [0u8; 1024];
+    loop {
+        let n = body.read(&mut piece)?;
+        if n == 0 {
+            return Ok(true);
+        }
+        out.write_all(&piece[..n])?;
+        out.flush()?;
+        shared.bytes.fetch_add(n as u64, Ordering::SeqCst);
+        thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// Separates the parts of a multi-range answer.
