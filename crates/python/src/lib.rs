@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -15,16 +16,20 @@ use stimpack_core::{CheckOptions, ExperimentType, NoopReporter, PackOptions, Pac
 
 mod errors;
 mod objects;
+mod options;
 mod results;
 mod run;
 
 use errors::{DatasetError, InputError, PackError, ProbeError};
 use objects::{Issue, Manifest, Report, Stimulus};
+use options::{AnalyzeArgs, OnlineArgs};
 
 /// The most probing threads, as the CLI's `--threads` allows.
 const MAX_THREADS: usize = 256;
 
 /// The rule options shared by `check` and `pack`, as the CLI's flags of the same names.
+// One argument per keyword of the Python functions, as they are.
+#[allow(clippy::too_many_arguments)]
 fn check_options(
     experiment: Option<&str>,
     reference: String,
@@ -32,6 +37,8 @@ fn check_options(
     strict: bool,
     decode: bool,
     threads: Option<usize>,
+    analyze: &AnalyzeArgs,
+    online: &OnlineArgs,
 ) -> PyResult<CheckOptions> {
     let experiment = experiment
         .map(|e| e.parse::<ExperimentType>())
@@ -49,12 +56,21 @@ fn check_options(
         .with_anchors(anchors)
         .with_strict(strict)
         .with_decode(decode)
-        .with_threads(threads))
+        .with_threads(threads)
+        .with_analyze(analyze.to_options()?)
+        .with_online(online.to_online()?))
 }
 
-/// Checks a dataset (a folder, a `.zip` or a `.txt` URL list), like `stimpack check`.
+/// The analysis keywords' defaults, shown in the signatures as the CLI shows its flags'.
+const LU: f64 = stimpack_core::DEFAULT_LOUDNESS_TOLERANCE_LU;
+const DBTP: f64 = stimpack_core::DEFAULT_MAX_TRUE_PEAK_DBTP;
+const SILENCE: f64 = stimpack_core::DEFAULT_SILENCE_TOLERANCE_S;
+const DC: f64 = stimpack_core::DEFAULT_MAX_DC_OFFSET;
+
+/// Checks a dataset (a folder, a `.zip` or a `.txt` URL list), like `stimpack check`, with
+/// the CLI's options under its flags' names (`platform`, `analyze`, `online`, ...).
 #[pyfunction]
-#[pyo3(signature = (path, *, experiment=None, reference=stimpack_core::DEFAULT_REFERENCE.to_string(), anchors=Vec::new(), strict=false, decode=false, threads=None), text_signature = "(path, *, experiment=None, reference='reference', anchors=(), strict=False, decode=False, threads=None)")]
+#[pyo3(signature = (path, *, experiment=None, reference=stimpack_core::DEFAULT_REFERENCE.to_string(), anchors=Vec::new(), strict=false, decode=false, threads=None, platform=None, analyze=false, target_lufs=None, loudness_tolerance=LU, max_true_peak=DBTP, silence_tolerance=SILENCE, max_dc_offset=DC, online=false, origin=None, valid_for=None, max_download=None, min_rate=None, allow_private=false, connections=None, per_host=None), text_signature = "(path, *, experiment=None, reference='reference', anchors=(), strict=False, decode=False, threads=None, platform=None, analyze=False, target_lufs=None, loudness_tolerance=1.0, max_true_peak=-1.0, silence_tolerance=0.1, max_dc_offset=0.01, online=False, origin=None, valid_for=None, max_download=None, min_rate=None, allow_private=False, connections=None, per_host=None)")]
 #[allow(clippy::too_many_arguments)]
 fn check(
     py: Python<'_>,
@@ -65,16 +81,54 @@ fn check(
     strict: bool,
     decode: bool,
     threads: Option<usize>,
+    platform: Option<&str>,
+    analyze: bool,
+    target_lufs: Option<f64>,
+    loudness_tolerance: f64,
+    max_true_peak: f64,
+    silence_tolerance: f64,
+    max_dc_offset: f64,
+    online: bool,
+    origin: Option<String>,
+    valid_for: Option<Duration>,
+    max_download: Option<u64>,
+    min_rate: Option<u64>,
+    allow_private: bool,
+    connections: Option<usize>,
+    per_host: Option<usize>,
 ) -> PyResult<Report> {
-    let opts = check_options(experiment, reference, anchors, strict, decode, threads)?;
-    let report = run::interruptible(py, move || stimpack_core::check(&path, &opts))?;
+    let platform = options::platform(platform)?;
+    let analyze = AnalyzeArgs {
+        analyze,
+        target_lufs,
+        loudness_tolerance,
+        max_true_peak,
+        silence_tolerance,
+        max_dc_offset,
+    };
+    let online = OnlineArgs {
+        online,
+        origin,
+        valid_for,
+        max_download,
+        min_rate,
+        allow_private,
+        connections,
+        per_host,
+    };
+    let opts = check_options(
+        experiment, reference, anchors, strict, decode, threads, &analyze, &online,
+    )?;
+    let report = run::interruptible(py, move || {
+        stimpack_core::check(&path, &opts).map(|r| platform.apply_rules(r, opts.strict))
+    })?;
     report.map(Report::from).map_err(|e| errors::input_error(&e))
 }
 
 /// Checks a dataset and, when it has no errors, writes the archive and its manifest, like
 /// `stimpack pack`.
 #[pyfunction]
-#[pyo3(signature = (path, output, *, manifest=None, force=false, compress=false, experiment=None, reference=stimpack_core::DEFAULT_REFERENCE.to_string(), anchors=Vec::new(), strict=false, decode=false, threads=None, source_date_epoch=None), text_signature = "(path, output, *, manifest=None, force=False, compress=False, experiment=None, reference='reference', anchors=(), strict=False, decode=False, threads=None, source_date_epoch=None)")]
+#[pyo3(signature = (path, output, *, manifest=None, force=false, compress=false, experiment=None, reference=stimpack_core::DEFAULT_REFERENCE.to_string(), anchors=Vec::new(), strict=false, decode=false, threads=None, source_date_epoch=None, analyze=false, target_lufs=None, loudness_tolerance=LU, max_true_peak=DBTP, silence_tolerance=SILENCE, max_dc_offset=DC, online=false, origin=None, valid_for=None, max_download=None, min_rate=None, allow_private=false, connections=None, per_host=None), text_signature = "(path, output, *, manifest=None, force=False, compress=False, experiment=None, reference='reference', anchors=(), strict=False, decode=False, threads=None, source_date_epoch=None, analyze=False, target_lufs=None, loudness_tolerance=1.0, max_true_peak=-1.0, silence_tolerance=0.1, max_dc_offset=0.01, online=False, origin=None, valid_for=None, max_download=None, min_rate=None, allow_private=False, connections=None, per_host=None)")]
 #[allow(clippy::too_many_arguments)]
 fn pack(
     py: Python<'_>,
@@ -90,8 +144,42 @@ fn pack(
     decode: bool,
     threads: Option<usize>,
     source_date_epoch: Option<i64>,
+    analyze: bool,
+    target_lufs: Option<f64>,
+    loudness_tolerance: f64,
+    max_true_peak: f64,
+    silence_tolerance: f64,
+    max_dc_offset: f64,
+    online: bool,
+    origin: Option<String>,
+    valid_for: Option<Duration>,
+    max_download: Option<u64>,
+    min_rate: Option<u64>,
+    allow_private: bool,
+    connections: Option<usize>,
+    per_host: Option<usize>,
 ) -> PyResult<Manifest> {
-    let check = check_options(experiment, reference, anchors, strict, decode, threads)?;
+    let analyze = AnalyzeArgs {
+        analyze,
+        target_lufs,
+        loudness_tolerance,
+        max_true_peak,
+        silence_tolerance,
+        max_dc_offset,
+    };
+    let online = OnlineArgs {
+        online,
+        origin,
+        valid_for,
+        max_download,
+        min_rate,
+        allow_private,
+        connections,
+        per_host,
+    };
+    let check = check_options(
+        experiment, reference, anchors, strict, decode, threads, &analyze, &online,
+    )?;
     // As the CLI: SOURCE_DATE_EPOCH from the environment unless given.
     let epoch = match source_date_epoch {
         Some(s) => Some(s),

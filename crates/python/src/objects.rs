@@ -276,6 +276,102 @@ impl Stimulus {
         field(py, &self.inner, "has_audio")
     }
 
+    /// Video: the codec of its first audio track, ffprobe-style (`aac`, `opus`), or None.
+    #[getter]
+    fn audio_codec<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        field(py, &self.inner, "audio_codec")
+    }
+
+    /// Video: the codec profile (`High`, `Main 10`, ...), or None.
+    #[getter]
+    fn profile<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        field(py, &self.inner, "profile")
+    }
+
+    /// Video: the pixel format, ffprobe-style (`yuv420p`, ...), or None.
+    #[getter]
+    fn pixel_format<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        field(py, &self.inner, "pixel_format")
+    }
+
+    /// Video: whether its frame durations vary, or None when not read.
+    #[getter]
+    fn variable_frame_rate<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        field(py, &self.inner, "variable_frame_rate")
+    }
+
+    /// Image: the colour type (`rgb`, `palette`, `cmyk`, ...), or None.
+    #[getter]
+    fn color<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        field(py, &self.inner, "color")
+    }
+
+    /// Image: bits per sample, or None.
+    #[getter]
+    fn bit_depth<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        field(py, &self.inner, "bit_depth")
+    }
+
+    /// Image: the embedded ICC profile's description, or None.
+    #[getter]
+    fn icc_profile<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        field(py, &self.inner, "icc_profile")
+    }
+
+    /// Image: the EXIF orientation (1 is upright), or None.
+    #[getter]
+    fn orientation<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        field(py, &self.inner, "orientation")
+    }
+
+    /// `analyze=True`: integrated loudness (BS.1770-4, LUFS), or None.
+    #[getter]
+    fn loudness_lufs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        field(py, &self.inner, "loudness_lufs")
+    }
+
+    /// `analyze=True`: highest true peak (dBTP), or None.
+    #[getter]
+    fn true_peak_dbtp<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        field(py, &self.inner, "true_peak_dbtp")
+    }
+
+    /// `analyze=True`: highest sample magnitude (dBFS), or None.
+    #[getter]
+    fn sample_peak_dbfs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        field(py, &self.inner, "sample_peak_dbfs")
+    }
+
+    /// `analyze=True`: samples in runs of 3 or more at full scale, or None.
+    #[getter]
+    fn clipped_samples<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        field(py, &self.inner, "clipped_samples")
+    }
+
+    /// `analyze=True`: seconds before the first sample above -60 dBFS, or None.
+    #[getter]
+    fn leading_silence_s<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        field(py, &self.inner, "leading_silence_s")
+    }
+
+    /// `analyze=True`: seconds after the last sample above -60 dBFS, or None.
+    #[getter]
+    fn trailing_silence_s<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        field(py, &self.inner, "trailing_silence_s")
+    }
+
+    /// `analyze=True`: the largest channel mean, as a share of full scale, or None.
+    #[getter]
+    fn dc_offset<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        field(py, &self.inner, "dc_offset")
+    }
+
+    /// `analyze=True`: whether every channel equals the first (mono stored as stereo), or None.
+    #[getter]
+    fn dual_mono<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        field(py, &self.inner, "dual_mono")
+    }
+
     /// The URL, for URL lists.
     #[getter]
     fn url(&self) -> Option<&str> {

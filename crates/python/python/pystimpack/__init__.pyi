@@ -1,6 +1,7 @@
 """Type stubs of pystimpack (the module itself is compiled Rust: pystimpack._native)."""
 
 import os
+import datetime
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 __version__: str
@@ -76,6 +77,54 @@ class Stimulus:
     @property
     def has_audio(self) -> Optional[bool]: ...
     @property
+    def audio_codec(self) -> Optional[str]:
+        """Video: the codec of its first audio track, ffprobe-style (`aac`, `opus`), or None."""
+    @property
+    def profile(self) -> Optional[str]:
+        """Video: the codec profile (`High`, `Main 10`, ...), or None."""
+    @property
+    def pixel_format(self) -> Optional[str]:
+        """Video: the pixel format, ffprobe-style (`yuv420p`, ...), or None."""
+    @property
+    def variable_frame_rate(self) -> Optional[bool]:
+        """Video: whether its frame durations vary, or None when not read."""
+    @property
+    def color(self) -> Optional[str]:
+        """Image: the colour type (`rgb`, `palette`, `cmyk`, ...), or None."""
+    @property
+    def bit_depth(self) -> Optional[int]:
+        """Image: bits per sample, or None."""
+    @property
+    def icc_profile(self) -> Optional[str]:
+        """Image: the embedded ICC profile's description, or None."""
+    @property
+    def orientation(self) -> Optional[int]:
+        """Image: the EXIF orientation (1 is upright), or None."""
+    @property
+    def loudness_lufs(self) -> Optional[float]:
+        """`analyze=True`: integrated loudness (BS.1770-4, LUFS), or None."""
+    @property
+    def true_peak_dbtp(self) -> Optional[float]:
+        """`analyze=True`: highest true peak (dBTP), or None."""
+    @property
+    def sample_peak_dbfs(self) -> Optional[float]:
+        """`analyze=True`: highest sample magnitude (dBFS), or None."""
+    @property
+    def clipped_samples(self) -> Optional[int]:
+        """`analyze=True`: samples in runs of 3 or more at full scale, or None."""
+    @property
+    def leading_silence_s(self) -> Optional[float]:
+        """`analyze=True`: seconds before the first sample above -60 dBFS, or None."""
+    @property
+    def trailing_silence_s(self) -> Optional[float]:
+        """`analyze=True`: seconds after the last sample above -60 dBFS, or None."""
+    @property
+    def dc_offset(self) -> Optional[float]:
+        """`analyze=True`: the largest channel mean, as a share of full scale, or None."""
+    @property
+    def dual_mono(self) -> Optional[bool]:
+        """`analyze=True`: whether every channel equals the first (mono stored as stereo), or None."""
+    @property
     def url(self) -> Optional[str]: ...
     @property
     def issues(self) -> Optional[List[Issue]]:
@@ -145,10 +194,33 @@ def check(
     strict: bool = False,
     decode: bool = False,
     threads: Optional[int] = None,
+    platform: Optional[str] = None,
+    analyze: bool = False,
+    target_lufs: Optional[float] = None,
+    loudness_tolerance: float = 1.0,
+    max_true_peak: float = -1.0,
+    silence_tolerance: float = 0.1,
+    max_dc_offset: float = 0.01,
+    online: bool = False,
+    origin: Optional[str] = None,
+    valid_for: Optional[datetime.timedelta] = None,
+    max_download: Optional[int] = None,
+    min_rate: Optional[int] = None,
+    allow_private: bool = False,
+    connections: Optional[int] = None,
+    per_host: Optional[int] = None,
 ) -> Report:
     """Checks a folder, .zip or .txt URL list, like ``stimpack check``.
 
-    Raises FileNotFoundError for a missing input, InputError for an unreadable one.
+    The keywords are the CLI's flags: ``platform`` ("mabyduck", "prolific", "datature",
+    "coactive") applies that platform's rules; ``analyze=True`` measures decoded audio
+    (loudness, peaks, silence, ...) with the given thresholds; ``online=True`` reads the files
+    of a URL list over HTTP (``max_download`` and ``min_rate`` in bytes and bytes per second,
+    ``valid_for`` a timedelta, ``allow_private`` for a local server). ``None`` is the CLI's
+    default.
+
+    Raises FileNotFoundError for a missing input, InputError for an unreadable one, ValueError
+    for a wrong keyword value.
     """
 
 def pack(
@@ -165,8 +237,25 @@ def pack(
     decode: bool = False,
     threads: Optional[int] = None,
     source_date_epoch: Optional[int] = None,
+    analyze: bool = False,
+    target_lufs: Optional[float] = None,
+    loudness_tolerance: float = 1.0,
+    max_true_peak: float = -1.0,
+    silence_tolerance: float = 0.1,
+    max_dc_offset: float = 0.01,
+    online: bool = False,
+    origin: Optional[str] = None,
+    valid_for: Optional[datetime.timedelta] = None,
+    max_download: Optional[int] = None,
+    min_rate: Optional[int] = None,
+    allow_private: bool = False,
+    connections: Optional[int] = None,
+    per_host: Optional[int] = None,
 ) -> Manifest:
     """Checks and, without errors, writes the archive and its manifest, like ``stimpack pack``.
+
+    ``analyze`` and ``online`` and their settings are ``check``'s. (A platform's export files,
+    ``stimpack pack --platform``, are the CLI's alone for now.)
 
     Raises DatasetError (with ``.report``) when the dataset has errors, FileExistsError when
     the output exists without ``force``, PackError when the output cannot be written.
