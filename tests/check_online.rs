@@ -595,3 +595,156 @@ fn a_hosted_mp3_damaged_in_the_middle_is_only_caught_on_disk() {
     assert_eq!(stimulus(&online, "s/a.mp3")["duration_s"], 719.956);
     assert!(stimulus(&local, "s/a.mp3")["duration_s"].as_f64().unwrap() < 719.956);
 }
+
+/// A real nginx serving the files, when one is installed (`.ci/run` installs `nginx-light`
+/// where it can; without it this test prints a SKIPPED line and passes). Stopped when dropped.
+struct Nginx {
+    child: std::process::Child,
+    /// The command line that started it, to stop it with `-s stop` (its workers go too; a
+    /// killed master would leave them running).
+    stop: std::process::Command,
+    port: u16,
+    log: std::path::PathBuf,
+}
+
+impl Nginx {
+    fn start(root: &Path, dir: &Path) -> Option<Nginx> {
+        let binary = ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"]
+            .into_iter()
+            .map(Path::new)
+            .find(|p| p.is_file())?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = dir.join("access.log");
+        // Its workers may run as another user: the files must be readable by all.
+        readable_by_all(dir);
+        readable_by_all(root);
+        let conf = dir.join("nginx.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "worker_processes 1;\npid {dir}/nginx.pid;\nerror_log {dir}/error.log;\n\
+                 events {{ worker_connections 64; }}\n\
+                 http {{\n  access_log {log};\n  default_type application/octet-stream;\n\
+                 types {{ audio/wav wav; audio/flac flac; audio/mpeg mp3 mp2; audio/aac aac; audio/ogg ogg oga opus;\n\
+                 audio/mp4 m4a; audio/aiff aiff; video/mp4 mp4; video/quicktime mov; image/png png; image/jpeg jpg;\n\
+                 image/gif gif; image/webp webp; image/tiff tif; image/bmp bmp; }}\n\
+                 server {{ listen 127.0.0.1:{port}; root {root}; add_header Access-Control-Allow-Origin *; }}\n}}\n",
+                dir = dir.display(),
+                log = log.display(),
+                root = root.display(),
+            ),
+        )
+        .unwrap();
+        let child = std::process::Command::new(binary)
+            .arg("-p")
+            .arg(dir)
+            .arg("-e")
+            .arg(dir.join("error.log"))
+            .arg("-c")
+            .arg(&conf)
+            .args(["-g", "daemon off;"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                let mut stop = std::process::Command::new(binary);
+                stop.arg("-p")
+                    .arg(dir)
+                    .arg("-e")
+                    .arg(dir.join("error.log"))
+                    .arg("-c")
+                    .arg(&conf);
+                stop.args(["-s", "stop"])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null());
+                return Some(Nginx {
+                    child,
+                    stop,
+                    port,
+                    log,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "nginx did not start: {}",
+            std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
+        );
+    }
+
+    /// The requests nginx logged for `path`.
+    fn requests_for(&self, path: &str) -> usize {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        log.lines()
+            .filter(|l| l.contains(&format!("GET /{path} ")))
+            .count()
+    }
+}
+
+fn readable_by_all(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if path.is_dir() { 0o755 } else { 0o644 };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path).unwrap() {
+            readable_by_all(&entry.unwrap().path());
+        }
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        if !self.stop.status().is_ok_and(|s| s.success()) {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// The multi-range requests against a real server's `multipart/byteranges` answers (not only
+/// the stand-in's): every fixture reads as on disk, and a big FLAC-like read (the 2.9 MB MP3 with
+/// an Info header, read at both ends) takes one request.
+#[test]
+fn a_url_list_over_a_real_nginx_reads_like_the_same_files_on_disk() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = dataset(&tmp.path().join("data"), FILES);
+    std::fs::create_dir_all(root.join("big")).unwrap();
+    std::fs::write(root.join("big/long.mp3"), long_mp3(20_000)).unwrap();
+    let server_dir = tmp.path().join("nginx");
+    std::fs::create_dir_all(&server_dir).unwrap();
+    let Some(nginx) = Nginx::start(&root, &server_dir) else {
+        eprintln!(
+            "\n*** SKIPPED `a_url_list_over_a_real_nginx_reads_like_the_same_files_on_disk`: nginx not found. \
+             Install it (Debian: apt-get install nginx-light) to run it.\n"
+        );
+        return;
+    };
+    let (local_code, local) = check_json(&root, &[]);
+    let mut paths: Vec<&str> = FILES.iter().map(|(p, _)| *p).collect();
+    paths.push("big/long.mp3");
+    let list = tmp.path().join("nginx.txt");
+    let text: String = paths
+        .iter()
+        .map(|p| format!("http://127.0.0.1:{}/{p}\n", nginx.port))
+        .collect();
+    std::fs::write(&list, text).unwrap();
+    let (code, report) = online(&list, &[]);
+    assert_eq!(code, local_code);
+    assert_eq!(
+        comparable(&report, &["insecure-url"]),
+        comparable(&local, &[]),
+        "nginx: {report:#}"
+    );
+    assert_eq!(
+        nginx.requests_for("big/long.mp3"),
+        1,
+        "head and end in one request"
+    );
+}
