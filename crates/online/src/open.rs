@@ -332,6 +332,8 @@ impl First<'_> {
             }
             _ => match self.read_whole(url, response) {
                 Ok(answer) => {
+                    // Ignoring one range, it ignores two: its next files are asked for one.
+                    opener.hosts.learn(self.host_key, |r| r.no_multi = true);
                     about.push(UrlFinding::warning(
                         Code::NoRangeSupport,
                         format!(
