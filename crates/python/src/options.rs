@@ -32,6 +32,25 @@ pub(crate) struct AnalyzeArgs {
 }
 
 impl AnalyzeArgs {
+    /// From the keywords; `thresholds` are `loudness_tolerance`, `max_true_peak`,
+    /// `silence_tolerance` and `max_dc_offset`, in that order.
+    pub(crate) fn new(analyze: bool, target_lufs: Option<f64>, thresholds: [f64; 4]) -> Self {
+        let [
+            loudness_tolerance,
+            max_true_peak,
+            silence_tolerance,
+            max_dc_offset,
+        ] = thresholds;
+        AnalyzeArgs {
+            analyze,
+            target_lufs,
+            loudness_tolerance,
+            max_true_peak,
+            silence_tolerance,
+            max_dc_offset,
+        }
+    }
+
     pub(crate) fn to_options(&self) -> PyResult<Option<AnalyzeOptions>> {
         let finite = |name: &str, x: f64| {
             if x.is_finite() {
@@ -73,6 +92,29 @@ pub(crate) struct OnlineArgs {
 }
 
 impl OnlineArgs {
+    /// From the keywords; `limits` are `max_download` and `min_rate`, `counts` `connections`
+    /// and `per_host`.
+    pub(crate) fn new(
+        online: bool,
+        origin: Option<String>,
+        valid_for: Option<Duration>,
+        limits: [Option<u64>; 2],
+        allow_private: bool,
+        counts: [Option<usize>; 2],
+    ) -> Self {
+        let ([max_download, min_rate], [connections, per_host]) = (limits, counts);
+        OnlineArgs {
+            online,
+            origin,
+            valid_for,
+            max_download,
+            min_rate,
+            allow_private,
+            connections,
+            per_host,
+        }
+    }
+
     pub(crate) fn to_online(&self) -> PyResult<Option<Online>> {
         if !self.online {
             return Ok(None);

@@ -13,6 +13,15 @@ DEMO = REPO / "testdata" / "demo"
 FIXTURES = REPO / "testdata" / "fixtures"
 
 
+def cli_json(stimpack_bin, *args):
+    """The CLI's `check ARGS --json` output (it exits 0 or 1: findings are not failures)."""
+    out = subprocess.run(
+        [str(stimpack_bin), "check", *args, "--json"], capture_output=True, check=False, text=True
+    )
+    assert out.returncode in (0, 1), out.stderr
+    return out.stdout
+
+
 @pytest.fixture(scope="session")
 def stimpack_bin() -> Path:
     """The CLI built by `cargo test --workspace` (or STIMPACK_BIN), for comparing outputs."""

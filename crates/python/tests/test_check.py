@@ -2,21 +2,12 @@
 
 import json
 import shutil
-import subprocess
 import zipfile
 
 import pytest
 
 import pystimpack as sp
-from conftest import DEMO
-
-
-def cli_json(stimpack_bin, *args):
-    out = subprocess.run(
-        [str(stimpack_bin), "check", *args, "--json"], capture_output=True, check=False, text=True
-    )
-    assert out.returncode in (0, 1), out.stderr
-    return out.stdout
+from conftest import DEMO, cli_json
 
 
 def test_check_gives_the_same_json_as_the_cli_on_the_demo_set(in_repo, stimpack_bin):

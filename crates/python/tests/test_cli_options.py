@@ -4,30 +4,21 @@ byte for byte."""
 
 import datetime
 import http.server
-import json
 import shutil
-import subprocess
 import threading
+from io import BytesIO
 from pathlib import Path
 
 import pytest
 
 import pystimpack as sp
-from conftest import DEMO, FIXTURES
+from conftest import DEMO, FIXTURES, cli_json
 
 NEW_FIELDS = [
     "audio_codec", "profile", "pixel_format", "variable_frame_rate", "color", "bit_depth",
     "icc_profile", "orientation", "loudness_lufs", "true_peak_dbtp", "sample_peak_dbfs",
     "clipped_samples", "leading_silence_s", "trailing_silence_s", "dc_offset", "dual_mono",
 ]
-
-
-def cli_json(stimpack_bin, *args):
-    out = subprocess.run(
-        [str(stimpack_bin), "check", *args, "--json"], capture_output=True, check=False, text=True
-    )
-    assert out.returncode in (0, 1), out.stderr
-    return out.stdout
 
 
 def test_analyze_gives_the_cli_s_json_and_typed_measurements(in_repo, stimpack_bin):
@@ -96,7 +87,6 @@ class RangeHandler(http.server.SimpleHTTPRequestHandler):
         if status == 206:
             self.send_header("Content-Range", f"bytes {start}-{end - 1}/{len(data)}")
         self.end_headers()
-        from io import BytesIO
         return BytesIO(body)
 
 
