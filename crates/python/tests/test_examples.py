@@ -48,7 +48,7 @@ def test_multiprocessing_example_probes_every_file_in_order(tmp_path):
 
 
 def test_ray_data_example_in_local_mode(tmp_path):
-    pytest.importorskip("ray.data", reason="Ray is not installed (STIMPACK_TEST_RAY=1 ./test.sh installs it)")
+    pytest.importorskip("ray.data", reason="Ray is not installed (STIMPACK_TEST_RAY=1 crates/python/test.sh installs it)")
     listing, paths, missing = file_list(tmp_path)
     env = dict(os.environ, RAY_ENABLE_UV_RUN_RUNTIME_ENV="0")
     out = subprocess.run(

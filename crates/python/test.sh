@@ -1,15 +1,13 @@
 #!/usr/bin/env bash
-# All of the project's tests, as one command (the README's, and what .ci/run runs):
-#   1. the Rust tests of the whole workspace;
-#   2. the Python package (crates/python): a fresh virtual environment under target/, with
-#      maturin and pytest from the registry, the wheel built and installed into it, and
-#      pytest on crates/python/tests (which compares with the CLI that step 1 built).
+# The Python package's tests, the second half of the README's test command
+# (`cargo test --workspace && crates/python/test.sh`, which .ci/run runs as it is): a fresh
+# virtual environment under target/, with maturin and pytest from the registry, the wheel built
+# and installed into it, and pytest on crates/python/tests, which compares with the CLI that
+# `cargo test --workspace` built (target/debug/stimpack).
 # STIMPACK_TEST_RAY=1 also installs Ray Data (large) to run the Ray example's test; without
-# it that one test is skipped. Without python3 (>= 3.9, with venv) step 2 is skipped with a note.
+# it that one test is skipped. Without python3 (>= 3.9, with venv) it is skipped with a note.
 set -euo pipefail
-cd "$(dirname "$0")"
-
-cargo test --workspace
+cd "$(dirname "$0")/../.."
 
 if ! command -v python3 >/dev/null || ! python3 -c 'import sys, venv; sys.exit(sys.version_info < (3, 9))' 2>/dev/null; then
   echo "note: no python3 >= 3.9 with venv: the Python package's tests were NOT run" >&2
