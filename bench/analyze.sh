@@ -42,7 +42,14 @@ mkdir -p "$work/short/s" && mv "$work/five.wav" "$work/short/s/"
 
 total=$(du -sh "$work/set" | cut -f1)
 files=("$work"/set/hour/*)
-secs() { /usr/bin/time -f "%e %M" -o "$work/t" "$@" > /dev/null 2>&1 || true; cat "$work/t"; }
+# "seconds peak-KB" of a run; a run that exits above 1 (1 is findings) prints nothing, so the
+# `read` below fails and the script stops instead of showing a failed run's time.
+secs() {
+  local rc=0
+  /usr/bin/time -f "%e %M" -o "$work/t" "$@" > /dev/null 2>&1 || rc=$?
+  if [ "$rc" -gt 1 ]; then echo "bench/analyze.sh: '$*' failed (exit $rc)" >&2; return; fi
+  tail -1 "$work/t"
+}
 read -r t_sp2 m_sp2 < <(secs "$bin" check --analyze -j 2 "$work/set")
 read -r t_sp1 m_sp1 < <(secs "$bin" check --analyze -j 1 "$work/set")
 start=$(date +%s.%N)

@@ -8,7 +8,7 @@
 #
 # Needs: ffmpeg, ffprobe, curl, python3.
 # Usage: bench/online.sh                      (builds the release binaries)
-#        N=200 FF_SAMPLE=100 bench/online.sh  (fewer URLs; ffprobe on a sample, scaled up)
+#        N=200 FF_SAMPLE=100 bench/online.sh  (fewer URLs; ffprobe on a sample, compared per URL)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-1000}
@@ -63,7 +63,10 @@ measure() {
   local name=$1 list=$2; shift 2
   local b0 r0 t0 t1 b1 r1
   read -r b0 r0 < <(served); t0=$(now)
-  "$@" > /dev/null 2>&1 || true
+  local rc=0
+  "$@" > /dev/null 2>&1 || rc=$?
+  # 0 and 1 are answers (no errors, errors found); anything else is a failed run, not a time.
+  if [ "$rc" -gt 1 ]; then echo "bench/online.sh: '$name' failed (exit $rc)" >&2; exit 1; fi
   t1=$(now); read -r b1 r1 < <(served)
   # (the stats request itself is one of the host's requests)
   echo "$name|$(wc -l < "$list")|$(python3 -c "print($t1 - $t0)")|$((b1 - b0))|$(size_of "$list")|$((r1 - r0 - 1))" >> "$work/rows.txt"

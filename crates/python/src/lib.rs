@@ -98,24 +98,24 @@ fn check(
     per_host: Option<usize>,
 ) -> PyResult<Report> {
     let platform = options::platform(platform)?;
-    let analyze = AnalyzeArgs::new(
+    let analyze = AnalyzeArgs {
         analyze,
         target_lufs,
-        [
-            loudness_tolerance,
-            max_true_peak,
-            silence_tolerance,
-            max_dc_offset,
-        ],
-    );
-    let online = OnlineArgs::new(
+        loudness_tolerance,
+        max_true_peak,
+        silence_tolerance,
+        max_dc_offset,
+    };
+    let online = OnlineArgs {
         online,
         origin,
         valid_for,
-        [max_download, min_rate],
+        max_download,
+        min_rate,
         allow_private,
-        [connections, per_host],
-    );
+        connections,
+        per_host,
+    };
     let opts = check_options(
         experiment, reference, anchors, strict, decode, threads, &analyze, &online,
     )?;
@@ -159,24 +159,24 @@ fn pack(
     connections: Option<usize>,
     per_host: Option<usize>,
 ) -> PyResult<Manifest> {
-    let analyze = AnalyzeArgs::new(
+    let analyze = AnalyzeArgs {
         analyze,
         target_lufs,
-        [
-            loudness_tolerance,
-            max_true_peak,
-            silence_tolerance,
-            max_dc_offset,
-        ],
-    );
-    let online = OnlineArgs::new(
+        loudness_tolerance,
+        max_true_peak,
+        silence_tolerance,
+        max_dc_offset,
+    };
+    let online = OnlineArgs {
         online,
         origin,
         valid_for,
-        [max_download, min_rate],
+        max_download,
+        min_rate,
         allow_private,
-        [connections, per_host],
-    );
+        connections,
+        per_host,
+    };
     let check = check_options(
         experiment, reference, anchors, strict, decode, threads, &analyze, &online,
     )?;

@@ -8,17 +8,10 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pythonize::pythonize;
 use serde::Serialize;
-use serde_json::Value;
 
 /// `value` as the Python object its JSON would parse into (dicts keep the field order).
 fn to_py<'py, T: Serialize + ?Sized>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
     Ok(pythonize(py, value)?)
-}
-
-/// One field of `value`'s JSON object (`None` when the JSON leaves it out).
-fn field<'py, T: Serialize>(py: Python<'py>, value: &T, key: &str) -> PyResult<Bound<'py, PyAny>> {
-    let json = serde_json::to_value(value).map_err(|e| PyValueError::new_err(e.to_string()))?;
-    to_py(py, json.get(key).unwrap_or(&Value::Null))
 }
 
 fn json_text<T: Serialize>(value: &T) -> PyResult<String> {
@@ -213,163 +206,163 @@ impl Stimulus {
     /// The container format read from the bytes: `"wav"`, `"mp3"`, `"png"`, ...
     #[getter]
     fn format<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "format")
+        to_py(py, &self.inner.reading.format)
     }
 
     /// The codec, ffprobe-style (`"pcm_s16le"`, `"mp3"`, ...), or None.
     #[getter]
     fn codec<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "codec")
+        to_py(py, &self.inner.reading.codec)
     }
 
     /// File size in bytes (None for URLs).
     #[getter]
     fn bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "bytes")
+        to_py(py, &self.inner.reading.bytes)
     }
 
     /// Duration in seconds of what the file really holds, or None.
     #[getter]
     fn duration_s<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "duration_s")
+        to_py(py, &self.inner.reading.duration_s)
     }
 
     /// Audio sample rate in Hz, or None.
     #[getter]
     fn sample_rate<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "sample_rate")
+        to_py(py, &self.inner.reading.sample_rate)
     }
 
     /// Audio channel count, or None.
     #[getter]
     fn channels<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "channels")
+        to_py(py, &self.inner.reading.channels)
     }
 
     /// Picture width in pixels, or None.
     #[getter]
     fn width<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "width")
+        to_py(py, &self.inner.reading.width)
     }
 
     /// Picture height in pixels, or None.
     #[getter]
     fn height<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "height")
+        to_py(py, &self.inner.reading.height)
     }
 
     /// Nominal video frame rate, or None.
     #[getter]
     fn fps<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "fps")
+        to_py(py, &self.inner.reading.fps)
     }
 
     /// Video only: whether the MP4 is fragmented.
     #[getter]
     fn fragmented<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "fragmented")
+        to_py(py, &self.inner.reading.fragmented)
     }
 
     /// Video only: whether it has an audio track.
     #[getter]
     fn has_audio<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "has_audio")
+        to_py(py, &self.inner.reading.has_audio)
     }
 
     /// Video: the codec of its first audio track, ffprobe-style (`aac`, `opus`), or None.
     #[getter]
     fn audio_codec<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "audio_codec")
+        to_py(py, &self.inner.details.audio_codec)
     }
 
     /// Video: the codec profile (`High`, `Main 10`, ...), or None.
     #[getter]
     fn profile<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "profile")
+        to_py(py, &self.inner.details.profile)
     }
 
     /// Video: the pixel format, ffprobe-style (`yuv420p`, ...), or None.
     #[getter]
     fn pixel_format<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "pixel_format")
+        to_py(py, &self.inner.details.pixel_format)
     }
 
     /// Video: whether its frame durations vary, or None when not read.
     #[getter]
     fn variable_frame_rate<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "variable_frame_rate")
+        to_py(py, &self.inner.details.variable_frame_rate)
     }
 
     /// Image: the colour type (`rgb`, `palette`, `cmyk`, ...), or None.
     #[getter]
     fn color<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "color")
+        to_py(py, &self.inner.details.color)
     }
 
     /// Image: bits per sample, or None.
     #[getter]
     fn bit_depth<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "bit_depth")
+        to_py(py, &self.inner.details.bit_depth)
     }
 
     /// Image: the embedded ICC profile's description, or None.
     #[getter]
     fn icc_profile<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "icc_profile")
+        to_py(py, &self.inner.details.icc_profile)
     }
 
     /// Image: the EXIF orientation (1 is upright), or None.
     #[getter]
     fn orientation<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "orientation")
+        to_py(py, &self.inner.details.orientation)
     }
 
     /// `analyze=True`: integrated loudness (BS.1770-4, LUFS), or None.
     #[getter]
     fn loudness_lufs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "loudness_lufs")
+        to_py(py, &self.inner.levels.loudness_lufs)
     }
 
     /// `analyze=True`: highest true peak (dBTP), or None.
     #[getter]
     fn true_peak_dbtp<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "true_peak_dbtp")
+        to_py(py, &self.inner.levels.true_peak_dbtp)
     }
 
     /// `analyze=True`: highest sample magnitude (dBFS), or None.
     #[getter]
     fn sample_peak_dbfs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "sample_peak_dbfs")
+        to_py(py, &self.inner.levels.sample_peak_dbfs)
     }
 
     /// `analyze=True`: samples in runs of 3 or more at full scale, or None.
     #[getter]
     fn clipped_samples<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "clipped_samples")
+        to_py(py, &self.inner.levels.clipped_samples)
     }
 
     /// `analyze=True`: seconds before the first sample above -60 dBFS, or None.
     #[getter]
     fn leading_silence_s<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "leading_silence_s")
+        to_py(py, &self.inner.levels.leading_silence_s)
     }
 
     /// `analyze=True`: seconds after the last sample above -60 dBFS, or None.
     #[getter]
     fn trailing_silence_s<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "trailing_silence_s")
+        to_py(py, &self.inner.levels.trailing_silence_s)
     }
 
     /// `analyze=True`: the largest channel mean, as a share of full scale, or None.
     #[getter]
     fn dc_offset<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "dc_offset")
+        to_py(py, &self.inner.levels.dc_offset)
     }
 
     /// `analyze=True`: whether every channel equals the first (mono stored as stereo), or None.
     #[getter]
     fn dual_mono<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field(py, &self.inner, "dual_mono")
+        to_py(py, &self.inner.levels.dual_mono)
     }
 
     /// The URL, for URL lists.

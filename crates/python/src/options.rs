@@ -32,25 +32,6 @@ pub(crate) struct AnalyzeArgs {
 }
 
 impl AnalyzeArgs {
-    /// From the keywords; `thresholds` are `loudness_tolerance`, `max_true_peak`,
-    /// `silence_tolerance` and `max_dc_offset`, in that order.
-    pub(crate) fn new(analyze: bool, target_lufs: Option<f64>, thresholds: [f64; 4]) -> Self {
-        let [
-            loudness_tolerance,
-            max_true_peak,
-            silence_tolerance,
-            max_dc_offset,
-        ] = thresholds;
-        AnalyzeArgs {
-            analyze,
-            target_lufs,
-            loudness_tolerance,
-            max_true_peak,
-            silence_tolerance,
-            max_dc_offset,
-        }
-    }
-
     pub(crate) fn to_options(&self) -> PyResult<Option<AnalyzeOptions>> {
         let finite = |name: &str, x: f64| {
             if x.is_finite() {
@@ -75,6 +56,11 @@ impl AnalyzeArgs {
             max_dc_offset: non_negative("max_dc_offset", self.max_dc_offset)?,
             target_lufs: self.target_lufs.map(|t| finite("target_lufs", t)).transpose()?,
         };
+        if !self.analyze && self.target_lufs.is_some() {
+            return Err(PyValueError::new_err(
+                "target_lufs needs analyze=True (as --target-lufs needs --analyze)",
+            ));
+        }
         Ok(self.analyze.then_some(options))
     }
 }
@@ -92,32 +78,17 @@ pub(crate) struct OnlineArgs {
 }
 
 impl OnlineArgs {
-    /// From the keywords; `limits` are `max_download` and `min_rate`, `counts` `connections`
-    /// and `per_host`.
-    pub(crate) fn new(
-        online: bool,
-        origin: Option<String>,
-        valid_for: Option<Duration>,
-        limits: [Option<u64>; 2],
-        allow_private: bool,
-        counts: [Option<usize>; 2],
-    ) -> Self {
-        let ([max_download, min_rate], [connections, per_host]) = (limits, counts);
-        OnlineArgs {
-            online,
-            origin,
-            valid_for,
-            max_download,
-            min_rate,
-            allow_private,
-            connections,
-            per_host,
-        }
-    }
-
     pub(crate) fn to_online(&self) -> PyResult<Option<Online>> {
-        if !self.online {
-            return Ok(None);
+        for (name, given) in [
+            ("origin", self.origin.is_some()),
+            ("allow_private", self.allow_private),
+        ] {
+            if given && !self.online {
+                return Err(PyValueError::new_err(format!(
+                    "{name} needs online=True (as --{} needs --online)",
+                    name.replace('_', "-")
+                )));
+            }
         }
         let count = |name: &str, n: Option<usize>, default: usize| match n {
             None => Ok(default),
@@ -137,6 +108,7 @@ impl OnlineArgs {
             self.connections,
             stimpack_core::DEFAULT_ONLINE_CONCURRENCY,
         )?;
+        // Every value is checked, as the CLI checks its flags, with online=True or not.
         let options = OnlineOptions {
             origin: Some(
                 self.origin
@@ -150,6 +122,9 @@ impl OnlineArgs {
             allow_private: self.allow_private,
             ..defaults
         };
+        if !self.online {
+            return Ok(None);
+        }
         let opener = HttpOpener::new(options, connections);
         Ok(Some(
             Online::new(Arc::new(opener))

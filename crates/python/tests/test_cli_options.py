@@ -113,7 +113,7 @@ def test_online_reads_a_url_list_as_the_cli_does(stimpack_bin, media_host, tmp_p
     online = {s.path: s.duration_s for s in report.stimuli}
     assert online == local
     # Without online=True nothing is fetched: no durations for URLs.
-    assert all(s.duration_s is None for s in sp.check(urls, allow_private=True).stimuli)
+    assert all(s.duration_s is None for s in sp.check(urls).stimuli)
 
 
 def test_a_private_url_is_refused_unless_allowed(media_host, tmp_path):
@@ -146,6 +146,11 @@ def test_pack_reads_online_and_analyzes(stimpack_bin, media_host, tmp_path, in_r
         ({"online": True, "max_download": 0}, "max_download"),
         ({"analyze": True, "loudness_tolerance": -1.0}, "loudness_tolerance"),
         ({"analyze": True, "target_lufs": float("nan")}, "target_lufs"),
+        # what needs online=True or analyze=True, as the CLI's flags need theirs
+        ({"allow_private": True}, "allow_private needs online=True"),
+        ({"origin": "https://app.example"}, "origin needs online=True"),
+        ({"target_lufs": -23.0}, "target_lufs needs analyze=True"),
+        ({"per_host": 0}, "per_host"),
     ],
 )
 def test_wrong_values_are_value_errors_naming_the_keyword(kwargs, word):
