@@ -39,7 +39,9 @@ impl Http {
     /// below 400 (redirects included: they are not followed here) or a final 4xx; a status
     /// that is still 408, 429 or 5xx after the retries is [`Failure::Status`].
     pub(crate) fn get(&self, url: &str, range: Option<&str>, expect: u64) -> Result<Response<Body>, Failure> {
-        let body_time = self.read_timeout + Duration::from_secs_f64(expect as f64 / self.min_rate as f64);
+        let at_rate =
+            Duration::try_from_secs_f64(expect as f64 / self.min_rate as f64).unwrap_or(Duration::MAX);
+        let body_time = self.read_timeout.saturating_add(at_rate);
         let attempts = self.retry.max_attempts.max(1);
         let mut attempt = 0;
         loop {

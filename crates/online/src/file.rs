@@ -246,19 +246,35 @@ impl HttpFile {
                     self.shown
                 )));
             }
-            let total = response
+            let range = response
                 .headers()
                 .get("content-range")
                 .and_then(|v| v.to_str().ok())
-                .and_then(crate::open::content_range_total);
-            if total.is_some_and(|t| t != self.len) {
-                return Err(io::Error::other(format!(
-                    "'{}' changed on the server while it was read (its length was {} bytes, now {}). \
-                     Check it again once the upload is complete",
-                    self.shown,
-                    self.len,
-                    total.unwrap_or(0)
-                )));
+                .and_then(crate::multirange::content_range);
+            match range {
+                Some((_, _, total)) if total != self.len => {
+                    return Err(io::Error::other(format!(
+                        "'{}' changed on the server while it was read (its length was {} bytes, now {total}). \
+                         Check it again once the upload is complete",
+                        self.shown, self.len
+                    )));
+                }
+                // The bytes asked for, and no others: a server that answers another range
+                // (or says not which) would have the probers read the wrong bytes.
+                Some((first, last, _)) if (first, last + 1) == (start, end) => {}
+                _ => {
+                    return Err(io::Error::other(format!(
+                        "the server answered a request for bytes {start}-{} of '{}' with other bytes \
+                         (Content-Range: {}). Check the server or CDN",
+                        end - 1,
+                        self.shown,
+                        response
+                            .headers()
+                            .get("content-range")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("none")
+                    )));
+                }
             }
             match response.body_mut().with_config().limit(want).read_to_vec() {
                 Ok(data) if data.len() as u64 == want => return Ok(data),

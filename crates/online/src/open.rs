@@ -18,19 +18,27 @@ use crate::multirange::{self, Part};
 use crate::signed::{self, Expiry};
 use crate::{HEAD_BYTES, HttpOpener};
 
+/// A length a server may announce (1 PiB): past it, offsets could overflow, and no stimulus is
+/// that long.
+const MAX_LEN: u64 = 1 << 50;
+
 /// More redirects than this is an error (browsers give up at around 20; a dataset's URL that
 /// needs more than a few is broken).
 pub const MAX_REDIRECTS: usize = 5;
 
-/// The URL without its query string and fragment: signed URLs carry secrets there.
-fn redact(url: &str) -> &str {
-    let end = url.find(['?', '#']).unwrap_or(url.len());
-    &url[..end]
+/// The URL as messages show it: without user info, query string and fragment (signed URLs carry
+/// secrets there), as the platform client shows URLs.
+fn redact(url: &str) -> String {
+    if url.contains("://") {
+        stimpack_client::RedactedUrl::new(url).to_string()
+    } else {
+        url.split(['?', '#']).next().unwrap_or_default().to_string()
+    }
 }
 
 pub(crate) fn open(opener: &HttpOpener, url: &str, extension: &str, media: Option<MediaKind>) -> Opened {
     let options = &opener.options;
-    let shown = redact(url).to_string();
+    let shown = redact(url);
     let mut findings = Vec::new();
     let Ok(parsed) = Url::parse(url) else {
         return Opened::Failed(vec![UrlFinding::error(
@@ -91,6 +99,13 @@ pub(crate) fn open(opener: &HttpOpener, url: &str, extension: &str, media: Optio
         Answer::File { len, parts, source } => (len, parts, source),
         Answer::Failed | Answer::AskAgain => return Opened::Failed(findings),
     };
+    if len > MAX_LEN {
+        findings.push(UrlFinding::error(
+            Code::UrlError,
+            format!("'{shown}' is announced as {len} bytes long, which no stimulus is. Check the server"),
+        ));
+        return Opened::Failed(findings);
+    }
     let file = HttpFile::new(
         Arc::clone(&opener.http),
         current.to_string(),
@@ -504,7 +519,7 @@ fn count(opener: &HttpOpener, n: usize) {
 }
 
 /// The total length in a `Content-Range` header (`bytes 0-99/1234`, `bytes */1234`).
-pub(crate) fn content_range_total(value: &str) -> Option<u64> {
+fn content_range_total(value: &str) -> Option<u64> {
     let (_, total) = value.trim().strip_prefix("bytes")?.trim().split_once('/')?;
     total.trim().parse().ok()
 }
@@ -512,7 +527,7 @@ pub(crate) fn content_range_total(value: &str) -> Option<u64> {
 /// Whether `url` may be fetched: http(s), and (unless private addresses are allowed) not on
 /// loopback or a private network, by name or by any address the name resolves to.
 fn reachable(url: &Url, allow_private: bool, redirected: bool) -> Result<(), UrlFinding> {
-    let shown = redact(url.as_str());
+    let shown = &redact(url.as_str());
     let hop = if redirected {
         " (a redirect leads there)"
     } else {

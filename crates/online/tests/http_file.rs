@@ -94,6 +94,43 @@ fn a_body_cut_short_past_the_head_is_an_error_that_says_so() {
     assert!(!err.to_string().contains('?'), "no query string: {err}");
 }
 
+/// A range answer that says it holds other bytes than those asked for is an error, never bytes
+/// put where they do not belong.
+#[test]
+fn a_range_answer_holding_other_bytes_is_an_error() {
+    let bytes = pattern(300_000);
+    let (_tmp, host) = served(&bytes);
+    let opener = HttpOpener::new(options(), 4);
+    let Opened::File(mut file, _) = opener.open(&host.url("otherrange", "s/a.bin"), "bin", None) else {
+        panic!("not opened");
+    };
+    file.seek(SeekFrom::Start(200_000)).unwrap();
+    let err = file.read(&mut [0u8; 10]).unwrap_err();
+    assert!(err.to_string().contains("with other bytes"), "{err}");
+}
+
+/// A URL's user info and query string are secrets: no message shows them.
+#[test]
+fn messages_never_show_user_info_or_the_query_string() {
+    let (_tmp, host) = served(b"RIFF");
+    let opener = HttpOpener::new(options(), 4);
+    let url = host
+        .url("404", "s/a.wav?X-Amz-Signature=sig123")
+        .replace("http://", "http://user:pw456@");
+    let Opened::Failed(findings) = opener.open(&url, "wav", Some(MediaKind::Audio)) else {
+        panic!("opened");
+    };
+    assert!(findings.iter().any(|f| f.code == Code::UrlNotFound), "{findings:?}");
+    for f in &findings {
+        assert!(
+            !f.message.contains("pw456") && !f.message.contains("sig123"),
+            "{}",
+            f.message
+        );
+        assert!(f.message.contains("/404/s/a.wav"), "{}", f.message);
+    }
+}
+
 #[test]
 fn a_host_that_does_not_answer_is_a_url_error() {
     // A port nothing listens on: the connection is refused at once.

@@ -10,6 +10,7 @@
 //! | `onerange` | single ranges only: a request for several gets the whole file (200), as from object stores that do not serve multi-range requests |
 //! | `multi416` | single ranges only: a request for several is refused with 416 |
 //! | `trickle` | like `range`, but every body is sent 1 KiB each 50 ms (20 kB/s) |
+//! | `otherrange` | like `range`, but every answer after the first says it holds bytes from 0 |
 //! | `badmulti` | like `range`, but the parts of a multi-range answer say they start one byte later than they do |
 //! | `nginx` | like `range`, but several ranges that add up to more than the file get the whole file (200), as nginx answers |
 //! | `nocors` | ranges, but no `Access-Control-Allow-Origin` |
@@ -338,7 +339,16 @@ fn answer(
     let truncated = mode == "truncated" || mode == "truncated-later" && parts[0].0 > 0;
     if let [(start, end)] = parts[..] {
         if status == 206 {
-            headers.push(("Content-Range", format!("bytes {start}-{}/{len}", end - 1)));
+            // `otherrange` labels later answers as the first bytes, as a broken cache might.
+            let shown = if mode == "otherrange" && start > 0 {
+                0
+            } else {
+                start
+            };
+            headers.push((
+                "Content-Range",
+                format!("bytes {shown}-{}/{len}", shown + (end - start) - 1),
+            ));
         }
         let announced = end - start;
         write_head(out, status, &headers, announced)?;
