@@ -22,6 +22,10 @@ use crate::{HEAD_BYTES, HttpOpener};
 /// that long.
 const MAX_LEN: u64 = 1 << 50;
 
+/// The most of a file sent without a length by a server without range support that is read
+/// (whole, into memory, to learn its length): 32 MB.
+const NO_LENGTH_MAX: u64 = 32_000_000;
+
 /// More redirects than this is an error (browsers give up at around 20; a dataset's URL that
 /// needs more than a few is broken).
 pub const MAX_REDIRECTS: usize = 5;
@@ -461,9 +465,11 @@ impl First<'_> {
         let mut data = reading(&mut reader, head_bytes + 1)?;
         if data.len() as u64 > head_bytes {
             drop(reader);
+            // Held in memory whole, for every file read at once: bounded well below the cap.
+            let most = cap.min(NO_LENGTH_MAX);
             let response = opener
                 .http
-                .get(url, None, cap.saturating_add(1))
+                .get(url, None, most.saturating_add(1))
                 .map_err(|f| match f {
                     Failure::Status(status) => status_finding(status, shown, true),
                     Failure::Transport(why) => UrlFinding::error(
@@ -471,13 +477,14 @@ impl First<'_> {
                         format!("'{shown}' could not be fetched again: {why}. Try again later"),
                     ),
                 })?;
-            data = reading(&mut response.into_body().into_reader(), cap.saturating_add(1))?;
-            if data.len() as u64 > cap {
+            data = reading(&mut response.into_body().into_reader(), most.saturating_add(1))?;
+            if data.len() as u64 > most {
                 return Err(UrlFinding::error(
                     Code::UrlError,
                     format!(
-                        "'{shown}' is sent without a length and is longer than --max-download ({cap} bytes). \
-                         Serve it with a Content-Length, or raise --max-download"
+                        "'{shown}' is sent without a length (no Content-Length) and without range support, and is \
+                         longer than {} MB, the most read whole into memory. Serve it with a Content-Length",
+                        most / 1_000_000
                     ),
                 ));
             }

@@ -120,7 +120,10 @@ fn messages_never_show_user_info_or_the_query_string() {
     let Opened::Failed(findings) = opener.open(&url, "wav", Some(MediaKind::Audio)) else {
         panic!("opened");
     };
-    assert!(findings.iter().any(|f| f.code == Code::UrlNotFound), "{findings:?}");
+    assert!(
+        findings.iter().any(|f| f.code == Code::UrlNotFound),
+        "{findings:?}"
+    );
     for f in &findings {
         assert!(
             !f.message.contains("pw456") && !f.message.contains("sig123"),
