@@ -108,7 +108,9 @@ impl Progress {
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     let whole = match stats.whole_reads() {
                         0 => String::new(),
-                        n => format!(", {n} read through (MP3 without a length header)"),
+                        n => format!(
+                            ", {n} read through (past 1 MB: an MP3 without a length header, an Ogg walk, ...)"
+                        ),
                     };
                     bar.set_message(format!(
                         "{} done, {} fetched in {} requests{whole}",

@@ -23,11 +23,6 @@ pub trait RemoteFile: Read + Seek + Send {
     /// How many bytes were read before the download cap stopped the reads, when it did: the
     /// probers then saw only that much of the file, and readings are estimated from it.
     fn capped_at(&self) -> Option<u64>;
-    /// Findings about the reads themselves (a body shorter than the server announced, a
-    /// server that changed its answer between requests, ...), taken once probing is done.
-    fn take_findings(&mut self) -> Vec<UrlFinding> {
-        Vec::new()
-    }
 }
 
 /// A finding about a URL (its status, headers, signature, redirects, ...).
@@ -170,7 +165,6 @@ pub(crate) fn probe_url(online: &Online, url: &str, extension: &str) -> (Probe, 
     let options = probe::ProbeOptions { costly_reads: true };
     let mut probe = probe::probe_with(&mut file, len, extension, options);
     let mut findings: Vec<Finding> = url_findings.into_iter().map(to_finding).collect();
-    findings.extend(file.take_findings().into_iter().map(to_finding));
     if let Some(read) = file.capped_at() {
         estimate(&mut probe, len, read);
     }
@@ -194,10 +188,15 @@ pub(crate) fn probe_url(online: &Online, url: &str, extension: &str) -> (Probe, 
     (probe, Some(len), details)
 }
 
-/// The download cap stopped the reads after `read` of `len` bytes (an MP3 or ADTS file, whose
-/// every frame header is walked): what the probers took for the end of the file is the cap, so
-/// the duration is scaled to the whole length and marked estimated.
+/// The download cap stopped the reads after `read` of `len` bytes. For an MP3 or ADTS file,
+/// whose every frame header is walked, what the probers took for the end of the file is the
+/// cap, so the duration is scaled to the whole length and marked estimated. Any other format
+/// (an Ogg page walk, a huge MP4 box) is not scaled: its readings are said to be partial.
 fn estimate(probe: &mut Probe, len: u64, read: u64) {
+    let walked = probe.reading.as_ref().is_some_and(|r| {
+        use crate::probe::ContainerFormat as F;
+        matches!(r.format, F::Mp1 | F::Mp2 | F::Mp3 | F::Aac)
+    });
     if probe.reading.is_some() {
         probe.findings.retain(|f| {
             let cut = matches!(
@@ -207,29 +206,33 @@ fn estimate(probe: &mut Probe, len: u64, read: u64) {
             !(cut || f.code == Code::InvalidMedia && f.severity == Severity::Warning)
         });
     }
-    let scaled = probe.reading.as_mut().and_then(|r| {
+    let mb = |b: u64| b as f64 / 1e6;
+    let scaled = probe.reading.as_mut().filter(|_| walked).and_then(|r| {
         let d = r.duration_s.as_mut()?;
         if read > 0 {
             *d *= len as f64 / read as f64;
         }
         Some(*d)
     });
-    let mb = |b: u64| b as f64 / 1e6;
-    let what = match scaled {
+    let message = match scaled {
         Some(d) => format!(
-            "the duration ({d:.1} s) is estimated from the first {:.1} MB",
+            "the file ({:.1} MB) is measured by reading every frame header, and that would take \
+             more than the download cap: the duration ({d:.1} s) is estimated from the first {:.1} MB. \
+             Raise --max-download to measure it exactly",
+            mb(len),
             mb(read)
         ),
-        None => format!("only the first {:.1} MB were read", mb(read)),
+        None => format!(
+            "the file ({:.1} MB) needed more reading than the download cap allows: only the first \
+             {:.1} MB were read, so its readings may be incomplete. Raise --max-download to measure it exactly",
+            mb(len),
+            mb(read)
+        ),
     };
     probe.findings.push(Finding {
         severity: Severity::Warning,
         code: Code::EstimatedReading,
-        message: format!(
-            "the file ({:.1} MB) is measured by reading every frame header, and that would take \
-             more than the download cap: {what}. Raise --max-download to measure it exactly",
-            mb(len)
-        ),
+        message,
     });
 }
 

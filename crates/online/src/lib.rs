@@ -114,7 +114,8 @@ impl Stats {
     pub fn file_bytes(&self) -> u64 {
         self.file_bytes.load(Ordering::Relaxed)
     }
-    /// Files being read through (an MP3 without a length header) right now.
+    /// Files of which more than 1 MiB is being read right now (an MP3 without a length header
+    /// read through, an Ogg file's page walk, ...).
     pub fn whole_reads(&self) -> u64 {
         self.whole_reads.load(Ordering::Relaxed)
     }
