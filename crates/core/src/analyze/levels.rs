@@ -7,6 +7,11 @@ use symphonia::core::audio::GenericAudioBufferRef;
 
 use super::AudioLevels;
 
+/// The highest sample rate metered for loudness and true peak (see `Meter::start`).
+const MAX_METERED_RATE: u32 = 384_000;
+/// The most channels metered for loudness and true peak (22.2 sound has 24).
+const MAX_METERED_CHANNELS: usize = 24;
+
 /// A sample at or above this magnitude is at full scale: the largest 16-bit value, 32767/32768
 /// (decoders map integer PCM to `x / 2^(bits-1)`, so the positive rail is just under 1.0).
 pub const FULL_SCALE: f32 = 32767.0 / 32768.0;
@@ -113,7 +118,13 @@ impl Meter {
         self.runs = vec![0; channels];
         // Integrated loudness and true peak; no histogram: the block list of an hour is
         // 36 000 numbers, and exact gating is what ffmpeg's filter does too.
-        self.ebur = EbuR128::new(channels as u32, rate, Mode::I | Mode::TRUE_PEAK).ok();
+        // The meter's buffers grow with rate x channels (400 ms of every channel, and the
+        // true-peak upsampler's): a header claiming 2.8 MHz and 64 channels would take some
+        // 600 MB per file and thread. Past any real stimulus (384 kHz, 24 channels: 22.2 sound)
+        // loudness and true peak are left unmeasured (null).
+        self.ebur = (rate <= MAX_METERED_RATE && channels <= MAX_METERED_CHANNELS)
+            .then(|| EbuR128::new(channels as u32, rate, Mode::I | Mode::TRUE_PEAK).ok())
+            .flatten();
     }
 
     fn measure(&mut self, samples: &[f32]) {
