@@ -25,18 +25,18 @@ pub struct AnalyzeArgs {
     )]
     pub target_lufs: Option<f64>,
     /// With --analyze: the loudness difference (LU) within a source that is a loudness-mismatch.
-    #[arg(long, value_name = "LU", default_value_t = DEFAULT_LOUDNESS_TOLERANCE_LU, value_parser = non_negative)]
+    #[arg(long, value_name = "LU", default_value_t = DEFAULT_LOUDNESS_TOLERANCE_LU, value_parser = non_negative, requires = "analyze")]
     pub loudness_tolerance: f64,
     /// With --analyze: the true-peak ceiling (dBTP) above which a file is true-peak-over.
-    #[arg(long, value_name = "DBTP", default_value_t = DEFAULT_MAX_TRUE_PEAK_DBTP, allow_negative_numbers = true, value_parser = finite)]
+    #[arg(long, value_name = "DBTP", default_value_t = DEFAULT_MAX_TRUE_PEAK_DBTP, allow_negative_numbers = true, value_parser = finite, requires = "analyze")]
     pub max_true_peak: f64,
     /// With --analyze: the difference in leading silence (seconds) within a source that is a
     /// silence-mismatch.
-    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_SILENCE_TOLERANCE_S, value_parser = non_negative)]
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_SILENCE_TOLERANCE_S, value_parser = non_negative, requires = "analyze")]
     pub silence_tolerance: f64,
     /// With --analyze: the mean sample value (share of full scale) beyond which a file has a
     /// dc-offset.
-    #[arg(long, value_name = "SHARE", default_value_t = DEFAULT_MAX_DC_OFFSET, value_parser = non_negative)]
+    #[arg(long, value_name = "SHARE", default_value_t = DEFAULT_MAX_DC_OFFSET, value_parser = non_negative, requires = "analyze")]
     pub max_dc_offset: f64,
 }
 
