@@ -561,6 +561,19 @@ fn files_read_at_both_ends_take_one_request_each() {
     }
 }
 
+/// An Info header whose frame count its byte count cannot hold (2,000,000,000 frames in 2.9 MB:
+/// some 1.6 years) is not believed online: the file is walked, as on disk.
+#[test]
+fn a_hosted_mp3_whose_header_lies_about_its_frames_is_walked() {
+    let mut mp3 = long_mp3(20_000);
+    let at = mp3.windows(4).position(|w| w == b"Info").unwrap();
+    mp3[at + 8..at + 12].copy_from_slice(&2_000_000_000u32.to_be_bytes());
+    let (local, online, _) = hosted_mp3(&mp3);
+    assert_eq!(comparable(&online, &["insecure-url"]), comparable(&local, &[]));
+    let duration = stimulus(&online, "s/a.mp3")["duration_s"].as_f64().unwrap();
+    assert!(duration < 1000.0, "{duration} s");
+}
+
 #[test]
 fn a_truncated_hosted_mp3_with_a_xing_header_is_truncated_audio() {
     let mp3 = long_mp3(20_000);

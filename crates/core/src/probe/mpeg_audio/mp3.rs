@@ -41,6 +41,38 @@ struct MpegHeader {
     pub(super) spf: u32,
 }
 
+impl MpegHeader {
+    /// The shortest and the longest frame a stream of this version, layer and sample rate can
+    /// have (lowest bitrate without padding, highest with).
+    fn len_bounds(&self) -> (u64, u64) {
+        let row = bitrate_row(self.version, self.layer);
+        let len = |kbps: u16, pad| {
+            u64::from(frame_shape(self.version, self.layer, kbps.into(), self.sample_rate, pad).0)
+        };
+        (len(row[0], 0), len(row[13], 1))
+    }
+}
+
+/// The bitrates (kbit/s) of bitrate indexes 1 to 14 for a version and layer.
+fn bitrate_row(version: MpegVersion, layer: u8) -> &'static [u16; 14] {
+    match (version, layer) {
+        (MpegVersion::Mpeg1, l) => &BITRATES_V1[(l - 1) as usize],
+        (_, 1) => &BITRATES_V2[0],
+        _ => &BITRATES_V2[1],
+    }
+}
+
+/// A frame's length in bytes and its samples per channel.
+fn frame_shape(version: MpegVersion, layer: u8, bitrate_kbps: u32, sample_rate: u32, pad: u32) -> (u32, u32) {
+    let br = bitrate_kbps * 1000;
+    match (layer, version) {
+        (1, _) => ((12 * br / sample_rate + pad) * 4, 384),
+        (2, _) => (144 * br / sample_rate + pad, 1152),
+        (_, MpegVersion::Mpeg1) => (144 * br / sample_rate + pad, 1152),
+        _ => (72 * br / sample_rate + pad, 576),
+    }
+}
+
 /// Version, layer and sample rate of a header with a valid sync, or None.
 fn mpeg_basics(raw: u32) -> Option<(MpegVersion, u8, u32)> {
     if raw & 0xFFE0_0000 != 0xFFE0_0000 || raw & 3 == 2 {
@@ -87,20 +119,9 @@ impl FrameHeader for MpegHeader {
         if br_idx == 0 || br_idx == 15 {
             return None;
         }
-        let row = match (version, layer) {
-            (MpegVersion::Mpeg1, l) => &BITRATES_V1[(l - 1) as usize],
-            (_, 1) => &BITRATES_V2[0],
-            _ => &BITRATES_V2[1],
-        };
-        let bitrate_kbps = row[br_idx - 1] as u32;
+        let bitrate_kbps = bitrate_row(version, layer)[br_idx - 1] as u32;
         let pad = (raw >> 9) & 1;
-        let br = bitrate_kbps * 1000;
-        let (len, spf) = match (layer, version) {
-            (1, _) => ((12 * br / sample_rate + pad) * 4, 384),
-            (2, _) => (144 * br / sample_rate + pad, 1152),
-            (_, MpegVersion::Mpeg1) => (144 * br / sample_rate + pad, 1152),
-            _ => (72 * br / sample_rate + pad, 576),
-        };
+        let (len, spf) = frame_shape(version, layer, bitrate_kbps, sample_rate, pad);
         Some(MpegHeader {
             raw,
             version,
@@ -397,6 +418,16 @@ fn measure_from_header<R: Read + Seek>(
         Some(a) if a.same_stream(first) => a,
         _ => return Ok(None),
     };
+    // The counts must be able to describe each other: as many frames as the bytes can hold at
+    // this stream's shortest and longest frames (one frame of slack for how encoders count the
+    // header frame). A header that lies about its frame count is walked instead.
+    let (shortest, longest) = audio.len_bounds();
+    let audio_bytes = end - audio_from;
+    if frames.saturating_sub(1).saturating_mul(shortest) > audio_bytes
+        || audio_bytes > frames.saturating_add(1).saturating_mul(longest)
+    {
+        return Ok(None);
+    }
     let tail_from = end.saturating_sub(TAIL_CHECK).max(audio_from);
     if !frames_end_at::<MpegHeader, R>(w, tail_from, end, first, CONFIRM_RESYNC)? {
         return Ok(None);
