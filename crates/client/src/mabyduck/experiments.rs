@@ -355,9 +355,10 @@ pub struct JobCost {
     /// Confirms this cost at launch, until it expires.
     #[serde(skip_serializing)]
     pub token: ConfirmationToken,
-    /// Seconds the token stays valid, from when it was sent.
+    /// Seconds the token stays valid, from when it was sent; `None` when the platform does not
+    /// say (then the platform alone tells an expired token, when the launch is refused).
     #[serde(default)]
-    pub token_expires_in: u64,
+    pub token_expires_in: Option<u64>,
     /// When the token expires (ISO 8601, as the platform sends it).
     #[serde(default)]
     pub token_expires_at: Option<String>,
@@ -370,10 +371,10 @@ impl JobCost {
     /// Whether the token has run out by `now` (or will within [`TOKEN_SAFETY_MARGIN`]),
     /// measured from when the answer arrived with the `token_expires_in` it gave.
     pub fn token_expired(&self, now: Instant) -> bool {
-        let Some(received) = self.received else {
+        let (Some(received), Some(expires_in)) = (self.received, self.token_expires_in) else {
             return false;
         };
-        let lifetime = Duration::from_secs(self.token_expires_in).saturating_sub(TOKEN_SAFETY_MARGIN);
+        let lifetime = Duration::from_secs(expires_in).saturating_sub(TOKEN_SAFETY_MARGIN);
         now.saturating_duration_since(received) >= lifetime
     }
 
@@ -592,12 +593,13 @@ struct DatasetStimuli {
 
 /// Whether an error answer to a launch means the token was refused (expired, used, unknown)
 /// rather than the request being wrong otherwise. The API reference does not say how a
-/// refused token is answered; the guess, made here only: a 400, 403, 409, 410 or 422 whose
-/// body mentions the token.
+/// refused token is answered; the guess, made here only: a 400, 409, 410 or 422 whose body
+/// mentions the token. (A 403 never reaches here as `Http`: every 401 and 403 is the API key's
+/// `Unauthorized`, which carries no body to tell a token refusal by.)
 pub fn is_token_refusal(error: &ClientError) -> bool {
     match error {
         ClientError::Http { status, detail, .. } => {
-            matches!(status, 400 | 403 | 409 | 410 | 422) && detail.to_ascii_lowercase().contains("token")
+            matches!(status, 400 | 409 | 410 | 422) && detail.to_ascii_lowercase().contains("token")
         }
         _ => false,
     }
@@ -1037,6 +1039,10 @@ mod tests {
         let now = Instant::now();
         cost.received = Some(now);
         assert!(!cost.token_expired(now + Duration::from_secs(7)));
+        // Without a lifetime the token is never taken for expired here: the platform decides.
+        let mut unsaid = cost.clone();
+        unsaid.token_expires_in = None;
+        assert!(!unsaid.token_expired(now + Duration::from_secs(100_000)));
         assert!(
             cost.token_expired(now + Duration::from_secs(8)),
             "the safety margin counts"
