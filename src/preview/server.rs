@@ -157,6 +157,10 @@ fn open(site: &Site, name: &str) -> io::Result<Option<(Body, u64)>> {
             if !real.starts_with(root) {
                 return Ok(None);
             }
+            // Asked of the path before opening: opening a FIFO would block this request for good.
+            if !std::fs::metadata(&real)?.is_file() {
+                return Ok(None);
+            }
             let file = File::open(&real)?;
             let meta = file.metadata()?;
             if !meta.is_file() {
