@@ -332,7 +332,8 @@ pub(crate) fn poll_until<T>(
                 return Err(ClientError::PlatformFailed {
                     platform,
                     dataset_id: dataset_id.to_owned(),
-                    message,
+                    // the platform's own words, cut to an excerpt: they may be any length
+                    message: excerpt(&message),
                 });
             }
             Phase::Pending => {}
@@ -448,8 +449,17 @@ pub(crate) fn error_details(body: &str) -> Vec<String> {
     if out.is_empty() {
         out.push(excerpt(body));
     }
-    out.into_iter().map(|s| excerpt(&s)).collect()
+    // Each problem cut to an excerpt, and no more than a screenful of them.
+    let more = out.len().saturating_sub(MAX_DETAILS);
+    let mut shown: Vec<String> = out.into_iter().take(MAX_DETAILS).map(|s| excerpt(&s)).collect();
+    if more > 0 {
+        shown.push(format!("(and {more} more)"));
+    }
+    shown
 }
+
+/// The most problems of one error answer that a message lists.
+const MAX_DETAILS: usize = 10;
 
 fn flat(value: &Value) -> String {
     match value {
@@ -479,6 +489,13 @@ mod tests {
             ["Bad request", "workspace_id: not found"]
         );
         assert_eq!(error_details("<html>oops</html>"), ["<html>oops</html>"]);
+        // A long list of problems is cut to a screenful.
+        let many: Vec<String> = (0..15)
+            .map(|i| format!(r#"{{"loc":["body","f{i}"],"msg":"bad"}}"#))
+            .collect();
+        let details = error_details(&format!(r#"{{"detail":[{}]}}"#, many.join(",")));
+        assert_eq!(details.len(), 11, "{details:?}");
+        assert_eq!(details[10], "(and 5 more)");
     }
 
     #[test]
