@@ -80,6 +80,16 @@ impl Rest {
         options: &ClientOptions,
     ) -> Result<Self, ClientError> {
         let base_url = options.base_url.trim().trim_end_matches('/').to_owned();
+        // `ClientOptions::default()` is Mabyduck's: this platform's key must never go there.
+        if origin(&base_url) == origin(crate::mabyduck::DEFAULT_API_URL) {
+            return Err(ClientError::Config {
+                platform,
+                message: format!(
+                    "the API URL is Mabyduck's ({}), not {platform}'s: set ClientOptions::base_url to {platform}'s API",
+                    crate::mabyduck::DEFAULT_API_URL
+                ),
+            });
+        }
         if origin(&base_url).is_none() || base_url.contains(['?', '#', '@']) {
             return Err(ClientError::Config {
                 platform,

@@ -452,3 +452,17 @@ fn coactive_faults_and_the_422_detail_list() {
     assert!(e.to_string().contains("COACTIVE_API_TOKEN"), "{e}");
     assert!(!e.to_string().contains("not-the-token-xyz"));
 }
+
+/// `ClientOptions::default()` points at Mabyduck: another platform's client built with it is
+/// refused, so its token is never sent there.
+#[test]
+fn another_platform_s_token_is_never_sent_to_mabyduck() {
+    let key = || ApiKey::new("a-token-of-another-platform").unwrap();
+    let refused = |r: Result<(), ClientError>| match r {
+        Err(ClientError::Config { message, .. }) => assert!(message.contains("Mabyduck's"), "{message}"),
+        other => panic!("{other:?}"),
+    };
+    refused(prolific::Client::new(key(), "6278acb09062db3b35bcbeb0", ClientOptions::default()).map(drop));
+    refused(datature::Client::new(key(), "proj_1", ClientOptions::default()).map(drop));
+    refused(coactive::Client::new(key(), ClientOptions::default()).map(drop));
+}
