@@ -767,7 +767,15 @@ fn launch(args: &JobLaunchArgs, verbosity: Verbosity) -> io::Result<Exit> {
                 Exit::Findings
             }
         }),
-        Ok(_) => Ok(Exit::Platform),
+        // A newer client's outcome this CLI does not know: say so rather than exit in silence.
+        Ok(other) => fail(
+            format!(
+                "the launch of job {} ended as {other:?}, which this stimpack cannot describe; check the job with \
+                 `stimpack experiment show {}`",
+                args.job, args.experiment
+            ),
+            Exit::Platform,
+        ),
         Err(e) => fail(explain(&e), exit_for(&e)),
     }
 }

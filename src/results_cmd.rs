@@ -249,7 +249,7 @@ pub fn run(args: &ResultsArgs, verbosity: Verbosity) -> io::Result<Exit> {
         serde_json::to_writer_pretty(&mut out, &analysis.results).map_err(io::Error::from)?;
         writeln!(out)?;
         out.flush()?;
-    } else {
+    } else if !table.is_empty() {
         render(&mut term::stdout(), &analysis, args.by_source, &opts)?;
     }
     if table.is_empty() {

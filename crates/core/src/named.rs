@@ -43,8 +43,13 @@ pub fn check_stimulus_names<'a>(
                 Code::UnsupportedFile,
                 path.to_string(),
                 format!(
-                    "the platform lists this stimulus, but stimpack does not know the extension '.{extension}', \
-                     so it is left out of the experiment rules. Check that it is a stimulus the experiment can show"
+                    "the platform lists this stimulus, but stimpack does not know {}, so it is left out of the \
+                     experiment rules. Check that it is a stimulus the experiment can show",
+                    if extension.is_empty() {
+                        "a name without an extension".to_string()
+                    } else {
+                        format!("the extension '.{extension}'")
+                    }
                 ),
             ));
             continue;
