@@ -279,24 +279,9 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Reference => "reference",
-        Role::Anchor => "anchor",
-        _ => "condition",
-    }
-}
-
-/// Every rating, one row each, written to a temporary file beside `path` and renamed into
-/// place, so a failed write leaves no half file.
+/// Every rating, one row each, written whole or not at all (`export::atomic_write`).
 fn write_csv(path: &std::path::Path, rows: &[Mapped<'_>], excluded: &BTreeSet<&str>) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut file = tempfile::NamedTempFile::new_in(&dir)?;
-    {
-        let mut out = io::BufWriter::new(file.as_file_mut());
+    crate::platforms::export::atomic_write(path, true, |out| {
         writeln!(
             out,
             "rater_id,session_id,job_id,slate_id,stimulus_id,stimulus,source,condition,role,dimension,score,excluded"
@@ -313,7 +298,7 @@ fn write_csv(path: &std::path::Path, rows: &[Mapped<'_>], excluded: &BTreeSet<&s
                 r.stimulus.as_str(),
                 m.source.as_str(),
                 m.condition.as_str(),
-                role_name(m.role),
+                stimpack_core::platform::role_name(m.role),
                 r.dimension.as_deref().unwrap_or(""),
                 score.as_str(),
                 if excluded.contains(r.rater_id.as_str()) {
@@ -325,11 +310,9 @@ fn write_csv(path: &std::path::Path, rows: &[Mapped<'_>], excluded: &BTreeSet<&s
             let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
             writeln!(out, "{}", line.join(","))?;
         }
-        out.flush()?;
-    }
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|e| e.error)?;
-    Ok(())
+        Ok(())
+    })
+    .map(drop)
 }
 
 /// Width of the interval bars, in characters.

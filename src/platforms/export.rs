@@ -187,7 +187,9 @@ pub fn write(
     Ok((paths, manifest))
 }
 
-fn atomic_write(
+/// Writes `path` through a temporary file beside it, renamed into place once whole (so a failed
+/// write leaves no half file), readable as any new file; gives its length.
+pub(crate) fn atomic_write(
     path: &Path,
     force: bool,
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
