@@ -158,13 +158,7 @@ pub fn run(args: &ResultsArgs, verbosity: Verbosity) -> io::Result<Exit> {
     let mapped: Vec<Mapped> = chosen
         .into_iter()
         .map(|p| {
-            let role = if p.condition == roles.reference {
-                Role::Reference
-            } else if roles.is_anchor(&p.condition) {
-                Role::Anchor
-            } else {
-                Role::Condition
-            };
+            let role = roles.role_of(&p.condition);
             Mapped {
                 rating: &p.rating,
                 source: p.source.clone(),

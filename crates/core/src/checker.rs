@@ -13,7 +13,7 @@ use crate::jsonfiles::{self, JsonProblem};
 use crate::layout::{self, Candidate};
 use crate::options::CheckOptions;
 use crate::probe::{self, Probe};
-use crate::report::{Code, Group, InputKind, Issue, MediaKind, Report, Role, Severity, Stimulus};
+use crate::report::{Code, Group, InputKind, Issue, MediaKind, Report, Severity, Stimulus};
 use crate::rules;
 use crate::scan::ziparchive::DamagedEntry;
 use crate::scan::{self, Entry, Origin, Scan};
@@ -322,13 +322,7 @@ fn stimulus(scan: &Scan, c: &Candidate, place: &str, opts: &CheckOptions) -> (St
             probe.findings.extend(found);
         }
     }
-    let role = if c.condition == opts.reference {
-        Role::Reference
-    } else if opts.is_anchor(&c.condition) {
-        Role::Anchor
-    } else {
-        Role::Condition
-    };
+    let role = opts.role_of(&c.condition);
     let mut reading = probe.reading.unwrap_or_default();
     let url = match &entry.origin {
         Origin::Url { url, .. } => Some(url.clone()),

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::layout::split_name;
 use crate::options::CheckOptions;
 use crate::probe::Reading;
-use crate::report::{Code, Group, Issue, Role, Stimulus};
+use crate::report::{Code, Group, Issue, Stimulus};
 use crate::rules;
 use crate::sniff;
 
@@ -54,13 +54,7 @@ pub fn check_stimulus_names<'a>(
             ));
             continue;
         };
-        let role = if condition == opts.reference {
-            Role::Reference
-        } else if opts.is_anchor(condition) {
-            Role::Anchor
-        } else {
-            Role::Condition
-        };
+        let role = opts.role_of(condition);
         let stimulus = Stimulus {
             path: path.to_string(),
             group: group.to_string(),

@@ -131,6 +131,19 @@ impl CheckOptions {
         self
     }
 
+    /// The role a condition plays: the reference, an anchor ([`CheckOptions::is_anchor`]), or a
+    /// condition rated against them.
+    pub fn role_of(&self, condition: &str) -> crate::report::Role {
+        use crate::report::Role;
+        if condition == self.reference {
+            Role::Reference
+        } else if self.is_anchor(condition) {
+            Role::Anchor
+        } else {
+            Role::Condition
+        }
+    }
+
     /// Whether a condition is an anchor: one of the names given, or, when none was given,
     /// one matching [`DEFAULT_ANCHORS`].
     pub fn is_anchor(&self, condition: &str) -> bool {
