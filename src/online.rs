@@ -29,7 +29,7 @@ pub struct OnlineArgs {
     #[arg(long, value_name = "URL", requires = "online")]
     pub origin: Option<String>,
     /// Signed URLs must keep working this long (the test's length): `7d`, `36h`, `90m`.
-    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = crate::platform::parse_duration)]
     pub valid_for: Duration,
     /// The most read of one file (an MP3 without a length header is read through): `200MB`,
     /// `1GB`, `500kB`; past it the duration is estimated, with a warning.
@@ -173,27 +173,6 @@ fn parse_count(s: &str) -> Result<usize, String> {
     }
 }
 
-/// `7d`, `36h`, `90m`, `45s`, `2w` (a bare number is seconds).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (n, unit) = t.split_at(split);
-    let n: u64 = n
-        .parse()
-        .map_err(|_| format!("'{s}' is not a duration; write it like 7d, 36h, 90m or 45s"))?;
-    let secs = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "s" => 1,
-        "m" | "min" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        _ => return Err(format!("'{s}': the unit must be s, m, h, d or w (7d, 36h, 90m)")),
-    };
-    n.checked_mul(secs)
-        .map(Duration::from_secs)
-        .ok_or_else(|| format!("'{s}' is too long a duration"))
-}
-
 /// `200MB`, `1GB`, `500kB`, `1MiB` (a bare number is bytes; units are decimal unless `i`).
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
@@ -228,6 +207,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::parse_duration;
 
     #[test]
     fn durations_and_sizes() {
@@ -236,6 +216,11 @@ mod tests {
         assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("3y").is_err());
+        // one parser for every flag: sums, and the units of --timeout and --valid-for alike
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("2W"), Ok(Duration::from_secs(14 * 86_400)));
+        assert_eq!(parse_duration("90min"), Ok(Duration::from_secs(5400)));
+        assert!(parse_duration("99999999999999999999w").is_err());
         assert_eq!(parse_size("200MB"), Ok(200_000_000));
         assert_eq!(parse_size("1MiB"), Ok(1 << 20));
         assert!(parse_size("0").is_err());

@@ -58,29 +58,36 @@ impl WaitArgs {
     }
 }
 
-/// Parses `90s`, `20m`, `1h`, `1h30m` or a plain number of seconds.
+/// Parses a duration as every flag takes one: `90s`, `20m`, `36h`, `7d`, `2w`, sums of them
+/// (`1h30m`), or a plain number of seconds. Units are case-insensitive; `min` is minutes.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let bad = || format!("'{s}' is not a duration; write it like 90s, 20m or 1h30m");
-    if let Ok(secs) = s.parse::<u64>() {
+    let bad = || format!("'{s}' is not a duration; write it like 90s, 20m, 1h30m, 36h or 7d");
+    let t = s.trim().to_ascii_lowercase();
+    if let Ok(secs) = t.parse::<u64>() {
         return Ok(Duration::from_secs(secs));
     }
     let mut total = 0u64;
-    let mut number = String::new();
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let n: u64 = number.parse().map_err(|_| bad())?;
-        number.clear();
-        total += n * match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
+    let mut rest = t.as_str();
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit = match rest[..unit_len].trim() {
+            "s" => 1,
+            "m" | "min" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            "w" => 7 * 86_400,
             _ => return Err(bad()),
         };
+        rest = &rest[unit_len..];
+        total = n
+            .checked_mul(unit)
+            .and_then(|x| total.checked_add(x))
+            .ok_or_else(|| format!("'{s}' is too long a duration"))?;
     }
-    if !number.is_empty() || total == 0 {
+    if total == 0 {
         return Err(bad());
     }
     Ok(Duration::from_secs(total))
