@@ -130,16 +130,22 @@ impl Response {
     }
 }
 
-fn reason(status: u16) -> &'static str {
+/// The reason phrase of a status, for every status the stand-ins send.
+pub(crate) fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         201 => "Created",
+        206 => "Partial Content",
+        302 => "Found",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
+        410 => "Gone",
         411 => "Length Required",
+        416 => "Range Not Satisfiable",
         429 => "Too Many Requests",
+        500 => "Internal Server Error",
         503 => "Service Unavailable",
         _ => "Unknown",
     }

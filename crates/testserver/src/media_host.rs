@@ -35,7 +35,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::http::{Request, read_head};
+use crate::http::{Request, read_head, reason};
 
 /// How the media host behaves beyond what each URL's mode says.
 #[derive(Clone, Debug, Default)]
@@ -537,21 +537,6 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        206 => "Partial Content",
-        302 => "Found",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        410 => "Gone",
-        416 => "Range Not Satisfiable",
-        500 => "Internal Server Error",
-        _ => "Unknown",
-    }
-}
-
 /// Whether an AWS-style signed target (`X-Amz-Date` + `X-Amz-Expires`) has expired; a target
 /// without them never expires.
 fn signed_expired(target: &str) -> bool {
@@ -592,25 +577,9 @@ fn parse_basic_timestamp(s: &str) -> Option<u64> {
     u64::try_from(days * 86_400 + hh * 3600 + mm * 60 + ss).ok()
 }
 
-/// Seconds since 1970 as `YYYYMMDDTHHMMSSZ`.
+/// Seconds since 1970 as `YYYYMMDDTHHMMSSZ` (ISO 8601's basic form).
 fn basic_timestamp(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    crate::http::iso8601_at(secs).replace(['-', ':'], "")
 }
 
 #[cfg(test)]
