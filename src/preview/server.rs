@@ -11,7 +11,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use percent_encoding::percent_decode_str;
 use stimpack_core::{ZipEntryReader, ZipInput};
 use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
 
@@ -35,29 +35,16 @@ pub struct Site {
     pub media: Media,
 }
 
-/// Everything but the unreserved characters is encoded in a media URL's segments.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// The page's URL for a stimulus at `input_path` inside the input.
+/// The page's URL for a stimulus at `input_path` inside the input (each segment encoded as
+/// the platform exports encode them).
 pub fn media_url(input_path: &str) -> String {
-    let segments: Vec<String> = input_path
-        .split('/')
-        .map(|s| utf8_percent_encode(s, SEGMENT).to_string())
-        .collect();
-    format!("/media/{}", segments.join("/"))
+    stimpack_core::platform::media_url("/media", input_path)
 }
 
 /// A path's segments, each URL-encoded and joined with `/`.
 pub fn encode_path(segments: &[&str]) -> String {
-    segments
-        .iter()
-        .map(|s| utf8_percent_encode(s, SEGMENT).to_string())
-        .collect::<Vec<_>>()
-        .join("/")
+    let url = stimpack_core::platform::media_url("", &segments.join("/"));
+    url.strip_prefix('/').unwrap_or(&url).to_string()
 }
 
 /// Binds the server to 127.0.0.1 (never another interface); port 0 picks a free one.
