@@ -269,13 +269,19 @@ impl Rest {
                 reporter,
             };
             let mut request = self.agent.put(url.expose());
-            let mut has_length = false;
+            let (mut has_length, mut has_expect) = (false, false);
             for (name, value) in headers {
                 has_length |= name.eq_ignore_ascii_case("content-length");
+                has_expect |= name.eq_ignore_ascii_case("expect");
                 request = request.header(name.as_str(), value.as_str());
             }
             if !has_length {
                 request = request.header("Content-Length", length);
+            }
+            if !has_expect {
+                // As Mabyduck's upload: the store can refuse (an expired URL, 403) before the
+                // body is sent; without it a large body meets a closed connection instead.
+                request = request.header("Expect", "100-continue");
             }
             let sent = request.send(SendBody::from_reader(&mut body));
             let mut response = match sent {

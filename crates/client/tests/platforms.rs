@@ -112,6 +112,8 @@ fn prolific_happy_path_uploads_the_csv_and_verifies_the_count() {
         None,
         "the token never goes to the signed URL"
     );
+    // the store may refuse (expired URL) before the body is sent
+    assert_eq!(put.header("expect"), Some("100-continue"));
     let create = &server.requests()[0];
     assert_eq!(
         create.header("authorization"),

@@ -209,6 +209,13 @@ fn serve<S>(stream: TcpStream, shared: &Shared<S>) -> io::Result<()> {
         .and_then(|(_, v)| v.parse::<u64>().ok())
         .unwrap_or(0)
         .min(MAX_BODY);
+    if headers
+        .iter()
+        .any(|(n, v)| n == "expect" && v.eq_ignore_ascii_case("100-continue"))
+    {
+        writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+        writer.flush()?;
+    }
     let mut body = Vec::new();
     (&mut reader).take(length).read_to_end(&mut body)?;
     let request = PlatformRequest {
