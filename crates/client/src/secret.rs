@@ -139,6 +139,12 @@ impl<'a> Scrubber<'a> {
         }
     }
 
+    /// Also removes `secret` (a confirmation token, ...), when there is one.
+    pub(crate) fn with_secret(mut self, secret: Option<&'a str>) -> Self {
+        self.secrets.extend(secret);
+        self
+    }
+
     pub(crate) fn with_url(mut self, url: &'a SecretUrl) -> Self {
         if let Some(query) = url.query() {
             self.secrets.push(query);
@@ -239,6 +245,12 @@ mod tests {
         assert_eq!(
             s.scrub("see \"https://other/x?token=abc\" and http://h/p"),
             "see \"https://other/x?***\" and http://h/p"
+        );
+        // a confirmation token echoed in a launch's error
+        let s = Scrubber::new(&key).with_secret(Some("tok-5f3a9c"));
+        assert_eq!(
+            s.scrub(r#"{"token": "tok-5f3a9c has expired"}"#),
+            r#"{"token": "*** has expired"}"#
         );
     }
 }

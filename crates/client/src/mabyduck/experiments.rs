@@ -773,7 +773,7 @@ impl Client {
         let body = serde_json::to_vec(&serde_json::json!({ "token": token.expose() }))
             .expect("a JSON value serialises");
         let _: serde::de::IgnoredAny = self
-            .api_json(&url, Some(&body), None, reporter)
+            .api_json_hiding(&url, Some(&body), None, Some(token.expose()), reporter)
             .map_err(|e| self.job_not_found(e, experiment_id, job_id))?;
         Ok(())
     }

@@ -439,8 +439,21 @@ impl Client {
         dataset_id: Option<&str>,
         reporter: &dyn Reporter,
     ) -> Result<T, ClientError> {
+        self.api_json_hiding(url, body, dataset_id, None, reporter)
+    }
+
+    /// [`Client::api_json`] whose error messages also never show `secret` (a confirmation token
+    /// the body carries, which a server may echo in its error).
+    pub(crate) fn api_json_hiding<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        body: Option<&[u8]>,
+        dataset_id: Option<&str>,
+        secret: Option<&str>,
+        reporter: &dyn Reporter,
+    ) -> Result<T, ClientError> {
         let redacted = RedactedUrl::new(url);
-        let scrubber = Scrubber::new(&self.key);
+        let scrubber = Scrubber::new(&self.key).with_secret(secret);
         let auth = format!("Api-Key {}", self.key.expose());
         let dataset = dataset_id.map(str::to_owned);
         self.retrying(&redacted, dataset_id, reporter, || {
