@@ -19,9 +19,8 @@ pub const STDIN: &str = "-";
 
 /// Runs `stimpack check`.
 pub fn run(args: &CheckArgs, verbosity: Verbosity) -> io::Result<Exit> {
-    let opts = args.rules.to_options();
-    let platform = match args.rules.target.platform() {
-        Ok(p) => p,
+    let opts = match args.rules.target.platform() {
+        Ok(p) => args.rules.to_options().with_platform(p),
         Err(m) => {
             say!("stimpack: {m}");
             return Ok(Exit::Usage);
@@ -48,7 +47,7 @@ pub fn run(args: &CheckArgs, verbosity: Verbosity) -> io::Result<Exit> {
         let checked = check_one(input, &opts);
         let fetched = progress.and_then(crate::online::Progress::finish);
         let report = match checked {
-            Ok(r) => platform.apply_rules(r, opts.strict),
+            Ok(r) => r,
             Err(message) => {
                 say!("stimpack: {message}");
                 worst = worst.max(Exit::Usage);

@@ -51,9 +51,9 @@ pub fn prepare(
             input.display()
         ));
     }
+    let opts = &opts.clone().with_platform(platform);
     let report =
         stimpack_core::check(input, opts).map_err(|e| crate::check_cmd::input_message(&e, command))?;
-    let report = platform.apply_rules(report, opts.strict);
     if !report.ok {
         return Ok(Prepared::Refused(report));
     }

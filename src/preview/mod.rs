@@ -23,7 +23,13 @@ pub const PAGE_FILE: &str = "index.html";
 
 /// Runs `stimpack preview`.
 pub fn run(args: &PreviewArgs, verbosity: Verbosity) -> io::Result<Exit> {
-    let opts = args.rules.to_options();
+    let opts = match args.rules.target.platform() {
+        Ok(p) => args.rules.to_options().with_platform(p),
+        Err(m) => {
+            say!("stimpack: {m}");
+            return Ok(Exit::Usage);
+        }
+    };
     let report = match stimpack_core::check(&args.input, &opts) {
         Ok(r) => r,
         Err(e) => {

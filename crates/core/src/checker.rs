@@ -256,7 +256,8 @@ pub(crate) fn check_scan(scan: &Scan, opts: &CheckOptions) -> Report {
     if opts.strict {
         report.make_strict();
     }
-    report
+    // The platform's own rules, on the finished report (they read its stimuli).
+    opts.platform.apply_rules(report, opts.strict)
 }
 
 /// A parser panicked on a file: one finding for that file, never a crash of the run.

@@ -52,6 +52,11 @@ pub struct CheckOptions {
     /// Also measure loudness, peaks, clipping, silence and DC in the decoded audio, with these
     /// thresholds (`None`: off). Decoding for it also does what [`CheckOptions::decode`] does.
     pub analyze: Option<crate::analyze::AnalyzeOptions>,
+    /// The platform whose rules the report also gets ([`Platform::apply_rules`]); Mabyduck's
+    /// add none.
+    ///
+    /// [`Platform::apply_rules`]: crate::Platform::apply_rules
+    pub platform: crate::Platform,
 }
 
 impl Default for CheckOptions {
@@ -67,6 +72,7 @@ impl Default for CheckOptions {
             decode: false,
             online: None,
             analyze: None,
+            platform: crate::Platform::Mabyduck,
         }
     }
 }
@@ -122,6 +128,12 @@ impl CheckOptions {
     /// Also analyses every audio file's decoded signal (see [`CheckOptions::analyze`]).
     pub fn with_analyze(mut self, analyze: Option<crate::analyze::AnalyzeOptions>) -> Self {
         self.analyze = analyze;
+        self
+    }
+
+    /// Also applies the rules of `platform` (formats it takes, sizes, ...).
+    pub fn with_platform(mut self, platform: crate::Platform) -> Self {
+        self.platform = platform;
         self
     }
 

@@ -277,3 +277,23 @@ fn findings_and_their_parts_display_as_in_reports() {
         "s1/a.png, s2/a.png, s3/a.png and 2 more: error[wrong-media-for-experiment] wrong media"
     );
 }
+
+/// A platform's rules come with the check itself (`CheckOptions::with_platform`), for every
+/// caller alike: Datature takes images only, so the demo's audio is refused.
+#[test]
+fn a_platform_s_rules_are_part_of_the_check() {
+    let plain = check(&demo(), &CheckOptions::default()).unwrap();
+    assert!(plain.ok);
+    let datature = check(
+        &demo(),
+        &CheckOptions::default().with_platform(stimpack_core::Platform::Datature),
+    )
+    .unwrap();
+    assert!(!datature.ok);
+    assert!(
+        datature
+            .issues
+            .iter()
+            .any(|i| i.code.as_str() == "format-not-accepted")
+    );
+}

@@ -120,7 +120,7 @@ fn check(
         experiment, reference, anchors, strict, decode, threads, &analyze, &online,
     )?;
     let report = run::interruptible(py, move || {
-        stimpack_core::check(&path, &opts).map(|r| platform.apply_rules(r, opts.strict))
+        stimpack_core::check(&path, &opts.with_platform(platform))
     })?;
     report.map(Report::from).map_err(|e| errors::input_error(&e))
 }
